@@ -1,0 +1,115 @@
+# endpointd: `make` builds every program into build/, `make check` runs
+# every test, `make check-sanitize` runs them built with ASan and UBSan,
+# `make run` evaluates this machine against policy.ini.
+#
+# On Debian, missing build or test packages are installed first by
+# installer/deps.sh (idempotent; it does nothing when all are present).
+
+VERSION := 0.1.0
+
+B ?= build
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+RUNSTATEDIR ?= /run
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wcast-qual
+ifneq ($(CI),)
+WARNINGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+endif
+
+PKGS := inih jansson libsystemd libcrypto
+TEST_PKGS := cmocka
+
+# Expanded when a recipe runs, after the deps step has installed them.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
+TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
+
+ALL_CPPFLAGS = -D_GNU_SOURCE -Iendpointd -Ichecks \
+	-DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+	-DLOCALSTATEDIR='"$(LOCALSTATEDIR)"' -DRUNSTATEDIR='"$(RUNSTATEDIR)"' \
+	$(CPPFLAGS)
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(SANFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+# Every module but the programs' main files; tests link what they need
+# from this archive.
+LIB_SRCS := endpointd/util.c endpointd/log.c endpointd/utf8.c \
+	endpointd/policy.c endpointd/loop.c endpointd/state.c \
+	endpointd/report.c endpointd/spool.c endpointd/statsock.c \
+	endpointd/agent.c endpointd/table.c \
+	checks/host.c checks/finding.c checks/registry.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+
+TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
+PROGRAMS := $(B)/endpointd $(B)/endpointctl
+
+.PHONY: all deps check check-sanitize run install clean
+all: $(PROGRAMS)
+
+# Runs installer/deps.sh once, and again whenever it changes.
+$(B)/.deps-ok: installer/deps.sh
+	@mkdir -p $(B)
+	sh installer/deps.sh
+	@touch $@
+deps: $(B)/.deps-ok
+
+$(B)/obj/%.o: %.c | $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) \
+		-MMD -MP -c -o $@ $<
+
+$(B)/libendpointd.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/endpointd: $(B)/obj/endpointd/main.o $(B)/libendpointd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/endpointctl: $(B)/obj/endpointctl/endpointctl.o $(B)/libendpointd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: $(B)/obj/tests/%.o $(B)/libendpointd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
+
+# Every unit test binary, then every system test script; a summary line
+# "N passed, N failed" closes the run.
+check: $(PROGRAMS) $(TESTS)
+	sh tests/run.sh $(B)
+
+check-sanitize:
+	$(MAKE) B=build/sanitize SANITIZE=1 CFLAGS="-O1 -g" check
+
+run: $(PROGRAMS)
+	@mkdir -p $(B)/state
+	@$(B)/endpointd --once --policy policy.ini --state-dir $(B)/state; \
+	 st=$$?; [ $$st -le 1 ] || exit $$st
+
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/endpointd \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(B)/endpointd $(DESTDIR)$(SBINDIR)/endpointd
+	install -m 0755 $(B)/endpointctl $(DESTDIR)$(BINDIR)/endpointctl
+	install -m 0644 policy.ini $(DESTDIR)$(SYSCONFDIR)/endpointd/policy.ini
+	install -m 0644 docs/endpointctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/endpointd-policy.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 docs/endpointd.8 $(DESTDIR)$(MANDIR)/man8/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

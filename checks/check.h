@@ -1,0 +1,111 @@
+/*
+ * check: the interface every check implements, the host handle through
+ * which it reads the machine, and the finding it returns.
+ *
+ * A check reads the machine only through struct host (its root prefix is
+ * "/" in production and a fixture tree in tests), never touches the
+ * network, the spool or the status socket, and says "unknown" with a
+ * reason when it cannot tell: it never passes what it could not see.
+ */
+#ifndef ENDPOINTD_CHECK_H
+#define ENDPOINTD_CHECK_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy.h"
+
+enum check_status { CHECK_PASS, CHECK_WARN, CHECK_FAIL, CHECK_UNKNOWN };
+
+struct host;
+
+/* One check's result: what the report's "checks" entries carry. */
+struct finding {
+	const char *check;	/* id: the check's policy section name */
+	enum check_status status;
+	enum severity severity;	/* from the policy */
+	char *clause;		/* from the policy */
+	char *summary;		/* one line a member of staff understands */
+	char *remedy;		/* what to do; NULL when nothing is needed */
+	json_t *evidence;	/* key/values for IT; always an object */
+};
+
+struct check_ops {
+	const char *id;		/* policy section name: "encryption" */
+	const char *title;	/* for people: "Disk encryption" */
+	/* Optional: start watching the machine (register sources with the
+	 * loop); call host_changed() when a re-evaluation is due. */
+	int (*start)(struct host *h, const struct policy *p);
+	void (*stop)(struct host *h);
+	/* Look at the machine and fill f: status, summary, remedy and
+	 * evidence. Returns 0, or -errno when it could not look at all (f
+	 * then becomes "unknown" with that reason). */
+	int (*evaluate)(struct host *h, const struct policy *p,
+			struct finding *f);
+};
+
+/* The product's checks, NULL-terminated. Only real checks are listed. */
+extern const struct check_ops *const check_registry[];
+
+/* The check with that id in registry, or NULL. */
+const struct check_ops *check_find(const struct check_ops *const *registry,
+				   const char *id);
+
+/* Run one check under policy p into a fresh finding (caller frees). A
+ * check that fails, or returns without a summary, yields "unknown". */
+struct finding *check_run(const struct check_ops *ops, struct host *h,
+			  const struct policy *p);
+
+const char *check_status_name(enum check_status s);
+/* Parse a status name; returns false for anything else. */
+bool check_status_parse(const char *name, enum check_status *out);
+
+/* --- findings --- */
+
+/* Set status and the texts (remedy may be NULL). Replaces earlier ones. */
+void finding_set(struct finding *f, enum check_status status,
+		 const char *summary, const char *remedy);
+/* Add evidence; strings from the machine may hold any bytes. */
+void finding_evidence_str(struct finding *f, const char *key,
+			  const char *value);
+void finding_evidence_int(struct finding *f, const char *key, long long v);
+/* Takes ownership of v. */
+void finding_evidence_json(struct finding *f, const char *key, json_t *v);
+/* The finding as the report's check object. */
+json_t *finding_to_json(const struct finding *f);
+void finding_free(struct finding *f);
+
+/* --- the host handle --- */
+
+typedef void (*host_changed_fn)(struct host *h, const char *check_id,
+				void *data);
+typedef void (*host_event_fn)(struct host *h, json_t *event, void *data);
+
+/* A host rooted at root ("/" in production). */
+struct host *host_new(const char *root);
+void host_free(struct host *h);
+const char *host_root(const struct host *h);
+
+/* Where the daemon wants to hear of re-evaluations and events. */
+void host_set_callbacks(struct host *h, host_changed_fn changed,
+			host_event_fn event, void *data);
+/* A check asks for its re-evaluation after an event. */
+void host_changed(struct host *h, const char *check_id);
+/* A check records an event ("type" and details; "at" is added). Takes
+ * ownership of event. */
+void host_event(struct host *h, json_t *event);
+
+/* path (absolute, as on the machine) joined to the root. Caller frees. */
+char *host_path(const struct host *h, const char *path);
+/* Read a file of at most max bytes below the root. Returns 0 or -errno. */
+int host_read(const struct host *h, const char *path, size_t max,
+	      char **out);
+/* The first line of a small file (sysfs attribute, /etc/machine-id),
+ * trailing white space removed. Returns 0 or -errno. */
+int host_read_line(const struct host *h, const char *path, char **out);
+
+/* A JSON string for text from the machine: invalid UTF-8 repaired. */
+json_t *json_string_lossy(const char *s);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * host: the handle through which checks read the machine. Every path is
+ * joined to the root prefix, so the same code reads "/" in production and
+ * a fixture tree in tests.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "util.h"
+
+/* Sysfs attributes and /etc one-liners are small; this bounds a hostile
+ * or odd file. */
+#define HOST_LINE_MAX 4096
+
+struct host {
+	char *root;		/* no trailing slash; "" for "/" */
+	host_changed_fn changed;
+	host_event_fn event;
+	void *data;
+};
+
+struct host *host_new(const char *root)
+{
+	struct host *h = xcalloc(1, sizeof(*h));
+	size_t n = strlen(root);
+
+	while (n > 0 && root[n - 1] == '/')
+		n--;
+	h->root = xstrndup(root, n);
+	return h;
+}
+
+void host_free(struct host *h)
+{
+	if (!h)
+		return;
+	free(h->root);
+	free(h);
+}
+
+const char *host_root(const struct host *h)
+{
+	return h->root[0] ? h->root : "/";
+}
+
+void host_set_callbacks(struct host *h, host_changed_fn changed,
+			host_event_fn event, void *data)
+{
+	h->changed = changed;
+	h->event = event;
+	h->data = data;
+}
+
+void host_changed(struct host *h, const char *check_id)
+{
+	if (h->changed)
+		h->changed(h, check_id, h->data);
+}
+
+void host_event(struct host *h, json_t *event)
+{
+	if (h->event)
+		h->event(h, event, h->data);
+	else
+		json_decref(event);
+}
+
+char *host_path(const struct host *h, const char *path)
+{
+	while (*path == '/')
+		path++;
+	return xasprintf("%s/%s", h->root, path);
+}
+
+int host_read(const struct host *h, const char *path, size_t max, char **out)
+{
+	_cleanup_free_ char *full = host_path(h, path);
+
+	return read_file(full, max, out, NULL);
+}
+
+int host_read_line(const struct host *h, const char *path, char **out)
+{
+	char *buf, *nl;
+	int r;
+
+	r = host_read(h, path, HOST_LINE_MAX, &buf);
+	if (r < 0)
+		return r;
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+	*out = strrstrip(buf);
+	return 0;
+}

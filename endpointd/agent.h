@@ -1,0 +1,45 @@
+/*
+ * agent: what endpointd does with the checks. It runs every check the
+ * policy enables and this build has, keeps the findings in state, turns
+ * them into reports, and swaps in a new policy on reload (keeping the old
+ * one when the new one is bad).
+ */
+#ifndef ENDPOINTD_AGENT_H
+#define ENDPOINTD_AGENT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "check.h"
+#include "policy.h"
+
+/* Take ownership of p; use h to read the machine and state_dir for the
+ * sequence number. Returns 0 or -errno. */
+int agent_init(struct host *h, struct policy *p,
+	       const struct check_ops *const *registry, const char *state_dir);
+void agent_exit(void);
+
+/* Daemon mode: spool reports under spool_dir, serve socket_path, evaluate
+ * on a timer at the policy's interval, start the checks' watchers. */
+int agent_start(const char *spool_dir, const char *socket_path);
+void agent_stop(void);
+
+/* Run every enabled check now. */
+void agent_evaluate(void);
+
+/* Build the next report (next sequence number, pending events taken).
+ * Returns NULL with *err set when the sequence number cannot be kept. */
+json_t *agent_report(int *err);
+
+/* Reload the policy from its file. A bad policy is refused: the error is
+ * logged, becomes an event and shows in the status; the old one stays.
+ * Returns 0 or -errno. */
+int agent_reload(void);
+
+/* The status object the status socket sends first (new reference). */
+json_t *agent_status(void);
+
+/* Whether any current finding is "fail". */
+bool agent_any_fail(void);
+
+#endif

@@ -1,0 +1,244 @@
+/*
+ * endpointd: the device-compliance daemon. Options, the order in which the
+ * subsystems start and stop, signals and the systemd protocol; the work is
+ * in agent.c and checks/.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+#include "loop.h"
+#include "policy.h"
+#include "table.h"
+#include "util.h"
+
+#ifndef VERSION
+#define VERSION "0"
+#endif
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+
+/* Exit statuses of --once and --check. */
+enum { EXIT_PASSED = 0, EXIT_FAILED = 1, EXIT_ERROR = 2 };
+
+struct options {
+	const char *policy;
+	const char *root;
+	const char *state_dir;
+	const char *socket;
+	bool once, json, check, debug;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: endpointd [OPTIONS]\n"
+		"Check this laptop against the school's device policy.\n\n"
+		"  -p, --policy FILE    policy (default %s/endpointd/policy.ini)\n"
+		"  -r, --root DIR       read the machine below DIR (default /)\n"
+		"  -s, --state-dir DIR  state and spool (default %s/lib/endpointd)\n"
+		"  -S, --socket PATH    status socket (default %s/endpointd/status.sock)\n"
+		"  -1, --once           evaluate once, print the result, exit:\n"
+		"                       0 no check fails, 1 one fails, 2 error\n"
+		"  -j, --json           with --once: print the report as JSON\n"
+		"  -n, --check          validate the policy and exit (0 valid, 1 not)\n"
+		"  -d, --debug          log debug messages\n"
+		"  -V, --version        print the version\n"
+		"  -h, --help           this text\n",
+		SYSCONFDIR, LOCALSTATEDIR, RUNSTATEDIR);
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "once", no_argument, NULL, '1' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "p:r:s:S:1jndVh", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p': o->policy = optarg; break;
+		case 'r': o->root = optarg; break;
+		case 's': o->state_dir = optarg; break;
+		case 'S': o->socket = optarg; break;
+		case '1': o->once = true; break;
+		case 'j': o->json = true; break;
+		case 'n': o->check = true; break;
+		case 'd': o->debug = true; break;
+		case 'V': printf("endpointd %s\n", VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "endpointd: unexpected argument '%s'\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (o->json && !o->once) {
+		fprintf(stderr, "endpointd: --json goes with --once\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct policy *load_policy(const char *path)
+{
+	_cleanup_free_ char *errors = NULL;
+	struct policy *p = NULL;
+
+	if (policy_load(path, &p, &errors) < 0) {
+		fputs(errors, stderr);
+		return NULL;
+	}
+	return p;
+}
+
+static int run_once(const struct options *o)
+{
+	json_t *report;
+	int err = 0, status;
+
+	agent_evaluate();
+	report = agent_report(&err);
+	if (!report) {
+		log_errx("%s: cannot keep the report sequence number: %s",
+			 o->state_dir, strerror(-err));
+		return EXIT_ERROR;
+	}
+	if (o->json) {
+		json_dumpf(report, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		table_print(stdout, json_object_get(report, "checks"),
+			    isatty(STDOUT_FILENO));
+	}
+	status = agent_any_fail() ? EXIT_FAILED : EXIT_PASSED;
+	json_decref(report);
+	return fflush(stdout) == 0 ? status : EXIT_ERROR;
+}
+
+static void on_signal(int signo, void *data)
+{
+	(void)data;
+	if (signo == SIGHUP) {
+		agent_reload();
+		return;
+	}
+	log_info("signal %d: stopping", signo);
+	sd_notify(0, "STOPPING=1");
+	loop_quit(0);
+}
+
+static void on_watchdog(void *data)
+{
+	(void)data;
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static int run_daemon(const struct options *o)
+{
+	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, 0 };
+	_cleanup_free_ char *spool = xasprintf("%s/spool", o->state_dir);
+	struct loop_source *sigs, *watchdog = NULL;
+	uint64_t wd_usec = 0;
+	int r;
+
+	r = loop_init();
+	if (r < 0) {
+		log_errx("epoll: %s", strerror(-r));
+		return EXIT_ERROR;
+	}
+	sigs = loop_add_signals(signals, on_signal, NULL);
+	if (!sigs) {
+		log_err("signalfd");
+		r = -errno;
+		goto failed_signals;
+	}
+	r = agent_start(spool, o->socket);
+	if (r < 0) {
+		log_errx("cannot start (spool %s, socket %s): %s", spool,
+			 o->socket, strerror(-r));
+		goto failed_agent;
+	}
+	if (sd_watchdog_enabled(0, &wd_usec) > 0)
+		watchdog = loop_add_timer(wd_usec / 2000, wd_usec / 2000,
+					  on_watchdog, NULL);
+	sd_notify(0, "READY=1");
+	log_info("started; policy %s", o->policy);
+	r = loop_run();
+	if (r < 0)
+		log_errx("event loop: %s", strerror(-r));
+
+	loop_remove(watchdog);
+	agent_stop();
+failed_agent:
+	loop_remove(sigs);
+failed_signals:
+	loop_exit();
+	return r < 0 ? EXIT_ERROR : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {
+		.policy = SYSCONFDIR "/endpointd/policy.ini",
+		.root = "/",
+		.state_dir = LOCALSTATEDIR "/lib/endpointd",
+		.socket = RUNSTATEDIR "/endpointd/status.sock",
+	};
+	struct policy *p;
+	struct host *h;
+	int r, status;
+
+	if (parse_options(argc, argv, &o) < 0)
+		return EXIT_ERROR;
+	log_init("endpointd", o.debug);
+	p = load_policy(o.policy);
+	if (!p)
+		return o.check ? EXIT_FAILED : EXIT_ERROR;
+	if (o.check) {
+		printf("%s: policy %s version %s is valid\n", o.policy, p->name,
+		       p->version);
+		policy_free(p);
+		return 0;
+	}
+	h = host_new(o.root);
+	r = agent_init(h, p, check_registry, o.state_dir);
+	if (r < 0) {
+		log_errx("state directory %s: %s", o.state_dir, strerror(-r));
+		policy_free(p);
+		status = EXIT_ERROR;
+		goto failed_agent;
+	}
+	status = o.once ? run_once(&o) : run_daemon(&o);
+	agent_exit();
+failed_agent:
+	host_free(h);
+	return status;
+}

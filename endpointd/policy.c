@@ -1,0 +1,496 @@
+/*
+ * policy: table-driven validation of policy.ini on top of inih.
+ *
+ * Every key is one row of key_defs: its section, type, place in struct
+ * policy, default (written as text and parsed like the file, so defaults
+ * and the file take one path), range or choices. inih's handler sees no
+ * line numbers, so the file is fed to inih line by line through a reader
+ * that counts them and rejects what inih would silently mangle (lines over
+ * its buffer, NUL bytes, stray text).
+ */
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <openssl/evp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "policy.h"
+#include "utf8.h"
+#include "util.h"
+
+#define MAX_ERRORS 50
+
+enum key_type { KEY_STRING, KEY_BOOL, KEY_UINT, KEY_ENUM };
+
+struct section_def {
+	const char *name;
+	ptrdiff_t common;	/* offset of struct policy_section, or -1 */
+};
+
+static const struct section_def section_defs[] = {
+	{ "policy", -1 },
+	{ "report", -1 },
+	{ "encryption", offsetof(struct policy, encryption.s) },
+	{ "screen_lock", offsetof(struct policy, screen_lock.s) },
+	{ "usb_storage", offsetof(struct policy, usb_storage.s) },
+	{ "camera", offsetof(struct policy, camera.s) },
+};
+
+struct key_def {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	const char *def;		/* NULL: required */
+	unsigned min, max;		/* KEY_UINT range; KEY_STRING max len */
+	const char *const *choices;	/* KEY_ENUM, NULL-terminated */
+};
+
+static const char *const severities[] = { "low", "medium", "high",
+					  "critical", NULL };
+static const char *const usb_actions[] = { "log", "warn", "block", NULL };
+static const char *const camera_actions[] = { "log", "warn", NULL };
+
+#define OFF(field) offsetof(struct policy, field)
+#define CHECK_KEYS(sec, sev)                                                \
+	{ #sec, "enabled", KEY_BOOL, OFF(sec.s.enabled), "true", 0, 0, NULL }, \
+	{ #sec, "severity", KEY_ENUM, OFF(sec.s.severity), sev, 0, 0,        \
+	  severities },                                                      \
+	{ #sec, "clause", KEY_STRING, OFF(sec.s.clause), NULL, 1, 1000, NULL }
+
+static const struct key_def key_defs[] = {
+	{ "policy", "name", KEY_STRING, OFF(name), NULL, 1, 100, NULL },
+	{ "policy", "version", KEY_STRING, OFF(version), NULL, 1, 64, NULL },
+	{ "policy", "interval_minutes", KEY_UINT, OFF(interval_minutes), "60",
+	  1, 1440, NULL },
+	{ "report", "spool_max_reports", KEY_UINT,
+	  OFF(report.spool_max_reports), "1000", 1, 100000, NULL },
+	{ "report", "max_events", KEY_UINT, OFF(report.max_events), "1000",
+	  10, 100000, NULL },
+	CHECK_KEYS(encryption, "high"),
+	CHECK_KEYS(screen_lock, "high"),
+	CHECK_KEYS(usb_storage, "high"),
+	{ "usb_storage", "action", KEY_ENUM, OFF(usb_storage.action), "warn",
+	  0, 0, usb_actions },
+	CHECK_KEYS(camera, "medium"),
+	{ "camera", "action", KEY_ENUM, OFF(camera.action), "warn", 0, 0,
+	  camera_actions },
+};
+
+#define NSECTIONS ARRAY_SIZE(section_defs)
+#define NKEYS ARRAY_SIZE(key_defs)
+
+struct parse {
+	const char *file;
+	const char *buf;
+	size_t len, pos;
+	unsigned line;
+	bool continuation;		/* the line being parsed */
+	struct policy *p;
+	int section;			/* index, -1 unknown, -2 none yet */
+	const struct key_def *last_key;	/* target of continuations */
+	unsigned key_line[NKEYS];
+	unsigned section_line[NSECTIONS];
+	char *errors;
+	size_t errors_len;
+	unsigned nerrors;
+};
+
+static void perr(struct parse *ps, unsigned line, const char *fmt, ...)
+	_printf_(3, 4);
+
+static void perr(struct parse *ps, unsigned line, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	_cleanup_free_ char *entry = NULL;
+	va_list ap;
+
+	if (++ps->nerrors > MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (ps->nerrors == MAX_ERRORS)
+		entry = xasprintf("%s: too many errors, stopping here\n",
+				  ps->file);
+	else if (line)
+		entry = xasprintf("%s:%u: %s\n", ps->file, line,
+				  msg ? msg : "error");
+	else
+		entry = xasprintf("%s: %s\n", ps->file, msg ? msg : "error");
+	ps->errors = xrealloc(ps->errors, ps->errors_len + strlen(entry) + 1);
+	strcpy(ps->errors + ps->errors_len, entry);
+	ps->errors_len += strlen(entry);
+}
+
+static int section_index(const char *name)
+{
+	for (size_t i = 0; i < NSECTIONS; i++)
+		if (strcmp(section_defs[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const struct key_def *key_find(const char *section, const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(key_defs[i].section, section) == 0 &&
+		    strcmp(key_defs[i].name, name) == 0)
+			return &key_defs[i];
+	return NULL;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = true, true;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = false, true;
+	}
+	return false;
+}
+
+/* Text is shown to staff and on the dashboard: printable UTF-8 only. */
+static const char *string_problem(const char *v, unsigned maxlen)
+{
+	size_t n = strlen(v);
+
+	if (n == 0)
+		return "is empty";
+	if (n > maxlen)
+		return "is too long";
+	if (!utf8_valid(v, n))
+		return "is not valid UTF-8";
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return "contains a control character";
+	return NULL;
+}
+
+/* Store value v for key k; on error return a message (static or in *buf). */
+static const char *key_set(struct policy *p, const struct key_def *k,
+			   const char *v, char buf[static 256])
+{
+	void *field = (char *)p + k->offset;
+	const char *problem;
+	unsigned long n;
+	char *end;
+
+	switch (k->type) {
+	case KEY_STRING:
+		problem = string_problem(v, k->max);
+		if (problem) {
+			snprintf(buf, 256, "%s %s (at most %u bytes)", k->name,
+				 problem, k->max);
+			return buf;
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(v);
+		return NULL;
+	case KEY_BOOL:
+		if (!parse_bool(v, field)) {
+			snprintf(buf, 256, "%s must be true or false", k->name);
+			return buf;
+		}
+		return NULL;
+	case KEY_UINT:
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end || errno) {
+			snprintf(buf, 256, "%s must be a whole number", k->name);
+			return buf;
+		}
+		if (n < k->min || n > k->max) {
+			snprintf(buf, 256, "%s = %s is out of range (%u to %u)",
+				 k->name, v, k->min, k->max);
+			return buf;
+		}
+		*(unsigned *)field = (unsigned)n;
+		return NULL;
+	case KEY_ENUM:
+		for (int i = 0; k->choices[i]; i++) {
+			if (strcmp(v, k->choices[i]) == 0) {
+				*(int *)field = i;
+				return NULL;
+			}
+		}
+		snprintf(buf, 256, "%s must be one of:", k->name);
+		for (int i = 0; k->choices[i]; i++)
+			snprintf(buf + strlen(buf), 256 - strlen(buf), " %s",
+				 k->choices[i]);
+		return buf;
+	}
+	return "unknown key type";
+}
+
+/* A continuation line of a text value: append to what is there. */
+static const char *key_append(struct policy *p, const struct key_def *k,
+			      const char *v, char buf[static 256])
+{
+	char **field = (char **)((char *)p + k->offset);
+	_cleanup_free_ char *joined = NULL;
+
+	if (k->type != KEY_STRING || !*field)
+		return "only a text value may continue on an indented line";
+	joined = xasprintf("%s %s", *field, v);
+	return key_set(p, k, joined, buf);
+}
+
+static int handler(void *user, const char *section, const char *name,
+		   const char *value)
+{
+	struct parse *ps = user;
+	const struct key_def *k;
+	const char *problem;
+	char buf[256];
+	size_t idx;
+
+	if (ps->section == -1)
+		return 1;	/* unknown section: reported once, at its header */
+	if (ps->section == -2) {
+		perr(ps, ps->line, "key '%s' before any [section]", name);
+		return 1;
+	}
+	k = key_find(section, name);
+	if (!k) {
+		perr(ps, ps->line, "unknown key '%s' in [%s]", name, section);
+		ps->last_key = NULL;
+		return 1;
+	}
+	idx = (size_t)(k - key_defs);
+	if (ps->continuation) {
+		problem = key_append(ps->p, k, value, buf);
+	} else if (ps->key_line[idx]) {
+		perr(ps, ps->line, "key '%s' repeated (first set at line %u)",
+		     name, ps->key_line[idx]);
+		ps->last_key = NULL;
+		return 1;
+	} else {
+		ps->key_line[idx] = ps->line;
+		ps->last_key = k;
+		problem = key_set(ps->p, k, value, buf);
+	}
+	if (problem)
+		perr(ps, ps->line, "[%s] %s", section, problem);
+	return 1;
+}
+
+static void section_start(struct parse *ps, const char *line)
+{
+	const char *end = strchr(line, ']');
+	_cleanup_free_ char *name = NULL;
+	int i;
+
+	name = xstrndup(line + 1, (size_t)(end - line - 1));
+	ps->last_key = NULL;
+	i = section_index(name);
+	ps->section = i;
+	if (i < 0) {
+		perr(ps, ps->line, "unknown section [%s]", name);
+		return;
+	}
+	if (ps->section_line[i]) {
+		perr(ps, ps->line, "section [%s] repeated (first at line %u)",
+		     name, ps->section_line[i]);
+		ps->section = -1;	/* its keys would all be repeats */
+		return;
+	}
+	ps->section_line[i] = ps->line;
+	if (section_defs[i].common >= 0)
+		((struct policy_section *)((char *)ps->p +
+					   section_defs[i].common))->present =
+			true;
+}
+
+/* Classify one raw line; return false (after reporting) when inih must not
+ * see it. */
+static bool line_check(struct parse *ps, const char *line, size_t n)
+{
+	const char *s = line;
+
+	ps->continuation = false;
+	if (memchr(line, '\0', n)) {
+		perr(ps, ps->line, "NUL byte in line");
+		return false;
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0' || *s == '\r' || *s == '\n' || *s == ';' || *s == '#')
+		return true;
+	if (s > line) {
+		if (!ps->last_key) {
+			perr(ps, ps->line,
+			     "indented line continues no key; remove the "
+			     "leading spaces");
+			return false;
+		}
+		ps->continuation = true;
+		return true;
+	}
+	if (*s == '[') {
+		if (!memchr(s, ']', n - (size_t)(s - line))) {
+			perr(ps, ps->line, "section header lacks ']'");
+			return false;
+		}
+		section_start(ps, s);
+		return true;
+	}
+	if (!memchr(s, '=', n - (size_t)(s - line))) {
+		perr(ps, ps->line, "expected 'key = value' or '[section]'");
+		ps->last_key = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* ini_reader: hand inih the next line, counting lines as we go. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse *ps = stream;
+	const char *start, *nl;
+	size_t n;
+
+	if (ps->pos >= ps->len)
+		return NULL;
+	start = ps->buf + ps->pos;
+	nl = memchr(start, '\n', ps->len - ps->pos);
+	n = nl ? (size_t)(nl - start) + 1 : ps->len - ps->pos;
+	ps->pos += n;
+	ps->line++;
+	str[0] = '\0';
+	/* inih cuts longer lines and parses the rest as a new line. */
+	if (n + 1 > (size_t)num) {
+		perr(ps, ps->line,
+		     "line longer than %d bytes; continue a long value on "
+		     "indented lines", num - 2);
+		ps->last_key = NULL;
+		return str;
+	}
+	if (!line_check(ps, start, n))
+		return str;
+	memcpy(str, start, n);
+	str[n] = '\0';
+	return str;
+}
+
+static void apply_defaults(struct policy *p)
+{
+	char buf[256];
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (key_defs[i].def)
+			key_set(p, &key_defs[i], key_defs[i].def, buf);
+}
+
+static void check_required(struct parse *ps)
+{
+	for (size_t i = 0; i < NSECTIONS; i++) {
+		const struct section_def *sd = &section_defs[i];
+
+		/* An absent check section disables the check; [policy] and
+		 * [report] must always be there. */
+		if (!ps->section_line[i]) {
+			if (sd->common < 0 && strcmp(sd->name, "report") != 0)
+				perr(ps, 0, "missing section [%s]", sd->name);
+			continue;
+		}
+		for (size_t k = 0; k < NKEYS; k++)
+			if (strcmp(key_defs[k].section, sd->name) == 0 &&
+			    !key_defs[k].def && !ps->key_line[k])
+				perr(ps, ps->section_line[i],
+				     "[%s] missing required key '%s'", sd->name,
+				     key_defs[k].name);
+	}
+}
+
+static void sha256_hex(const void *data, size_t len, char out[static 65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
+		mdlen = 0;
+	for (unsigned i = 0; i < mdlen && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[2 * (mdlen < 32 ? mdlen : 32)] = '\0';
+}
+
+int policy_load(const char *path, struct policy **out, char **errors)
+{
+	_cleanup_(policy_freep) struct policy *p = xcalloc(1, sizeof(*p));
+	_cleanup_free_ char *buf = NULL;
+	struct parse ps = { .file = path, .p = p, .section = -2 };
+	size_t len = 0;
+	int r;
+
+	*errors = NULL;
+	r = read_file(path, POLICY_MAX_BYTES, &buf, &len);
+	if (r == -EFBIG) {
+		*errors = xasprintf("%s: larger than %d bytes; not a policy\n",
+				    path, POLICY_MAX_BYTES);
+		return -EINVAL;
+	}
+	if (r < 0) {
+		*errors = xasprintf("%s: %s\n", path, strerror(-r));
+		return r;
+	}
+	p->path = xstrdup(path);
+	sha256_hex(buf, len, p->sha256);
+	apply_defaults(p);
+	ps.buf = buf;
+	ps.len = len;
+	r = ini_parse_stream(reader, &ps, handler, &ps);
+	/* The reader catches what inih rejects; this is a safety net. */
+	if (r > 0 && ps.nerrors == 0)
+		perr(&ps, (unsigned)r, "syntax error");
+	check_required(&ps);
+	if (ps.nerrors) {
+		*errors = ps.errors;
+		return -EINVAL;
+	}
+	*out = p;
+	p = NULL;
+	return 0;
+}
+
+void policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (key_defs[i].type == KEY_STRING)
+			free(*(char **)((char *)p + key_defs[i].offset));
+	free(p->path);
+	free(p);
+}
+
+void policy_freep(struct policy **p)
+{
+	policy_free(*p);
+}
+
+const struct policy_section *policy_section(const struct policy *p,
+					    const char *id)
+{
+	int i = section_index(id);
+
+	if (i < 0 || section_defs[i].common < 0)
+		return NULL;
+	return (const struct policy_section *)((const char *)p +
+					       section_defs[i].common);
+}
+
+const char *severity_name(enum severity s)
+{
+	return (unsigned)s < ARRAY_SIZE(severities) - 1 ? severities[s] : "?";
+}

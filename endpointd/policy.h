@@ -1,0 +1,83 @@
+/*
+ * policy: policy.ini parsed with inih into a typed structure.
+ *
+ * Unknown sections and keys, bad values, out-of-range numbers, repeated
+ * sections or keys and missing required keys are errors reported as
+ * "FILE:LINE: message". A policy with any error is never returned, so
+ * nothing half-loaded is ever used.
+ */
+#ifndef ENDPOINTD_POLICY_H
+#define ENDPOINTD_POLICY_H
+
+#include <stdbool.h>
+
+/* Largest policy file accepted; a real one is a few KB. */
+#define POLICY_MAX_BYTES (1024 * 1024)
+
+enum severity {
+	SEVERITY_LOW,
+	SEVERITY_MEDIUM,
+	SEVERITY_HIGH,
+	SEVERITY_CRITICAL,
+};
+
+enum usb_action { USB_ACTION_LOG, USB_ACTION_WARN, USB_ACTION_BLOCK };
+enum camera_action { CAMERA_ACTION_LOG, CAMERA_ACTION_WARN };
+
+/* What every check section has. */
+struct policy_section {
+	bool present;		/* the section is in the file */
+	bool enabled;
+	enum severity severity;
+	char *clause;		/* the code of conduct's words */
+};
+
+struct policy {
+	char *path;
+	char sha256[65];	/* of the file's bytes, lower-case hex */
+
+	/* [policy] */
+	char *name;
+	char *version;
+	unsigned interval_minutes;
+
+	/* [report] */
+	struct {
+		unsigned spool_max_reports;
+		unsigned max_events;
+	} report;
+
+	struct {
+		struct policy_section s;
+	} encryption;
+	struct {
+		struct policy_section s;
+	} screen_lock;
+	struct {
+		struct policy_section s;
+		enum usb_action action;
+	} usb_storage;
+	struct {
+		struct policy_section s;
+		enum camera_action action;
+	} camera;
+};
+
+/* Load and validate path. Returns 0 and the policy in *out, or -errno
+ * (-EINVAL for a policy with errors) with every error, one "FILE:LINE:
+ * message" a line, in *errors (caller frees). */
+int policy_load(const char *path, struct policy **out, char **errors);
+
+void policy_free(struct policy *p);
+void policy_freep(struct policy **p);
+
+/* The common part of a check's section ("encryption", ...), or NULL when
+ * no check section has that name. A section absent from the file is
+ * returned with present and enabled false. */
+const struct policy_section *policy_section(const struct policy *p,
+					    const char *id);
+
+/* Names of the values, as written in the policy and the report. */
+const char *severity_name(enum severity s);
+
+#endif

@@ -1,0 +1,237 @@
+/*
+ * statsock: a listening AF_UNIX stream socket in the event loop, with a
+ * bounded output buffer per client.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "loop.h"
+#include "statsock.h"
+#include "util.h"
+
+#define MAX_CLIENTS 64
+#define MAX_BUFFERED (256 * 1024)
+
+struct client {
+	int fd;
+	struct loop_source *src;
+	char *out;
+	size_t len;
+	struct client *next;
+};
+
+static int sock_fd = -1;
+static char *sock_path;
+static struct loop_source *sock_src;
+static struct client *clients;
+static unsigned nclients;
+static statsock_snapshot_fn sock_snapshot;
+static void *sock_data;
+
+static void client_drop(struct client *c)
+{
+	struct client **pp;
+
+	for (pp = &clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	loop_remove(c->src);
+	close(c->fd);
+	free(c->out);
+	free(c);
+	nclients--;
+}
+
+/* Write what is buffered; returns false when the client is gone. */
+static bool client_flush(struct client *c)
+{
+	while (c->len > 0) {
+		ssize_t w = send(c->fd, c->out, c->len,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (w < 0)
+			return false;
+		memmove(c->out, c->out + w, c->len - (size_t)w);
+		c->len -= (size_t)w;
+	}
+	return true;
+}
+
+/* Wait for EPOLLOUT only while something is buffered. */
+static void client_watch(struct client *c)
+{
+	loop_fd_modify(c->src, EPOLLIN | (c->len ? EPOLLOUT : 0));
+}
+
+static void client_queue(struct client *c, const char *text, size_t n)
+{
+	bool was_empty = c->len == 0;
+
+	if (c->len + n > MAX_BUFFERED) {
+		log_debug("status client too slow; disconnecting it");
+		client_drop(c);
+		return;
+	}
+	c->out = xrealloc(c->out, c->len + n);
+	memcpy(c->out + c->len, text, n);
+	c->len += n;
+	if (!client_flush(c)) {
+		client_drop(c);
+		return;
+	}
+	if (was_empty && c->len)
+		client_watch(c);
+}
+
+static void client_io(int fd, uint32_t events, void *data)
+{
+	struct client *c = data;
+	char buf[256];
+
+	if (events & EPOLLIN) {
+		ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		/* Clients have nothing to say: input is discarded. */
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+			client_drop(c);
+			return;
+		}
+	}
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		client_drop(c);
+		return;
+	}
+	if (events & EPOLLOUT) {
+		if (!client_flush(c)) {
+			client_drop(c);
+			return;
+		}
+		if (c->len == 0)
+			client_watch(c);
+	}
+}
+
+static void line_queue(struct client *c, const json_t *line)
+{
+	_cleanup_free_ char *text = json_dumps(line, JSON_COMPACT);
+	_cleanup_free_ char *nl = NULL;
+
+	if (!text)
+		return;
+	nl = xasprintf("%s\n", text);
+	client_queue(c, nl, strlen(nl));
+}
+
+static void sock_accept(int fd, uint32_t events, void *data)
+{
+	struct client *c;
+	json_t *snap;
+	int cfd;
+
+	(void)events;
+	(void)data;
+	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("status socket: accept");
+		return;
+	}
+	if (nclients >= MAX_CLIENTS) {
+		log_warnx("status socket: %d clients already; refusing one",
+			  MAX_CLIENTS);
+		close(cfd);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->fd = cfd;
+	c->src = loop_add_fd(cfd, EPOLLIN, client_io, c);
+	c->next = clients;
+	clients = c;
+	nclients++;
+	snap = sock_snapshot(sock_data);
+	line_queue(c, snap);
+	json_decref(snap);
+}
+
+static int ensure_dir(const char *path)
+{
+	_cleanup_free_ char *copy = xstrdup(path);
+	const char *dir = dirname(copy);
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int statsock_init(const char *path, statsock_snapshot_fn snapshot,
+		  void *data)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	r = ensure_dir(path);
+	if (r < 0)
+		return r;
+	sock_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (sock_fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(sock_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0666) < 0 || listen(sock_fd, 16) < 0)
+		goto failed;
+	sock_src = loop_add_fd(sock_fd, EPOLLIN, sock_accept, NULL);
+	if (!sock_src)
+		goto failed;
+	sock_path = xstrdup(path);
+	sock_snapshot = snapshot;
+	sock_data = data;
+	return 0;
+failed:
+	r = -errno;
+	close(sock_fd);
+	sock_fd = -1;
+	return r;
+}
+
+void statsock_exit(void)
+{
+	while (clients)
+		client_drop(clients);
+	loop_remove(sock_src);
+	sock_src = NULL;
+	if (sock_fd >= 0)
+		close(sock_fd);
+	sock_fd = -1;
+	if (sock_path)
+		unlink(sock_path);
+	free(sock_path);
+	sock_path = NULL;
+}
+
+void statsock_send(const json_t *line)
+{
+	struct client *c = clients, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		line_queue(c, line);
+	}
+}

@@ -1,0 +1,25 @@
+/*
+ * statsock: the status socket. A client that connects reads the current
+ * status as one JSON object on one line, then one JSON line for every
+ * change. Clients never write; the socket is readable by any local user
+ * because it shows this laptop's compliance, nothing of other users.
+ */
+#ifndef ENDPOINTD_STATSOCK_H
+#define ENDPOINTD_STATSOCK_H
+
+#include <jansson.h>
+
+/* Build the status object sent first to each new client (new reference). */
+typedef json_t *(*statsock_snapshot_fn)(void *data);
+
+/* Listen on path (its directory is created 0755 when missing; a stale
+ * socket is replaced). Returns 0 or -errno. */
+int statsock_init(const char *path, statsock_snapshot_fn snapshot,
+		  void *data);
+void statsock_exit(void);
+
+/* Send one line to every client. A client too slow to keep up is
+ * disconnected rather than buffered without bound. */
+void statsock_send(const json_t *line);
+
+#endif

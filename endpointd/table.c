@@ -1,0 +1,51 @@
+/*
+ * table: one block per check, so long summaries stay readable in a
+ * terminal of any width.
+ */
+#include <string.h>
+
+#include "table.h"
+
+static const char *colour_of(const char *status)
+{
+	if (strcmp(status, "pass") == 0)
+		return "\033[32m";
+	if (strcmp(status, "warn") == 0)
+		return "\033[33m";
+	if (strcmp(status, "fail") == 0)
+		return "\033[1;31m";
+	return "\033[35m";
+}
+
+static const char *str_or(const json_t *obj, const char *key, const char *def)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : def;
+}
+
+void table_print(FILE *out, const json_t *checks, bool colour)
+{
+	size_t i;
+	json_t *c;
+
+	if (json_array_size(checks) == 0) {
+		fprintf(out, "No checks are enabled in both the policy and "
+			     "this build of endpointd.\n");
+		return;
+	}
+	fprintf(out, "%-8s %-12s %s\n", "STATUS", "CHECK", "SUMMARY");
+	json_array_foreach(checks, i, c) {
+		const char *status = str_or(c, "status", "unknown");
+		const char *remedy = str_or(c, "remedy", NULL);
+
+		if (colour)
+			fprintf(out, "%s%-8s\033[0m ", colour_of(status), status);
+		else
+			fprintf(out, "%-8s ", status);
+		fprintf(out, "%-12s %s\n", str_or(c, "id", "?"),
+			str_or(c, "summary", ""));
+		if (remedy && strcmp(status, "pass") != 0)
+			fprintf(out, "%-21s What to do: %s\n", "", remedy);
+	}
+}

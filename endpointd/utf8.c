@@ -1,0 +1,76 @@
+/*
+ * utf8: a strict decoder of one sequence at a time (RFC 3629).
+ */
+#include <string.h>
+
+#include "utf8.h"
+#include "util.h"
+
+/* Length of the well-formed sequence at s, or 0. */
+static size_t seq_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+bool utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (n > 0) {
+		size_t l = seq_len(u, n);
+
+		if (l == 0)
+			return false;
+		u += l;
+		n -= l;
+	}
+	return true;
+}
+
+char *utf8_repair(const char *s, size_t n)
+{
+	static const char fffd[] = "\xef\xbf\xbd";
+	const unsigned char *u = (const unsigned char *)s;
+	char *out = xmalloc(n * 3 + 1), *o = out;
+
+	while (n > 0) {
+		size_t l = seq_len(u, n);
+
+		if (l == 0 || *u == 0) {
+			memcpy(o, fffd, 3);
+			o += 3;
+			l = 1;
+		} else {
+			memcpy(o, u, l);
+			o += l;
+		}
+		u += l;
+		n -= l;
+	}
+	*o = '\0';
+	return out;
+}

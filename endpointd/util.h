@@ -1,0 +1,51 @@
+/*
+ * util: allocation that aborts on failure, cleanup attributes for locals
+ * that own memory or handles, and small string helpers.
+ *
+ * Allocation failure ends the process through one wrapper, so call sites
+ * never check for NULL.
+ */
+#ifndef ENDPOINTD_UTIL_H
+#define ENDPOINTD_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_close_ _cleanup_(closep)
+
+/* Allocate or die. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+
+/* Cleanup helpers for _cleanup_(): each takes a pointer to the local. */
+void freep(void *p);
+void fclosep(FILE **f);
+void closep(int *fd);
+
+/* Remove trailing white space in place; returns s. */
+char *strrstrip(char *s);
+
+/* Read a whole regular file of at most max bytes into a NUL-terminated
+ * buffer. Returns 0, or -errno (-EFBIG when the file is larger than max). */
+int read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* Write data to path atomically: temp file in the same directory, fsync,
+ * rename, fsync of the directory. Returns 0 or -errno. */
+int write_file_atomic(const char *path, const void *data, size_t len,
+		      unsigned mode);
+
+/* Current wall-clock time as RFC 3339 UTC ("2026-11-22T13:08:53Z"). */
+void time_rfc3339(char buf[static 32]);
+
+#endif

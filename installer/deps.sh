@@ -1,0 +1,42 @@
+#!/bin/sh
+# Install the Debian packages that endpointd's build and tests need.
+# Idempotent: packages already installed are left alone, and apt is not
+# touched at all when nothing is missing. Uses sudo when not run as root.
+set -eu
+
+# Build: compiler, pkg-config and the libraries every program links.
+BUILD="build-essential pkg-config
+libinih-dev libjansson-dev libsystemd-dev libudev-dev
+libblkid-dev libcryptsetup-dev libssl-dev"
+
+# Tests: cmocka, the schema validator, sanitizer runtime, and the real
+# things the system tests drive.
+TEST="libcmocka-dev python3 python3-jsonschema
+cryptsetup-bin e2fsprogs dosfstools
+umockdev python3-dbusmock dbus"
+
+want() {
+	for p in $BUILD $TEST; do
+		# dpkg-query prints "install ok installed" only for a package
+		# that is fully installed.
+		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+		[ "$status" = "install ok installed" ] || echo "$p"
+	done
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "installer/deps.sh: not a Debian system; install the packages" \
+	     "listed in this script by hand" >&2
+	exit 0
+fi
+
+missing=$(want)
+[ -z "$missing" ] && exit 0
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "installer/deps.sh: installing:" $missing >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing
