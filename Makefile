@@ -56,6 +56,8 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 PROGRAMS := $(B)/endpointd $(B)/endpointctl
 
 .PHONY: all deps check check-sanitize run install clean
+# Test objects are intermediate files; keep them for incremental builds.
+.SECONDARY:
 all: $(PROGRAMS)
 
 # Runs installer/deps.sh once, and again whenever it changes.
@@ -80,7 +82,7 @@ $(B)/endpointd: $(B)/obj/endpointd/main.o $(B)/libendpointd.a
 $(B)/endpointctl: $(B)/obj/endpointctl/endpointctl.o $(B)/libendpointd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/tests/%: $(B)/obj/tests/%.o $(B)/libendpointd.a
+$(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(B)/libendpointd.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 

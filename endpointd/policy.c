@@ -94,6 +94,7 @@ struct parse {
 	struct policy *p;
 	int section;			/* index, -1 unknown, -2 none yet */
 	const struct key_def *last_key;	/* target of continuations */
+	bool cont_failed;		/* last_key's continuation failed */
 	unsigned key_line[NKEYS];
 	unsigned section_line[NSECTIONS];
 	char *errors;
@@ -269,7 +270,11 @@ static int handler(void *user, const char *section, const char *name,
 	}
 	idx = (size_t)(k - key_defs);
 	if (ps->continuation) {
+		/* One error for a value, not one per line that follows. */
+		if (ps->cont_failed)
+			return 1;
 		problem = key_append(ps->p, k, value, buf);
+		ps->cont_failed = problem != NULL;
 	} else if (ps->key_line[idx]) {
 		perr(ps, ps->line, "key '%s' repeated (first set at line %u)",
 		     name, ps->key_line[idx]);
@@ -278,6 +283,7 @@ static int handler(void *user, const char *section, const char *name,
 	} else {
 		ps->key_line[idx] = ps->line;
 		ps->last_key = k;
+		ps->cont_failed = false;
 		problem = key_set(ps->p, k, value, buf);
 	}
 	if (problem)
@@ -397,10 +403,14 @@ static void check_required(struct parse *ps)
 	for (size_t i = 0; i < NSECTIONS; i++) {
 		const struct section_def *sd = &section_defs[i];
 
-		/* An absent check section disables the check; [policy] and
-		 * [report] must always be there. */
+		/* An absent check section disables the check; [policy] must
+		 * always be there, [report] may take its defaults. */
 		if (!ps->section_line[i]) {
-			if (sd->common < 0 && strcmp(sd->name, "report") != 0)
+			if (sd->common >= 0)
+				((struct policy_section *)((char *)ps->p +
+							   sd->common))
+					->enabled = false;
+			else if (strcmp(sd->name, "report") != 0)
 				perr(ps, 0, "missing section [%s]", sd->name);
 			continue;
 		}

@@ -49,6 +49,8 @@ static int seq_load(void)
 
 int state_init(const char *dir, unsigned max_events)
 {
+	int r;
+
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	state_dir = xstrdup(dir);
@@ -56,7 +58,10 @@ int state_init(const char *dir, unsigned max_events)
 	state_findings_json = json_object();
 	state_max_events = max_events;
 	state_dropped = 0;
-	return seq_load();
+	r = seq_load();
+	if (r < 0)
+		state_exit();
+	return r;
 }
 
 void state_exit(void)

@@ -1,0 +1,317 @@
+/*
+ * Tests of the check interface, the state and the agent, with checks
+ * defined here: the product's registry holds only real checks.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "agent.h"
+#include "check.h"
+#include "state.h"
+#include "testutil.h"
+#include "util.h"
+
+static char *dir;
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = tu_tmpdir();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_rmrf(dir);
+	free(dir);
+	return 0;
+}
+
+static struct policy *load(const char *text)
+{
+	_cleanup_free_ char *path = tu_writes(dir, "p.ini", text);
+	_cleanup_free_ char *errors = NULL;
+	struct policy *p = NULL;
+
+	if (policy_load(path, &p, &errors) < 0)
+		fail_msg("%s", errors);
+	return p;
+}
+
+#define POLICY "[policy]\nname = T\nversion = 1\n" \
+	"[encryption]\nseverity = critical\nclause = Encrypt it.\n" \
+	"[camera]\nclause = School kit only.\n"
+
+/* A check that reads the file /etc/testcheck below the root: its first
+ * line is the status it reports. */
+static int file_evaluate(struct host *h, const struct policy *p,
+			 struct finding *f)
+{
+	_cleanup_free_ char *line = NULL;
+	enum check_status st;
+	int r;
+
+	(void)p;
+	r = host_read_line(h, "/etc/testcheck", &line);
+	if (r < 0)
+		return r;
+	if (!check_status_parse(line, &st))
+		return -EINVAL;
+	finding_set(f, st, line, st == CHECK_PASS ? NULL : "Fix it.");
+	finding_evidence_str(f, "read", line);
+	return 0;
+}
+
+static int silent_evaluate(struct host *h, const struct policy *p,
+			   struct finding *f)
+{
+	(void)h;
+	(void)p;
+	f->status = CHECK_PASS;	/* but no summary: not a result */
+	return 0;
+}
+
+static const struct check_ops file_check = {
+	.id = "encryption", .title = "Test", .evaluate = file_evaluate,
+};
+static const struct check_ops silent_check = {
+	.id = "camera", .title = "Silent", .evaluate = silent_evaluate,
+};
+static const struct check_ops disabled_check = {
+	.id = "usb_storage", .title = "Absent", .evaluate = silent_evaluate,
+};
+static const struct check_ops *const registry[] = {
+	&file_check, &silent_check, &disabled_check, NULL,
+};
+
+static void test_host_path(void **state)
+{
+	struct host *h = host_new("/");
+	struct host *g = host_new("/srv/fixture//");
+	_cleanup_free_ char *a = host_path(h, "/etc/x");
+	_cleanup_free_ char *b = host_path(g, "/etc/x");
+	_cleanup_free_ char *c = host_path(g, "sys/y");
+
+	(void)state;
+	assert_string_equal(a, "/etc/x");
+	assert_string_equal(b, "/srv/fixture/etc/x");
+	assert_string_equal(c, "/srv/fixture/sys/y");
+	assert_string_equal(host_root(h), "/");
+	assert_string_equal(host_root(g), "/srv/fixture");
+	host_free(h);
+	host_free(g);
+}
+
+static void test_run_reads_through_root(void **state)
+{
+	struct policy *p = load(POLICY);
+	struct host *h = host_new(dir);
+	struct finding *f;
+
+	(void)state;
+	free(tu_writes(dir, "etc/testcheck", "fail\n"));
+	f = check_run(&file_check, h, p);
+	assert_int_equal(f->status, CHECK_FAIL);
+	assert_string_equal(f->summary, "fail");
+	assert_string_equal(f->remedy, "Fix it.");
+	/* Severity and clause come from the policy. */
+	assert_int_equal(f->severity, SEVERITY_CRITICAL);
+	assert_string_equal(f->clause, "Encrypt it.");
+	finding_free(f);
+	host_free(h);
+	policy_free(p);
+}
+
+static void test_what_cannot_be_seen_is_unknown(void **state)
+{
+	struct policy *p = load(POLICY);
+	struct host *h = host_new(dir);
+	struct finding *f;
+
+	(void)state;
+	/* No file: the check fails to look. */
+	f = check_run(&file_check, h, p);
+	assert_int_equal(f->status, CHECK_UNKNOWN);
+	assert_non_null(strstr(f->summary, "could not look"));
+	assert_string_equal(json_string_value(json_object_get(f->evidence,
+							      "error")),
+			    strerror(ENOENT));
+	finding_free(f);
+	/* A pass with no summary is no result. */
+	f = check_run(&silent_check, h, p);
+	assert_int_equal(f->status, CHECK_UNKNOWN);
+	finding_free(f);
+	host_free(h);
+	policy_free(p);
+}
+
+static void test_finding_json_hostile(void **state)
+{
+	struct policy *p = load(POLICY);
+	struct host *h = host_new(dir);
+	_cleanup_free_ char *text = NULL;
+	struct finding *f;
+	json_t *obj, *back;
+	const char *ev;
+
+	(void)state;
+	free(tu_writes(dir, "etc/testcheck", "warn\n"));
+	f = check_run(&file_check, h, p);
+	finding_evidence_str(f, "serial", "a\"b\\c\x01\x1b[31m\xff\xfe\xc3(");
+	obj = finding_to_json(f);
+	text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	assert_non_null(text);
+	back = json_loads(text, 0, NULL);
+	assert_non_null(back);
+	ev = json_string_value(json_object_get(json_object_get(back, "evidence"),
+					       "serial"));
+	assert_string_equal(ev, "a\"b\\c\x01\x1b[31m\xef\xbf\xbd\xef\xbf\xbd"
+				"\xef\xbf\xbd(");
+	assert_string_equal(json_string_value(json_object_get(back, "status")),
+			    "warn");
+	json_decref(back);
+	finding_free(f);
+	host_free(h);
+	policy_free(p);
+}
+
+static void test_state_events(void **state)
+{
+	_cleanup_free_ char *sdir = xasprintf("%s/state", dir);
+	struct policy *p = load(POLICY);
+	struct host *h = host_new(dir);
+	json_t *events, *ev;
+
+	(void)state;
+	assert_int_equal(state_init(sdir, 10), 0);
+	free(tu_writes(dir, "etc/testcheck", "pass\n"));
+	/* A first finding is no change. */
+	assert_false(state_update(check_run(&file_check, h, p)));
+	assert_false(state_has_events());
+	free(tu_writes(dir, "etc/testcheck", "fail\n"));
+	assert_true(state_update(check_run(&file_check, h, p)));
+	events = state_take_events();
+	assert_int_equal(json_array_size(events), 1);
+	ev = json_array_get(events, 0);
+	assert_string_equal(json_string_value(json_object_get(ev, "type")),
+			    "status_change");
+	assert_string_equal(json_string_value(json_object_get(ev, "check")),
+			    "encryption");
+	assert_string_equal(json_string_value(json_object_get(ev, "old")), "pass");
+	assert_string_equal(json_string_value(json_object_get(ev, "new")), "fail");
+	assert_non_null(json_string_value(json_object_get(ev, "at")));
+	json_decref(events);
+	/* Taken events are gone. */
+	events = state_take_events();
+	assert_int_equal(json_array_size(events), 0);
+	json_decref(events);
+	state_exit();
+	host_free(h);
+	policy_free(p);
+}
+
+static void test_state_events_bounded(void **state)
+{
+	_cleanup_free_ char *sdir = xasprintf("%s/state", dir);
+	json_t *events;
+
+	(void)state;
+	assert_int_equal(state_init(sdir, 10), 0);
+	for (int i = 0; i < 25; i++)
+		state_event(json_pack("{s:s, s:i}", "type", "test", "n", i));
+	events = state_take_events();
+	/* The drop is reported first, then the 10 newest. */
+	assert_int_equal(json_array_size(events), 11);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(events, 0), "type")),
+			    "events_dropped");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(events, 0), "count")),
+			 15);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(events, 1), "n")),
+			 15);
+	json_decref(events);
+	state_exit();
+}
+
+static void test_seq_persists(void **state)
+{
+	_cleanup_free_ char *sdir = xasprintf("%s/state", dir);
+	uint64_t a, b, c;
+
+	(void)state;
+	assert_int_equal(state_init(sdir, 10), 0);
+	assert_int_equal(state_next_seq(&a), 0);
+	assert_int_equal(state_next_seq(&b), 0);
+	state_exit();
+	assert_int_equal(state_init(sdir, 10), 0);
+	assert_int_equal(state_next_seq(&c), 0);
+	state_exit();
+	assert_true(a < b && b < c);
+	/* A damaged sequence file is an error, never a restart from 0. */
+	free(tu_writes(sdir, "seq", "garbage\n"));
+	assert_int_equal(state_init(sdir, 10), -EINVAL);
+}
+
+static void test_agent_enabled_checks_only(void **state)
+{
+	_cleanup_free_ char *sdir = xasprintf("%s/state", dir);
+	struct host *h = host_new(dir);
+	json_t *report, *checks;
+	int err = 0;
+
+	(void)state;
+	free(tu_writes(dir, "etc/testcheck", "fail\n"));
+	assert_int_equal(agent_init(h, load(POLICY), registry, sdir), 0);
+	agent_evaluate();
+	assert_true(agent_any_fail());
+	report = agent_report(&err);
+	assert_non_null(report);
+	checks = json_object_get(report, "checks");
+	/* encryption and camera are in the policy, usb_storage is not. */
+	assert_int_equal(json_array_size(checks), 2);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(checks, 0), "id")),
+			    "encryption");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(checks, 1), "status")),
+			    "unknown");
+	json_decref(report);
+	free(tu_writes(dir, "etc/testcheck", "pass\n"));
+	agent_evaluate();
+	assert_false(agent_any_fail());
+	agent_exit();
+	host_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_host_path),
+		cmocka_unit_test_setup_teardown(test_run_reads_through_root,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_what_cannot_be_seen_is_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finding_json_hostile, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_state_events, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_state_events_bounded, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_seq_persists, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_agent_enabled_checks_only,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("checks", tests, NULL, NULL);
+}

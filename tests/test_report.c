@@ -1,0 +1,125 @@
+/*
+ * Tests of the report: device identity read through the root prefix, and
+ * hostile strings from the machine still giving valid JSON.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "report.h"
+#include "testutil.h"
+#include "util.h"
+
+static char *dir;
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = tu_tmpdir();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_rmrf(dir);
+	free(dir);
+	return 0;
+}
+
+static const char *get(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static void test_fixture_identity(void **state)
+{
+	struct host *h = host_new("tests/fixtures/laptop");
+	json_t *dev = report_device(h);
+
+	(void)state;
+	assert_string_equal(get(dev, "machine_id"),
+			    "0123456789abcdef0123456789abcdef");
+	assert_string_equal(get(dev, "hostname"), "staff-laptop-017");
+	assert_string_equal(get(dev, "vendor"), "LENOVO");
+	assert_string_equal(get(dev, "model"), "20XWCTO1WW");
+	assert_string_equal(get(dev, "serial"), "PF3ABCDE");
+	assert_string_equal(get(dev, "os"), "Debian GNU/Linux 12 (bookworm)");
+	assert_non_null(get(dev, "agent_version"));
+	json_decref(dev);
+	host_free(h);
+}
+
+static void test_missing_identity_is_null(void **state)
+{
+	struct host *h = host_new(dir);
+	json_t *dev = report_device(h);
+
+	(void)state;
+	assert_true(json_is_null(json_object_get(dev, "machine_id")));
+	assert_true(json_is_null(json_object_get(dev, "serial")));
+	assert_true(json_is_null(json_object_get(dev, "os")));
+	json_decref(dev);
+	host_free(h);
+}
+
+static void test_hostile_strings(void **state)
+{
+	static const char evil[] = "lab\"pc\\\x01\x1b]0;pwned\x07\xff\xfe"
+				   "\xed\xa0\x80\xc0\xaf</script>";
+	_cleanup_free_ char *path = NULL, *text = NULL, *errors = NULL;
+	struct host *h = host_new(dir);
+	struct policy *p = NULL;
+	json_t *report, *back;
+	const char *hn;
+
+	(void)state;
+	free(tu_write(dir, "proc/sys/kernel/hostname", evil, sizeof(evil) - 1));
+	free(tu_write(dir, "sys/class/dmi/id/product_serial", "S\0N\n", 4));
+	free(tu_writes(dir, "usr/lib/os-release",
+		       "PRETTY_NAME='Evil \x80 OS'\n"));
+	path = tu_writes(dir, "p.ini", "[policy]\nname = N\nversion = 1\n");
+	assert_int_equal(policy_load(path, &p, &errors), 0);
+	report = report_build(h, p, 5, json_array(), json_array());
+	text = json_dumps(report, JSON_COMPACT);
+	assert_non_null(text);
+	back = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	assert_non_null(back);
+	hn = get(json_object_get(back, "device"), "hostname");
+	assert_non_null(hn);
+	/* Quotes and control bytes kept (escaped in the text); each invalid
+	 * byte (including surrogate and overlong forms) replaced. */
+	assert_non_null(strstr(hn, "lab\"pc\\\x01\x1b]0;pwned\x07"));
+	assert_non_null(strstr(hn, "\xef\xbf\xbd"));
+	assert_null(strstr(hn, "\xff"));
+	/* A NUL ends the string, as in any C string read from sysfs. */
+	assert_string_equal(get(json_object_get(back, "device"), "serial"),
+			    "S");
+	assert_string_equal(get(json_object_get(back, "device"), "os"),
+			    "Evil \xef\xbf\xbd OS");
+	assert_string_equal(get(back, "schema"), "endpointd.report/1");
+	assert_int_equal(json_integer_value(json_object_get(back, "seq")), 5);
+	assert_string_equal(get(json_object_get(back, "policy"), "sha256"),
+			    p->sha256);
+	json_decref(back);
+	json_decref(report);
+	policy_free(p);
+	host_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixture_identity),
+		cmocka_unit_test_setup_teardown(test_missing_identity_is_null,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_strings, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
+}
