@@ -239,6 +239,7 @@ static void policy_refused(const char *errors)
 	agent_policy_error = strrstrip(xstrdup(errors));
 	state_event(json_pack("{s:s, s:o}", "type", "policy_error", "error",
 			      json_string_lossy(agent_policy_error)));
+	report_soon();
 }
 
 int agent_reload(void)

@@ -459,6 +459,9 @@ int policy_load(const char *path, struct policy **out, char **errors)
 	apply_defaults(p);
 	ps.buf = buf;
 	ps.len = len;
+	/* A byte-order mark, as Windows editors write, is no error. */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		ps.pos = 3;
 	r = ini_parse_stream(reader, &ps, handler, &ps);
 	/* The reader catches what inih rejects; this is a safety net. */
 	if (r > 0 && ps.nerrors == 0)

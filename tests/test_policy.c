@@ -135,6 +135,14 @@ static void test_values(void **state)
 	policy_free(p);
 }
 
+static void test_byte_order_mark(void **state)
+{
+	static const char text[] = "\xef\xbb\xbf" HEAD;
+
+	(void)state;
+	assert_null(load_text(text, strlen(text), NULL));
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -297,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_policy),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_byte_order_mark),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_error_lines_all_reported),
 		cmocka_unit_test(test_long_line),
