@@ -27,7 +27,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 endif
 
-PKGS := inih jansson libsystemd libcrypto
+PKGS := inih jansson libsystemd libcrypto libcryptsetup blkid mount
 TEST_PKGS := cmocka
 
 # Expanded when a recipe runs, after the deps step has installed them.
@@ -49,7 +49,8 @@ LIB_SRCS := endpointd/util.c endpointd/log.c endpointd/utf8.c \
 	endpointd/policy.c endpointd/loop.c endpointd/state.c \
 	endpointd/report.c endpointd/spool.c endpointd/statsock.c \
 	endpointd/agent.c endpointd/table.c \
-	checks/host.c checks/finding.c checks/registry.c
+	checks/host.c checks/finding.c checks/registry.c \
+	checks/blockdev.c checks/encryption.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))

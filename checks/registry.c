@@ -7,6 +7,9 @@
 
 #include "check.h"
 
+extern const struct check_ops encryption_check;
+
 const struct check_ops *const check_registry[] = {
+	&encryption_check,
 	NULL,
 };

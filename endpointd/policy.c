@@ -25,7 +25,10 @@
 
 #define MAX_ERRORS 50
 
-enum key_type { KEY_STRING, KEY_BOOL, KEY_UINT, KEY_ENUM };
+enum key_type { KEY_STRING, KEY_BOOL, KEY_UINT, KEY_ENUM, KEY_LIST };
+
+/* Checks one list item; returns what is wrong with it, or NULL. */
+typedef const char *(*item_check_fn)(const char *item);
 
 struct section_def {
 	const char *name;
@@ -47,9 +50,28 @@ struct key_def {
 	enum key_type type;
 	size_t offset;
 	const char *def;		/* NULL: required */
-	unsigned min, max;		/* KEY_UINT range; KEY_STRING max len */
+	unsigned min, max;		/* KEY_UINT range; KEY_STRING max len;
+					 * KEY_LIST max items */
 	const char *const *choices;	/* KEY_ENUM, NULL-terminated */
+	item_check_fn item_check;	/* KEY_LIST */
 };
+
+static const char *item_path(const char *item)
+{
+	if (item[0] != '/')
+		return "is not an absolute path";
+	if (strlen(item) > 1024)
+		return "is too long";
+	return NULL;
+}
+
+static const char *item_cipher(const char *item)
+{
+	if (strspn(item, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+	    strlen(item))
+		return "is not a cipher and mode such as aes-xts";
+	return NULL;
+}
 
 static const char *const severities[] = { "low", "medium", "high",
 					  "critical", NULL };
@@ -57,29 +79,49 @@ static const char *const usb_actions[] = { "log", "warn", "block", NULL };
 static const char *const camera_actions[] = { "log", "warn", NULL };
 
 #define OFF(field) offsetof(struct policy, field)
-#define CHECK_KEYS(sec, sev)                                                \
-	{ #sec, "enabled", KEY_BOOL, OFF(sec.s.enabled), "true", 0, 0, NULL }, \
-	{ #sec, "severity", KEY_ENUM, OFF(sec.s.severity), sev, 0, 0,        \
-	  severities },                                                      \
-	{ #sec, "clause", KEY_STRING, OFF(sec.s.clause), NULL, 1, 1000, NULL }
+/* One row of key_defs per type; a NULL default makes the key required. */
+#define STR(sec, key, field, def, maxlen) \
+	{ sec, key, KEY_STRING, OFF(field), def, .min = 1, .max = maxlen }
+#define BOOL(sec, key, field, def) \
+	{ sec, key, KEY_BOOL, OFF(field), def, .min = 0 }
+#define UINT(sec, key, field, def, lo, hi) \
+	{ sec, key, KEY_UINT, OFF(field), def, .min = lo, .max = hi }
+#define ENUM(sec, key, field, def, names) \
+	{ sec, key, KEY_ENUM, OFF(field), def, .choices = names }
+#define LIST(sec, key, field, def, lo, hi, check) \
+	{ sec, key, KEY_LIST, OFF(field), def, .min = lo, .max = hi, \
+	  .item_check = check }
+#define CHECK_KEYS(sec, sev) \
+	BOOL(#sec, "enabled", sec.s.enabled, "true"), \
+	ENUM(#sec, "severity", sec.s.severity, sev, severities), \
+	STR(#sec, "clause", sec.s.clause, NULL, 1000)
 
 static const struct key_def key_defs[] = {
-	{ "policy", "name", KEY_STRING, OFF(name), NULL, 1, 100, NULL },
-	{ "policy", "version", KEY_STRING, OFF(version), NULL, 1, 64, NULL },
-	{ "policy", "interval_minutes", KEY_UINT, OFF(interval_minutes), "60",
-	  1, 1440, NULL },
-	{ "report", "spool_max_reports", KEY_UINT,
-	  OFF(report.spool_max_reports), "1000", 1, 100000, NULL },
-	{ "report", "max_events", KEY_UINT, OFF(report.max_events), "1000",
-	  10, 100000, NULL },
+	STR("policy", "name", name, NULL, 100),
+	STR("policy", "version", version, NULL, 64),
+	UINT("policy", "interval_minutes", interval_minutes, "60", 1, 1440),
+	UINT("report", "spool_max_reports", report.spool_max_reports, "1000",
+	     1, 100000),
+	UINT("report", "max_events", report.max_events, "1000", 10, 100000),
+
 	CHECK_KEYS(encryption, "high"),
+	LIST("encryption", "mounts", encryption.mounts, "/, /home", 0, 64,
+	     item_path),
+	UINT("encryption", "min_key_bits", encryption.min_key_bits, "256",
+	     128, 1024),
+	LIST("encryption", "allowed_ciphers", encryption.allowed_ciphers,
+	     "aes-xts, serpent-xts, twofish-xts, adiantum", 1, 32,
+	     item_cipher),
+	BOOL("encryption", "allow_plain_dmcrypt",
+	     encryption.allow_plain_dmcrypt, "false"),
+
 	CHECK_KEYS(screen_lock, "high"),
+
 	CHECK_KEYS(usb_storage, "high"),
-	{ "usb_storage", "action", KEY_ENUM, OFF(usb_storage.action), "warn",
-	  0, 0, usb_actions },
+	ENUM("usb_storage", "action", usb_storage.action, "warn", usb_actions),
+
 	CHECK_KEYS(camera, "medium"),
-	{ "camera", "action", KEY_ENUM, OFF(camera.action), "warn", 0, 0,
-	  camera_actions },
+	ENUM("camera", "action", camera.action, "warn", camera_actions),
 };
 
 #define NSECTIONS ARRAY_SIZE(section_defs)
@@ -178,6 +220,53 @@ static const char *string_problem(const char *v, unsigned maxlen)
 	return NULL;
 }
 
+static void list_clear(struct policy_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* Split v on commas into l; on error return a message in buf. */
+static const char *list_set(struct policy_list *l, const struct key_def *k,
+			    const char *v, char buf[static 256])
+{
+	_cleanup_free_ char *copy = xstrdup(v);
+	struct policy_list nl = { NULL, 0 };
+	char *item, *save = NULL;
+
+	for (item = strtok_r(copy, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		const char *problem;
+
+		while (*item == ' ' || *item == '\t')
+			item++;
+		strrstrip(item);
+		problem = *item ? k->item_check(item) : "is empty";
+		if (!problem && nl.n >= k->max)
+			problem = "is one item too many";
+		if (problem) {
+			snprintf(buf, 256, "%s: '%.64s' %s", k->name, item,
+				 problem);
+			list_clear(&nl);
+			return buf;
+		}
+		nl.v = xrealloc(nl.v, (nl.n + 2) * sizeof(*nl.v));
+		nl.v[nl.n++] = xstrdup(item);
+		nl.v[nl.n] = NULL;
+	}
+	if (nl.n < k->min) {
+		snprintf(buf, 256, "%s needs at least %u item(s)", k->name,
+			 k->min);
+		return buf;
+	}
+	list_clear(l);
+	*l = nl;
+	return NULL;
+}
+
 /* Store value v for key k; on error return a message (static or in *buf). */
 static const char *key_set(struct policy *p, const struct key_def *k,
 			   const char *v, char buf[static 256])
@@ -218,6 +307,9 @@ static const char *key_set(struct policy *p, const struct key_def *k,
 		}
 		*(unsigned *)field = (unsigned)n;
 		return NULL;
+	case KEY_LIST:
+		/* An empty value is an empty list (where one is allowed). */
+		return list_set(field, k, v, buf);
 	case KEY_ENUM:
 		for (int i = 0; k->choices[i]; i++) {
 			if (strcmp(v, k->choices[i]) == 0) {
@@ -480,9 +572,14 @@ void policy_free(struct policy *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < NKEYS; i++)
+	for (size_t i = 0; i < NKEYS; i++) {
+		void *field = (char *)p + key_defs[i].offset;
+
 		if (key_defs[i].type == KEY_STRING)
-			free(*(char **)((char *)p + key_defs[i].offset));
+			free(*(char **)field);
+		else if (key_defs[i].type == KEY_LIST)
+			list_clear(field);
+	}
 	free(p->path);
 	free(p);
 }
@@ -501,6 +598,14 @@ const struct policy_section *policy_section(const struct policy *p,
 		return NULL;
 	return (const struct policy_section *)((const char *)p +
 					       section_defs[i].common);
+}
+
+bool policy_list_has(const struct policy_list *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return true;
+	return false;
 }
 
 const char *severity_name(enum severity s)

@@ -10,6 +10,7 @@
 #define ENDPOINTD_POLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Largest policy file accepted; a real one is a few KB. */
 #define POLICY_MAX_BYTES (1024 * 1024)
@@ -23,6 +24,12 @@ enum severity {
 
 enum usb_action { USB_ACTION_LOG, USB_ACTION_WARN, USB_ACTION_BLOCK };
 enum camera_action { CAMERA_ACTION_LOG, CAMERA_ACTION_WARN };
+
+/* A comma-separated list value. */
+struct policy_list {
+	char **v;
+	size_t n;
+};
 
 /* What every check section has. */
 struct policy_section {
@@ -49,6 +56,10 @@ struct policy {
 
 	struct {
 		struct policy_section s;
+		struct policy_list mounts;	/* besides / and swap */
+		unsigned min_key_bits;
+		struct policy_list allowed_ciphers;	/* "aes-xts", ... */
+		bool allow_plain_dmcrypt;
 	} encryption;
 	struct {
 		struct policy_section s;
@@ -76,6 +87,9 @@ void policy_freep(struct policy **p);
  * returned with present and enabled false. */
 const struct policy_section *policy_section(const struct policy *p,
 					    const char *id);
+
+/* Whether list l holds s. */
+bool policy_list_has(const struct policy_list *l, const char *s);
 
 /* Names of the values, as written in the policy and the report. */
 const char *severity_name(enum severity s);

@@ -1,0 +1,71 @@
+/*
+ * blockdev: block devices as sysfs shows them, read through the host's
+ * root prefix: resolving a device number, a /dev path or a dm name to its
+ * kernel name, reading its attributes and the devices beneath it
+ * (slaves/), and what a device holds (libblkid) or which LUKS header it
+ * carries (libcryptsetup).
+ */
+#ifndef ENDPOINTD_BLOCKDEV_H
+#define ENDPOINTD_BLOCKDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "check.h"
+
+/* The largest number of devices beneath one device that is followed; a
+ * real stack has a handful. */
+#define BLOCKDEV_MAX_SLAVES 64
+
+/* The kernel name ("dm-1", "nvme0n1p3") of the block device with number
+ * maj:min, from /sys/dev/block. Returns 0 or -errno. */
+int blockdev_name_from_devno(const struct host *h, unsigned maj,
+			     unsigned min, char **name);
+
+/* The kernel name of the device at a /dev path as /proc/swaps or
+ * mountinfo write it: /dev/NAME, /dev/mapper/DMNAME, or a node whose
+ * device number sysfs knows. Returns 0 or -errno. */
+int blockdev_name_from_path(const struct host *h, const char *path,
+			    char **name);
+
+/* An attribute of /sys/class/block/NAME ("dm/uuid", "loop/backing_file"),
+ * first line, white space trimmed. Returns 0 or -errno. */
+int blockdev_attr(const struct host *h, const char *name, const char *attr,
+		  char **value);
+
+/* The valid device names in directory path (a full path, already below
+ * the root), sorted. Returns how many or -errno. */
+int blockdev_names_in(const char *path, char ***names);
+
+/* The kernel names of the devices beneath NAME (its slaves/), sorted.
+ * Returns how many (0 for a physical device) or -errno. */
+int blockdev_slaves(const struct host *h, const char *name, char ***slaves);
+void blockdev_strv_free(char **v);
+
+/* What libblkid finds on /dev/NAME below the root: "ext4",
+ * "crypto_LUKS", "BitLocker", "swap"...; NULL when nothing is recognised.
+ * Returns 0 or -errno (the device could not be read). */
+int blockdev_probe(const struct host *h, const char *name, char **type);
+
+/* A LUKS header as libcryptsetup reads it. */
+struct luks_info {
+	char type[16];		/* "LUKS1", "LUKS2" */
+	char cipher[64];	/* "aes" */
+	char mode[64];		/* "xts-plain64" */
+	int key_bits;		/* volume key size */
+	char pbkdf[32];		/* of the first active key slot; "" if none */
+};
+
+/* Read the LUKS header on /dev/NAME below the root. Returns 0 or -errno
+ * (-EINVAL: no LUKS header there). */
+int blockdev_luks(const struct host *h, const char *name,
+		  struct luks_info *info);
+
+/* The active dm-crypt mapping DMNAME as the kernel has it (plain dm-crypt
+ * has no header to read). Only the real machine has one: with a root
+ * prefix other than "/" this returns -ENOTSUP. */
+int blockdev_active_crypt(const struct host *h, const char *dmname,
+			  struct luks_info *info);
+
+#endif

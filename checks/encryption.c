@@ -1,0 +1,693 @@
+/*
+ * encryption: is the data on this laptop's disks encrypted at rest?
+ *
+ * For /, every mount the policy lists, every active swap and the
+ * hibernation resume device, the block-device stack is walked through
+ * sysfs from the mount's device down to the physical disks. Data is
+ * encrypted when a dm-crypt layer sits on every path from the mount to a
+ * disk. Each LUKS layer's header is read with libcryptsetup and judged
+ * against the policy's ciphers and minimum key size; what sits on a
+ * device with no dm-crypt above it is named with libblkid.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <libmount/libmount.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "blockdev.h"
+#include "check.h"
+#include "util.h"
+
+/* A stack deeper than this is a loop in the fixture or the kernel. */
+#define MAX_DEPTH 16
+
+enum verdict { V_ENCRYPTED, V_PLAIN, V_UNKNOWN, V_MEMORY };
+
+static const char *const verdict_names[] = {
+	[V_ENCRYPTED] = "encrypted", [V_PLAIN] = "not encrypted",
+	[V_UNKNOWN] = "unknown", [V_MEMORY] = "in memory",
+};
+
+struct walk {
+	const struct host *h;
+	const struct policy *p;
+	struct libmnt_table *mounts;
+	FILE *chain;		/* the stack as text, for IT */
+	char *chain_buf;
+	size_t chain_len;
+	json_t *layers;		/* every dm-crypt layer met */
+	json_t *problems;	/* weak settings, in words */
+	char *unknown;		/* why the verdict is unknown */
+	unsigned quiet;		/* below a crypt layer: describe only */
+};
+
+static enum verdict judge_path(struct walk *w, const char *path,
+			       unsigned depth);
+
+static void set_unknown(struct walk *w, const char *fmt, ...) _printf_(2, 3);
+
+static void set_unknown(struct walk *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->quiet || w->unknown)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&w->unknown, fmt, ap) < 0)
+		w->unknown = NULL;
+	va_end(ap);
+}
+
+static void problem(struct walk *w, const char *fmt, ...) _printf_(2, 3);
+
+static void problem(struct walk *w, const char *fmt, ...)
+{
+	_cleanup_free_ char *s = NULL;
+	va_list ap;
+
+	if (w->quiet)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s)
+		json_array_append_new(w->problems, json_string_lossy(s));
+}
+
+/* Worst of two verdicts on parallel paths. */
+static enum verdict combine(enum verdict a, enum verdict b)
+{
+	if (a == V_PLAIN || b == V_PLAIN)
+		return V_PLAIN;
+	if (a == V_UNKNOWN || b == V_UNKNOWN)
+		return V_UNKNOWN;
+	if (a == V_ENCRYPTED || b == V_ENCRYPTED)
+		return V_ENCRYPTED;
+	return V_MEMORY;
+}
+
+/* "aes-xts" for aes/xts-plain64; "adiantum" for xchacha12,aes/adiantum. */
+static char *cipher_family(const char *cipher, const char *mode)
+{
+	size_t n = strcspn(mode, "-");
+
+	if (strncmp(mode, "adiantum", 8) == 0)
+		return xstrdup("adiantum");
+	return xasprintf("%s-%.*s", cipher, (int)n, mode);
+}
+
+static void judge_layer(struct walk *w, const char *name,
+			const struct luks_info *li)
+{
+	_cleanup_free_ char *family = cipher_family(li->cipher, li->mode);
+	const struct policy *p = w->p;
+
+	if (!policy_list_has(&p->encryption.allowed_ciphers, family))
+		problem(w, "%s: cipher %s-%s is not one the policy allows",
+			name, li->cipher, li->mode);
+	if (li->key_bits < (int)p->encryption.min_key_bits)
+		problem(w, "%s: %d-bit key is below the policy's minimum of "
+			   "%u bits", name, li->key_bits,
+			p->encryption.min_key_bits);
+}
+
+/* A dm-crypt layer: read its settings and judge them. Returns whether
+ * they could be read. */
+static bool crypt_layer(struct walk *w, const char *name, const char *uuid,
+			char **slaves, int nslaves)
+{
+	char kind[16] = "";
+	_cleanup_free_ char *dmname = NULL;
+	struct luks_info li;
+	json_t *layer;
+	int r = -ENODEV;
+
+	sscanf(uuid, "CRYPT-%15[A-Z0-9]", kind);
+	blockdev_attr(w->h, name, "dm/name", &dmname);
+	/* In the header: LUKS version, cipher, key size and PBKDF. */
+	if (strncmp(kind, "LUKS", 4) == 0 && nslaves == 1)
+		r = blockdev_luks(w->h, slaves[0], &li);
+	if (r < 0 && dmname)
+		r = blockdev_active_crypt(w->h, dmname, &li);
+	layer = json_pack("{s:s, s:s}", "device", name, "type",
+			  strcmp(kind, "PLAIN") == 0 ? "plain dm-crypt" : kind);
+	if (dmname)
+		json_object_set_new(layer, "name", json_string_lossy(dmname));
+	if (strcmp(kind, "PLAIN") == 0 && !w->p->encryption.allow_plain_dmcrypt)
+		problem(w, "%s: plain dm-crypt (no LUKS header) is not allowed "
+			   "by the policy", name);
+	if (r < 0) {
+		fprintf(w->chain, "%s (%s dm-crypt, settings unreadable)", name,
+			kind);
+		json_object_set_new(layer, "error",
+				    json_string(strerror(-r)));
+		set_unknown(w, "%s is encrypted, but its settings could not be "
+			       "read (%s)", name, strerror(-r));
+	} else {
+		fprintf(w->chain, "%s (%s %s-%s %d-bit%s%s)", name,
+			li.type[0] ? li.type : kind, li.cipher, li.mode,
+			li.key_bits, li.pbkdf[0] ? ", " : "", li.pbkdf);
+		json_object_update_new(layer, json_pack(
+			"{s:s, s:s, s:i, s:s}", "cipher", li.cipher, "mode",
+			li.mode, "key_bits", li.key_bits, "pbkdf", li.pbkdf));
+		if (li.type[0])
+			json_object_set_new(layer, "type", json_string(li.type));
+		judge_layer(w, name, &li);
+	}
+	if (!w->quiet)
+		json_array_append_new(w->layers, layer);
+	else
+		json_decref(layer);
+	return r == 0;
+}
+
+static enum verdict walk_dev(struct walk *w, const char *name,
+			     unsigned depth);
+
+/* The devices beneath a layer: every one must be encrypted. */
+static enum verdict walk_slaves(struct walk *w, char **slaves, int n,
+				unsigned depth)
+{
+	enum verdict v = V_MEMORY;
+
+	fputs(" -> ", w->chain);
+	if (n > 1)
+		fputc('[', w->chain);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fputs(" + ", w->chain);
+		v = combine(v, walk_dev(w, slaves[i], depth + 1));
+	}
+	if (n > 1)
+		fputc(']', w->chain);
+	return v;
+}
+
+/* A device with nothing beneath it in sysfs. */
+static enum verdict walk_leaf(struct walk *w, const char *name,
+			      unsigned depth)
+{
+	_cleanup_free_ char *backing = NULL, *type = NULL;
+
+	if (blockdev_attr(w->h, name, "loop/backing_file", &backing) == 0 &&
+	    backing[0]) {
+		/* A loop device's data is in a file: judge where that is
+		 * (below a crypt layer there is nothing left to judge). */
+		fprintf(w->chain, "%s (file %s)", name, backing);
+		if (w->quiet)
+			return V_ENCRYPTED;
+		fputs(" -> ", w->chain);
+		return judge_path(w, backing, depth + 1);
+	}
+	if (strncmp(name, "zram", 4) == 0) {
+		fprintf(w->chain, "%s (compressed memory)", name);
+		return V_MEMORY;
+	}
+	if (blockdev_probe(w->h, name, &type) == 0 && type)
+		fprintf(w->chain, "%s (%s)", name, type);
+	else
+		fputs(name, w->chain);
+	return V_PLAIN;
+}
+
+static enum verdict walk_dev(struct walk *w, const char *name,
+			     unsigned depth)
+{
+	_cleanup_free_ char *uuid = NULL, *dmname = NULL, *level = NULL;
+	char **slaves = NULL;
+	enum verdict v;
+	int n;
+
+	if (depth > MAX_DEPTH) {
+		set_unknown(w, "the device stack is deeper than %d layers",
+			    MAX_DEPTH);
+		return V_UNKNOWN;
+	}
+	n = blockdev_slaves(w->h, name, &slaves);
+	if (n < 0) {
+		fputs(name, w->chain);
+		set_unknown(w, "cannot read the devices beneath %s (%s)", name,
+			    strerror(-n));
+		return V_UNKNOWN;
+	}
+	blockdev_attr(w->h, name, "dm/uuid", &uuid);
+	if (uuid && strncmp(uuid, "CRYPT-", 6) == 0 &&
+	    strncmp(uuid, "CRYPT-VERITY", 12) != 0 &&
+	    strncmp(uuid, "CRYPT-INTEGRITY", 15) != 0 &&
+	    strncmp(uuid, "CRYPT-SUBDEV", 12) != 0) {
+		/* Encrypted, but unverified settings are not a pass. */
+		v = crypt_layer(w, name, uuid, slaves, n) ? V_ENCRYPTED
+							  : V_UNKNOWN;
+		/* What lies beneath is described, not judged. */
+		w->quiet++;
+		if (n > 0)
+			walk_slaves(w, slaves, n, depth);
+		w->quiet--;
+		blockdev_strv_free(slaves);
+		return v;
+	}
+	if (n == 0) {
+		blockdev_strv_free(slaves);
+		return walk_leaf(w, name, depth);
+	}
+	blockdev_attr(w->h, name, "dm/name", &dmname);
+	blockdev_attr(w->h, name, "md/level", &level);
+	if (uuid && strncmp(uuid, "LVM-", 4) == 0)
+		fprintf(w->chain, "%s (LVM %s)", name, dmname ? dmname : "?");
+	else if (uuid || dmname)
+		fprintf(w->chain, "%s (device-mapper %s)", name,
+			dmname ? dmname : uuid);
+	else if (level)
+		fprintf(w->chain, "%s (%s)", name, level);
+	else
+		fputs(name, w->chain);
+	v = walk_slaves(w, slaves, n, depth);
+	blockdev_strv_free(slaves);
+	return v;
+}
+
+/* --- mounts --- */
+
+static bool fstype_in(const char *type, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(type, *list) == 0)
+			return true;
+	return false;
+}
+
+static const char *const memory_fs[] = { "tmpfs", "ramfs", "devtmpfs",
+					 "hugetlbfs", NULL };
+static const char *const network_fs[] = {
+	"nfs", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "9p", "ceph",
+	"glusterfs", "afs", "davfs", "fuse.sshfs", "fuse.glusterfs",
+	"fuse.s3fs", "fuse.rclone", "fuse.davfs2", "fuse.gvfsd-fuse", NULL,
+};
+
+/* The mount that holds path: the longest matching target, and of
+ * several mounts on one target the last (it hides the others). */
+static struct libmnt_fs *mount_of(struct libmnt_table *tb, const char *path)
+{
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs, *best = NULL;
+	size_t best_len = 0;
+
+	while (mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *t = mnt_fs_get_target(fs);
+		size_t n = t ? strlen(t) : 0;
+
+		if (!t || strncmp(path, t, n) != 0)
+			continue;
+		if (n > 1 && path[n] != '/' && path[n] != '\0')
+			continue;
+		if (n >= best_len) {
+			best = fs;
+			best_len = n;
+		}
+	}
+	mnt_free_iter(it);
+	return best;
+}
+
+/* Every device of the btrfs filesystem that has device name, from
+ * /sys/fs/btrfs/UUID/devices/. Returns how many, or 0 when not found. */
+static int btrfs_devices(const struct host *h, const char *name,
+			 char ***devs)
+{
+	_cleanup_free_ char *base = host_path(h, "/sys/fs/btrfs");
+	DIR *d = opendir(base);
+	struct dirent *de;
+	int n = 0;
+
+	*devs = NULL;
+	if (!d)
+		return 0;
+	while (n == 0 && (de = readdir(d))) {
+		_cleanup_free_ char *dir = NULL, *probe = NULL;
+
+		if (de->d_name[0] == '.')
+			continue;
+		dir = xasprintf("%s/%s/devices", base, de->d_name);
+		probe = xasprintf("%s/%s", dir, name);
+		if (access(probe, F_OK) != 0)
+			continue;
+		n = blockdev_names_in(dir, devs);
+		if (n < 0)
+			n = 0;
+	}
+	closedir(d);
+	return n;
+}
+
+static enum verdict judge_btrfs(struct walk *w, const char *name,
+				unsigned depth)
+{
+	char **devs = NULL;
+	int n = btrfs_devices(w->h, name, &devs);
+	enum verdict v;
+
+	if (n <= 1) {
+		blockdev_strv_free(devs);
+		return walk_dev(w, name, depth + 1);
+	}
+	fprintf(w->chain, "btrfs on %d devices", n);
+	v = walk_slaves(w, devs, n, depth);
+	blockdev_strv_free(devs);
+	return v;
+}
+
+static enum verdict judge_mount(struct walk *w, struct libmnt_fs *fs,
+				unsigned depth)
+{
+	const char *type = mnt_fs_get_fstype(fs);
+	const char *src = mnt_fs_get_srcpath(fs);
+	dev_t devno = mnt_fs_get_devno(fs);
+	_cleanup_free_ char *name = NULL, *upper = NULL;
+	size_t len = 0;
+	char *val = NULL;
+	int r;
+
+	type = type ? type : "?";
+	fprintf(w->chain, "%s -> ", mnt_fs_get_target(fs));
+	if (depth > MAX_DEPTH) {
+		set_unknown(w, "mounts nest deeper than %d", MAX_DEPTH);
+		return V_UNKNOWN;
+	}
+	if (fstype_in(type, memory_fs)) {
+		fprintf(w->chain, "%s (in memory)", type);
+		return V_MEMORY;
+	}
+	if (fstype_in(type, network_fs)) {
+		fprintf(w->chain, "%s %s (network)", type, src ? src : "");
+		set_unknown(w, "%s is a network filesystem (%s): its data is "
+			       "stored and encrypted, or not, on the server",
+			    mnt_fs_get_target(fs), type);
+		return V_UNKNOWN;
+	}
+	if (strcmp(type, "overlay") == 0) {
+		if (mnt_fs_get_option(fs, "upperdir", &val, &len) == 0 && val) {
+			upper = xstrndup(val, len);
+			fprintf(w->chain, "overlay upper %s -> ", upper);
+			return judge_path(w, upper, depth + 1);
+		}
+		fputs("overlay", w->chain);
+		set_unknown(w, "%s is an overlay with no upper layer",
+			    mnt_fs_get_target(fs));
+		return V_UNKNOWN;
+	}
+	if (strcmp(type, "zfs") == 0) {
+		fprintf(w->chain, "zfs %s", src ? src : "");
+		set_unknown(w, "%s is on ZFS, whose pool devices endpointd "
+			       "cannot list yet", mnt_fs_get_target(fs));
+		return V_UNKNOWN;
+	}
+	r = major(devno) ? blockdev_name_from_devno(w->h, major(devno),
+						    minor(devno), &name)
+			 : -ENODEV;
+	/* btrfs shows an anonymous device number: follow its source. */
+	if (r < 0 && src && src[0] == '/')
+		r = blockdev_name_from_path(w->h, src, &name);
+	if (r < 0) {
+		fprintf(w->chain, "%s %s", type, src ? src : "");
+		set_unknown(w, "cannot find the block device of %s (%s %s)",
+			    mnt_fs_get_target(fs), type, strerror(-r));
+		return V_UNKNOWN;
+	}
+	if (strcmp(type, "btrfs") == 0)
+		return judge_btrfs(w, name, depth);
+	return walk_dev(w, name, depth + 1);
+}
+
+static enum verdict judge_path(struct walk *w, const char *path,
+			       unsigned depth)
+{
+	struct libmnt_fs *fs = mount_of(w->mounts, path);
+
+	if (!fs) {
+		set_unknown(w, "no mount holds %s", path);
+		return V_UNKNOWN;
+	}
+	return judge_mount(w, fs, depth);
+}
+
+/* --- targets: what is judged, and the finding --- */
+
+enum target_kind { T_MOUNT, T_SWAP, T_RESUME };
+
+struct result {
+	json_t *targets;	/* evidence, one object each */
+	json_t *judged;		/* mount targets done: no repeats */
+	unsigned plain_main, plain_other, unknown;
+	json_t *plain;		/* what is not encrypted, for the summary */
+	json_t *weak;		/* every weak setting, in words */
+	char *why_unknown;
+};
+
+static void walk_begin(struct walk *w)
+{
+	w->chain = open_memstream(&w->chain_buf, &w->chain_len);
+	if (!w->chain)
+		abort();
+	w->layers = json_array();
+	w->problems = json_array();
+	w->unknown = NULL;
+}
+
+/* Close a walk over one target and add it to the result. */
+static void walk_end(struct walk *w, struct result *res, enum target_kind k,
+		     const char *what, enum verdict v)
+{
+	static const char *const kinds[] = { "mount", "swap", "resume" };
+	json_t *t;
+
+	fclose(w->chain);
+	t = json_pack("{s:s, s:o, s:s, s:o, s:o, s:o}", "kind", kinds[k],
+		      "what", json_string_lossy(what), "verdict",
+		      verdict_names[v], "chain", json_string_lossy(w->chain_buf),
+		      "layers", w->layers, "problems", w->problems);
+	if (v == V_UNKNOWN)
+		json_object_set_new(t, "reason", json_string_lossy(
+				       w->unknown ? w->unknown : "unknown"));
+	json_array_append_new(res->targets, t);
+	if (v == V_PLAIN) {
+		if (k == T_MOUNT)
+			res->plain_main++;
+		else
+			res->plain_other++;
+		json_array_append_new(res->plain, json_string_lossy(what));
+	} else if (v == V_UNKNOWN) {
+		res->unknown++;
+		if (!res->why_unknown)
+			res->why_unknown = xstrdup(w->unknown ? w->unknown
+							      : what);
+	}
+	json_array_extend(res->weak, w->problems);
+	free(w->chain_buf);
+	free(w->unknown);
+	w->chain_buf = w->unknown = NULL;
+}
+
+static bool judged(struct result *res, const char *target)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(res->judged, i, t)
+		if (strcmp(json_string_value(t), target) == 0)
+			return true;
+	json_array_append_new(res->judged, json_string_lossy(target));
+	return false;
+}
+
+/* /, then the policy's mounts; a path that is not a mount of its own is
+ * covered by the mount that holds it. */
+static void judge_mounts(struct walk *w, struct result *res)
+{
+	const struct policy_list *l = &w->p->encryption.mounts;
+
+	for (size_t i = 0; i <= l->n; i++) {
+		const char *path = i == 0 ? "/" : l->v[i - 1];
+		struct libmnt_fs *fs = mount_of(w->mounts, path);
+		enum verdict v;
+
+		if (fs && judged(res, mnt_fs_get_target(fs)))
+			continue;
+		walk_begin(w);
+		if (fs) {
+			v = judge_mount(w, fs, 0);
+		} else {
+			set_unknown(w, "no mount holds %s", path);
+			v = V_UNKNOWN;
+		}
+		walk_end(w, res, T_MOUNT, fs ? mnt_fs_get_target(fs) : path, v);
+	}
+}
+
+static void judge_swaps(struct walk *w, struct result *res)
+{
+	_cleanup_free_ char *path = host_path(w->h, "/proc/swaps");
+	struct libmnt_table *tb = mnt_new_table();
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs;
+	int r;
+
+	r = mnt_table_parse_swaps(tb, path);
+	if (r < 0) {
+		walk_begin(w);
+		set_unknown(w, "cannot read /proc/swaps (%s)", strerror(-r));
+		walk_end(w, res, T_SWAP, "/proc/swaps", V_UNKNOWN);
+	}
+	while (r == 0 && mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *src = mnt_fs_get_srcpath(fs);
+		const char *type = mnt_fs_get_swaptype(fs);
+		_cleanup_free_ char *name = NULL;
+		enum verdict v;
+		int e;
+
+		if (!src)
+			continue;
+		walk_begin(w);
+		fprintf(w->chain, "swap %s -> ", src);
+		if (type && strcmp(type, "file") == 0) {
+			v = judge_path(w, src, 1);
+		} else if ((e = blockdev_name_from_path(w->h, src, &name)) == 0) {
+			v = walk_dev(w, name, 1);
+		} else {
+			set_unknown(w, "cannot find the swap device %s (%s)",
+				    src, strerror(-e));
+			v = V_UNKNOWN;
+		}
+		walk_end(w, res, T_SWAP, src, v);
+	}
+	mnt_free_iter(it);
+	mnt_free_table(tb);
+}
+
+/* The hibernation image goes to /sys/power/resume ("0:0" when none). */
+static void judge_resume(struct walk *w, struct result *res)
+{
+	_cleanup_free_ char *devno = NULL, *name = NULL;
+	unsigned maj, min;
+	enum verdict v;
+	int r;
+
+	if (host_read_line(w->h, "/sys/power/resume", &devno) < 0 ||
+	    sscanf(devno, "%u:%u", &maj, &min) != 2 || (maj == 0 && min == 0))
+		return;
+	walk_begin(w);
+	fputs("resume -> ", w->chain);
+	r = blockdev_name_from_devno(w->h, maj, min, &name);
+	if (r == 0) {
+		v = walk_dev(w, name, 1);
+	} else {
+		set_unknown(w, "cannot find the resume device %s (%s)", devno,
+			    strerror(-r));
+		v = V_UNKNOWN;
+	}
+	walk_end(w, res, T_RESUME, devno, v);
+}
+
+static char *joined(const json_t *arr, const char *sep)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+	json_t *s;
+
+	if (!f)
+		abort();
+	json_array_foreach(arr, i, s)
+		fprintf(f, "%s%s", i ? sep : "", json_string_value(s));
+	fclose(f);
+	return buf;
+}
+
+static void conclude(struct finding *f, const struct result *res)
+{
+	_cleanup_free_ char *plain = joined(res->plain, ", ");
+	_cleanup_free_ char *weak = joined(res->weak, "; ");
+	_cleanup_free_ char *s = NULL;
+
+	if (res->plain_main) {
+		s = xasprintf("Your laptop's disk is not encrypted, so anyone "
+			      "who has the laptop can read its files (not "
+			      "encrypted: %s).", plain);
+		finding_set(f, CHECK_FAIL, s,
+			    "Do not keep pupils' or staff data on this laptop "
+			    "and contact IT support: it must be reinstalled "
+			    "with full-disk encryption (LUKS).");
+	} else if (res->plain_other) {
+		s = xasprintf("Your laptop's disk is encrypted, but its swap "
+			      "or hibernation space is not: copies of open "
+			      "documents can be read from it (not encrypted: "
+			      "%s).", plain);
+		finding_set(f, CHECK_FAIL, s,
+			    "Contact IT support: the swap space must be "
+			    "encrypted too (swap inside the encrypted disk, "
+			    "or a random key in /etc/crypttab). No reinstall "
+			    "is needed.");
+	} else if (json_array_size(res->weak)) {
+		s = xasprintf("Your laptop's disk is encrypted, but with "
+			      "weaker settings than the school requires (%s).",
+			      weak);
+		finding_set(f, CHECK_FAIL, s,
+			    "Contact IT support: the disk must be re-encrypted "
+			    "with the settings the policy requires "
+			    "(cryptsetup reencrypt can do it in place).");
+	} else if (res->unknown) {
+		s = xasprintf("endpointd could not tell whether everything on "
+			      "this laptop is encrypted: %s.",
+			      res->why_unknown);
+		finding_set(f, CHECK_UNKNOWN, s,
+			    "Contact IT support if this message stays.");
+	} else {
+		finding_set(f, CHECK_PASS, "Your laptop's disk is encrypted.",
+			    NULL);
+	}
+}
+
+static int encryption_evaluate(struct host *h, const struct policy *p,
+			       struct finding *f)
+{
+	_cleanup_free_ char *path = host_path(h, "/proc/self/mountinfo");
+	struct result res = { 0 };
+	struct walk w = { .h = h, .p = p };
+
+	w.mounts = mnt_new_table_from_file(path);
+	if (!w.mounts)
+		return errno ? -errno : -EIO;
+	res.targets = json_array();
+	res.judged = json_array();
+	res.plain = json_array();
+	res.weak = json_array();
+	judge_mounts(&w, &res);
+	judge_swaps(&w, &res);
+	judge_resume(&w, &res);
+	conclude(f, &res);
+	finding_evidence_json(f, "targets", res.targets);
+	finding_evidence_int(f, "min_key_bits", p->encryption.min_key_bits);
+	finding_evidence_str(f, "allowed_ciphers", NULL);
+	json_object_set_new(f->evidence, "allowed_ciphers", json_array());
+	for (size_t i = 0; i < p->encryption.allowed_ciphers.n; i++)
+		json_array_append_new(json_object_get(f->evidence,
+						      "allowed_ciphers"),
+				      json_string(p->encryption.allowed_ciphers.v[i]));
+	json_decref(res.judged);
+	json_decref(res.plain);
+	json_decref(res.weak);
+	free(res.why_unknown);
+	mnt_free_table(w.mounts);
+	return 0;
+}
+
+const struct check_ops encryption_check = {
+	.id = "encryption",
+	.title = "Disk encryption",
+	.evaluate = encryption_evaluate,
+};
