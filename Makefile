@@ -56,7 +56,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 PROGRAMS := $(B)/endpointd $(B)/endpointctl
 
-.PHONY: all deps check check-sanitize run install clean
+.PHONY: all deps check check-sanitize bench run install clean
 # Test objects are intermediate files; keep them for incremental builds.
 .SECONDARY:
 all: $(PROGRAMS)
@@ -91,6 +91,15 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(B)/libendpointd.a
 # "N passed, N failed" closes the run.
 check: $(PROGRAMS) $(TESTS)
 	sh tests/run.sh $(B)
+
+# Benchmarks: figures, never pass/fail (see docs/performance.md).
+BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
+$(B)/bench/%: $(B)/obj/bench/%.o $(B)/libendpointd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench: $(PROGRAMS) $(BENCHES)
+	sh bench/run.sh $(B)
 
 check-sanitize:
 	$(MAKE) B=build/sanitize SANITIZE=1 CFLAGS="-O1 -g" check

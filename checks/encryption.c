@@ -33,6 +33,21 @@ static const char *const verdict_names[] = {
 	[V_UNKNOWN] = "unknown", [V_MEMORY] = "in memory",
 };
 
+/* What was read from one device during one evaluation: many mounts sit on
+ * one LUKS container, and reading its header is the costly part. */
+struct seen {
+	char *name;
+	bool read;		/* the sysfs facts below are filled in */
+	int nslaves;		/* blockdev_slaves() result */
+	char **slaves;
+	char *uuid, *dmname, *level, *backing;
+	int luks_r;		/* blockdev_luks() result; 1: not read yet */
+	struct luks_info luks;
+	int probe_r;		/* blockdev_probe() result; 1: not yet */
+	char *probe;
+	struct seen *next;
+};
+
 struct walk {
 	const struct host *h;
 	const struct policy *p;
@@ -44,7 +59,76 @@ struct walk {
 	json_t *problems;	/* weak settings, in words */
 	char *unknown;		/* why the verdict is unknown */
 	unsigned quiet;		/* below a crypt layer: describe only */
+	struct seen *seen;
 };
+
+static struct seen *seen_get(struct walk *w, const char *name)
+{
+	struct seen *s;
+
+	for (s = w->seen; s; s = s->next)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	s = xcalloc(1, sizeof(*s));
+	s->name = xstrdup(name);
+	s->luks_r = s->probe_r = 1;
+	s->next = w->seen;
+	w->seen = s;
+	return s;
+}
+
+static void seen_free(struct walk *w)
+{
+	while (w->seen) {
+		struct seen *s = w->seen;
+
+		w->seen = s->next;
+		free(s->name);
+		blockdev_strv_free(s->slaves);
+		free(s->uuid);
+		free(s->dmname);
+		free(s->level);
+		free(s->backing);
+		free(s->probe);
+		free(s);
+	}
+}
+
+/* A device's sysfs facts, read once per evaluation. */
+static struct seen *device(struct walk *w, const char *name)
+{
+	struct seen *s = seen_get(w, name);
+
+	if (s->read)
+		return s;
+	s->read = true;
+	s->nslaves = blockdev_slaves(w->h, name, &s->slaves);
+	blockdev_attr(w->h, name, "dm/uuid", &s->uuid);
+	blockdev_attr(w->h, name, "dm/name", &s->dmname);
+	blockdev_attr(w->h, name, "md/level", &s->level);
+	blockdev_attr(w->h, name, "loop/backing_file", &s->backing);
+	return s;
+}
+
+static int read_luks(struct walk *w, const char *name, struct luks_info *li)
+{
+	struct seen *s = seen_get(w, name);
+
+	if (s->luks_r == 1)
+		s->luks_r = blockdev_luks(w->h, name, &s->luks);
+	*li = s->luks;
+	return s->luks_r;
+}
+
+/* What libblkid sees on name, or NULL (not to be freed). */
+static const char *probe(struct walk *w, const char *name)
+{
+	struct seen *s = seen_get(w, name);
+
+	if (s->probe_r == 1)
+		s->probe_r = blockdev_probe(w->h, name, &s->probe);
+	return s->probe_r == 0 ? s->probe : NULL;
+}
 
 static enum verdict judge_path(struct walk *w, const char *path,
 			       unsigned depth);
@@ -119,20 +203,20 @@ static void judge_layer(struct walk *w, const char *name,
 
 /* A dm-crypt layer: read its settings and judge them. Returns whether
  * they could be read. */
-static bool crypt_layer(struct walk *w, const char *name, const char *uuid,
-			char **slaves, int nslaves)
+static bool crypt_layer(struct walk *w, const struct seen *d)
 {
+	const char *name = d->name, *dmname = d->dmname;
+	char **slaves = d->slaves;
+	int nslaves = d->nslaves;
 	char kind[16] = "";
-	_cleanup_free_ char *dmname = NULL;
 	struct luks_info li;
 	json_t *layer;
 	int r = -ENODEV;
 
-	sscanf(uuid, "CRYPT-%15[A-Z0-9]", kind);
-	blockdev_attr(w->h, name, "dm/name", &dmname);
+	sscanf(d->uuid, "CRYPT-%15[A-Z0-9]", kind);
 	/* In the header: LUKS version, cipher, key size and PBKDF. */
 	if (strncmp(kind, "LUKS", 4) == 0 && nslaves == 1)
-		r = blockdev_luks(w->h, slaves[0], &li);
+		r = read_luks(w, slaves[0], &li);
 	if (r < 0 && dmname)
 		r = blockdev_active_crypt(w->h, dmname, &li);
 	layer = json_pack("{s:s, s:s}", "device", name, "type",
@@ -190,13 +274,13 @@ static enum verdict walk_slaves(struct walk *w, char **slaves, int n,
 }
 
 /* A device with nothing beneath it in sysfs. */
-static enum verdict walk_leaf(struct walk *w, const char *name,
+static enum verdict walk_leaf(struct walk *w, const struct seen *d,
 			      unsigned depth)
 {
-	_cleanup_free_ char *backing = NULL, *type = NULL;
+	const char *name = d->name, *backing = d->backing;
+	const char *type;
 
-	if (blockdev_attr(w->h, name, "loop/backing_file", &backing) == 0 &&
-	    backing[0]) {
+	if (backing && backing[0]) {
 		/* A loop device's data is in a file: judge where that is
 		 * (below a crypt layer there is nothing left to judge). */
 		fprintf(w->chain, "%s (file %s)", name, backing);
@@ -209,67 +293,64 @@ static enum verdict walk_leaf(struct walk *w, const char *name,
 		fprintf(w->chain, "%s (compressed memory)", name);
 		return V_MEMORY;
 	}
-	if (blockdev_probe(w->h, name, &type) == 0 && type)
+	type = probe(w, name);
+	if (type)
 		fprintf(w->chain, "%s (%s)", name, type);
 	else
 		fputs(name, w->chain);
 	return V_PLAIN;
 }
 
+static bool is_crypt(const char *uuid)
+{
+	/* dm-verity and dm-integrity are cryptsetup's, but do not encrypt. */
+	return uuid && strncmp(uuid, "CRYPT-", 6) == 0 &&
+	       strncmp(uuid, "CRYPT-VERITY", 12) != 0 &&
+	       strncmp(uuid, "CRYPT-INTEGRITY", 15) != 0 &&
+	       strncmp(uuid, "CRYPT-SUBDEV", 12) != 0;
+}
+
 static enum verdict walk_dev(struct walk *w, const char *name,
 			     unsigned depth)
 {
-	_cleanup_free_ char *uuid = NULL, *dmname = NULL, *level = NULL;
-	char **slaves = NULL;
+	const struct seen *d;
 	enum verdict v;
-	int n;
 
 	if (depth > MAX_DEPTH) {
 		set_unknown(w, "the device stack is deeper than %d layers",
 			    MAX_DEPTH);
 		return V_UNKNOWN;
 	}
-	n = blockdev_slaves(w->h, name, &slaves);
-	if (n < 0) {
+	d = device(w, name);
+	if (d->nslaves < 0) {
 		fputs(name, w->chain);
 		set_unknown(w, "cannot read the devices beneath %s (%s)", name,
-			    strerror(-n));
+			    strerror(-d->nslaves));
 		return V_UNKNOWN;
 	}
-	blockdev_attr(w->h, name, "dm/uuid", &uuid);
-	if (uuid && strncmp(uuid, "CRYPT-", 6) == 0 &&
-	    strncmp(uuid, "CRYPT-VERITY", 12) != 0 &&
-	    strncmp(uuid, "CRYPT-INTEGRITY", 15) != 0 &&
-	    strncmp(uuid, "CRYPT-SUBDEV", 12) != 0) {
+	if (is_crypt(d->uuid)) {
 		/* Encrypted, but unverified settings are not a pass. */
-		v = crypt_layer(w, name, uuid, slaves, n) ? V_ENCRYPTED
-							  : V_UNKNOWN;
+		v = crypt_layer(w, d) ? V_ENCRYPTED : V_UNKNOWN;
 		/* What lies beneath is described, not judged. */
 		w->quiet++;
-		if (n > 0)
-			walk_slaves(w, slaves, n, depth);
+		if (d->nslaves > 0)
+			walk_slaves(w, d->slaves, d->nslaves, depth);
 		w->quiet--;
-		blockdev_strv_free(slaves);
 		return v;
 	}
-	if (n == 0) {
-		blockdev_strv_free(slaves);
-		return walk_leaf(w, name, depth);
-	}
-	blockdev_attr(w->h, name, "dm/name", &dmname);
-	blockdev_attr(w->h, name, "md/level", &level);
-	if (uuid && strncmp(uuid, "LVM-", 4) == 0)
-		fprintf(w->chain, "%s (LVM %s)", name, dmname ? dmname : "?");
-	else if (uuid || dmname)
+	if (d->nslaves == 0)
+		return walk_leaf(w, d, depth);
+	if (d->uuid && strncmp(d->uuid, "LVM-", 4) == 0)
+		fprintf(w->chain, "%s (LVM %s)", name,
+			d->dmname ? d->dmname : "?");
+	else if (d->uuid || d->dmname)
 		fprintf(w->chain, "%s (device-mapper %s)", name,
-			dmname ? dmname : uuid);
-	else if (level)
-		fprintf(w->chain, "%s (%s)", name, level);
+			d->dmname ? d->dmname : d->uuid);
+	else if (d->level)
+		fprintf(w->chain, "%s (%s)", name, d->level);
 	else
 		fputs(name, w->chain);
-	v = walk_slaves(w, slaves, n, depth);
-	blockdev_strv_free(slaves);
-	return v;
+	return walk_slaves(w, d->slaves, d->nslaves, depth);
 }
 
 /* --- mounts --- */
@@ -682,6 +763,7 @@ static int encryption_evaluate(struct host *h, const struct policy *p,
 	json_decref(res.plain);
 	json_decref(res.weak);
 	free(res.why_unknown);
+	seen_free(&w);
 	mnt_free_table(w.mounts);
 	return 0;
 }

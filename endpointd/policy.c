@@ -235,10 +235,16 @@ static const char *list_set(struct policy_list *l, const struct key_def *k,
 {
 	_cleanup_free_ char *copy = xstrdup(v);
 	struct policy_list nl = { NULL, 0 };
-	char *item, *save = NULL;
+	char *rest = copy, *item;
 
-	for (item = strtok_r(copy, ",", &save); item;
-	     item = strtok_r(NULL, ",", &save)) {
+	/* An empty value is the empty list; a comma may end a line that
+	 * continues on the next; any other empty item is an error. */
+	strrstrip(copy);
+	if (*copy && copy[strlen(copy) - 1] == ',')
+		copy[strlen(copy) - 1] = '\0';
+	if (strspn(copy, " \t") == strlen(copy))
+		rest = NULL;
+	while ((item = strsep(&rest, ","))) {
 		const char *problem;
 
 		while (*item == ' ' || *item == '\t')
@@ -326,16 +332,39 @@ static const char *key_set(struct policy *p, const struct key_def *k,
 	return "unknown key type";
 }
 
-/* A continuation line of a text value: append to what is there. */
+/* A continuation line: text is joined with a space, list items are
+ * added to the list. */
 static const char *key_append(struct policy *p, const struct key_def *k,
 			      const char *v, char buf[static 256])
 {
-	char **field = (char **)((char *)p + k->offset);
+	void *field = (char *)p + k->offset;
 	_cleanup_free_ char *joined = NULL;
+	struct policy_list *l = field, more = { NULL, 0 };
+	struct key_def unbounded = *k;
+	const char *problem;
 
-	if (k->type != KEY_STRING || !*field)
-		return "only a text value may continue on an indented line";
-	joined = xasprintf("%s %s", *field, v);
+	if (k->type == KEY_LIST) {
+		unbounded.min = 0;
+		problem = list_set(&more, &unbounded, v, buf);
+		if (problem)
+			return problem;
+		if (l->n + more.n > k->max) {
+			list_clear(&more);
+			snprintf(buf, 256, "%s has more than %u items", k->name,
+				 k->max);
+			return buf;
+		}
+		l->v = xrealloc(l->v, (l->n + more.n + 1) * sizeof(*l->v));
+		memcpy(l->v + l->n, more.v, more.n * sizeof(*l->v));
+		l->n += more.n;
+		l->v[l->n] = NULL;
+		free(more.v);
+		return NULL;
+	}
+	if (k->type != KEY_STRING || !*(char **)field)
+		return "only a text or list value may continue on an "
+		       "indented line";
+	joined = xasprintf("%s %s", *(char **)field, v);
 	return key_set(p, k, joined, buf);
 }
 

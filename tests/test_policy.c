@@ -135,6 +135,45 @@ static void test_values(void **state)
 	policy_free(p);
 }
 
+static void test_lists(void **state)
+{
+	static const char text[] =
+		HEAD "[encryption]\nclause = x\n"
+		"mounts = /srv/data ,/home,  /var/lib/x\n"
+		"allowed_ciphers = aes-xts\n";
+	struct policy *p = NULL;
+
+	(void)state;
+	assert_null(load_text(text, strlen(text), &p));
+	assert_int_equal(p->encryption.mounts.n, 3);
+	assert_string_equal(p->encryption.mounts.v[0], "/srv/data");
+	assert_string_equal(p->encryption.mounts.v[2], "/var/lib/x");
+	assert_true(policy_list_has(&p->encryption.allowed_ciphers, "aes-xts"));
+	assert_false(policy_list_has(&p->encryption.allowed_ciphers,
+				     "serpent-xts"));
+	/* Defaults. */
+	assert_int_equal(p->encryption.min_key_bits, 256);
+	assert_false(p->encryption.allow_plain_dmcrypt);
+	policy_free(p);
+	assert_null(load_text(HEAD "[encryption]\nclause = x\n"
+			      "mounts = /a, /b,\n  /c,\n  /d\n", strlen(HEAD) + 52,
+			      &p));
+	assert_int_equal(p->encryption.mounts.n, 4);
+	assert_string_equal(p->encryption.mounts.v[3], "/d");
+	policy_free(p);
+	expect_error(HEAD "[encryption]\nclause = x\nmounts = /, home\n", 6,
+		     "mounts: 'home' is not an absolute path");
+	expect_error(HEAD "[encryption]\nclause = x\nmounts = /,,/home\n", 6,
+		     "mounts: '' is empty");
+	expect_error(HEAD "[encryption]\nclause = x\nallowed_ciphers =\n", 6,
+		     "allowed_ciphers needs at least 1 item(s)");
+	expect_error(HEAD "[encryption]\nclause = x\n"
+			  "allowed_ciphers = AES XTS\n", 6,
+		     "is not a cipher and mode such as aes-xts");
+	expect_error(HEAD "[encryption]\nclause = x\nmin_key_bits = 64\n", 6,
+		     "min_key_bits = 64 is out of range (128 to 1024)");
+}
+
 static void test_byte_order_mark(void **state)
 {
 	static const char text[] = "\xef\xbb\xbf" HEAD;
@@ -177,7 +216,7 @@ static void test_errors(void **state)
 	expect_error(HEAD "[camera]\n   indented = 1\n", 5,
 		     "indented line continues no key");
 	expect_error(HEAD "interval_minutes = 5\n  more\n", 5,
-		     "only a text value may continue");
+		     "only a text or list value may continue");
 	expect_error(HEAD "[camera]\nclause = \n", 5, "clause is empty");
 	expect_error(HEAD "[camera]\nclause = a\tb\n", 5,
 		     "contains a control character");
@@ -305,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_policy),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_byte_order_mark),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_error_lines_all_reported),
