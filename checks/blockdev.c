@@ -193,6 +193,17 @@ int blockdev_slaves(const struct host *h, const char *name, char ***slaves)
 	return r;
 }
 
+/* /dev/NAME below the root, or NULL for a name that is no device name. */
+static char *dev_node(const struct host *h, const char *name)
+{
+	_cleanup_free_ char *rel = NULL;
+
+	if (!name_ok(name))
+		return NULL;
+	rel = xasprintf("/dev/%s", name);
+	return host_path(h, rel);
+}
+
 static void probe_freep(blkid_probe *pr)
 {
 	if (*pr)
@@ -201,15 +212,13 @@ static void probe_freep(blkid_probe *pr)
 
 int blockdev_probe(const struct host *h, const char *name, char **type)
 {
-	_cleanup_free_ char *rel = NULL, *path = NULL;
+	_cleanup_free_ char *path = dev_node(h, name);
 	_cleanup_(probe_freep) blkid_probe pr = NULL;
 	const char *t = NULL;
 	int r;
 
-	if (!name_ok(name))
+	if (!path)
 		return -EINVAL;
-	rel = xasprintf("/dev/%s", name);
-	path = host_path(h, rel);
 	pr = blkid_new_probe_from_filename(path);
 	if (!pr)
 		return errno ? -errno : -EIO;
@@ -275,13 +284,11 @@ int blockdev_luks(const struct host *h, const char *name,
 		  struct luks_info *info)
 {
 	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
-	_cleanup_free_ char *rel = NULL, *path = NULL;
+	_cleanup_free_ char *path = dev_node(h, name);
 	int r;
 
-	if (!name_ok(name))
+	if (!path)
 		return -EINVAL;
-	rel = xasprintf("/dev/%s", name);
-	path = host_path(h, rel);
 	crypt_set_log_callback(NULL, cryptsetup_log, NULL);
 	r = crypt_init(&cd, path);
 	if (r < 0)

@@ -17,26 +17,10 @@
 #include "testutil.h"
 #include "util.h"
 
-static char *dir;
-
-static int setup(void **state)
-{
-	(void)state;
-	dir = tu_tmpdir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmrf(dir);
-	free(dir);
-	return 0;
-}
 
 static struct policy *load(const char *text)
 {
-	_cleanup_free_ char *path = tu_writes(dir, "p.ini", text);
+	_cleanup_free_ char *path = tu_writes(tu_dir, "p.ini", text);
 	_cleanup_free_ char *errors = NULL;
 	struct policy *p = NULL;
 
@@ -112,11 +96,11 @@ static void test_host_path(void **state)
 static void test_run_reads_through_root(void **state)
 {
 	struct policy *p = load(POLICY);
-	struct host *h = host_new(dir);
+	struct host *h = host_new(tu_dir);
 	struct finding *f;
 
 	(void)state;
-	free(tu_writes(dir, "etc/testcheck", "fail\n"));
+	free(tu_writes(tu_dir, "etc/testcheck", "fail\n"));
 	f = check_run(&file_check, h, p);
 	assert_int_equal(f->status, CHECK_FAIL);
 	assert_string_equal(f->summary, "fail");
@@ -132,7 +116,7 @@ static void test_run_reads_through_root(void **state)
 static void test_what_cannot_be_seen_is_unknown(void **state)
 {
 	struct policy *p = load(POLICY);
-	struct host *h = host_new(dir);
+	struct host *h = host_new(tu_dir);
 	struct finding *f;
 
 	(void)state;
@@ -155,14 +139,14 @@ static void test_what_cannot_be_seen_is_unknown(void **state)
 static void test_finding_json_hostile(void **state)
 {
 	struct policy *p = load(POLICY);
-	struct host *h = host_new(dir);
+	struct host *h = host_new(tu_dir);
 	_cleanup_free_ char *text = NULL;
 	struct finding *f;
 	json_t *obj, *back;
 	const char *ev;
 
 	(void)state;
-	free(tu_writes(dir, "etc/testcheck", "warn\n"));
+	free(tu_writes(tu_dir, "etc/testcheck", "warn\n"));
 	f = check_run(&file_check, h, p);
 	finding_evidence_str(f, "serial", "a\"b\\c\x01\x1b[31m\xff\xfe\xc3(");
 	obj = finding_to_json(f);
@@ -185,18 +169,18 @@ static void test_finding_json_hostile(void **state)
 
 static void test_state_events(void **state)
 {
-	_cleanup_free_ char *sdir = xasprintf("%s/state", dir);
+	_cleanup_free_ char *sdir = xasprintf("%s/state", tu_dir);
 	struct policy *p = load(POLICY);
-	struct host *h = host_new(dir);
+	struct host *h = host_new(tu_dir);
 	json_t *events, *ev;
 
 	(void)state;
 	assert_int_equal(state_init(sdir, 10), 0);
-	free(tu_writes(dir, "etc/testcheck", "pass\n"));
+	free(tu_writes(tu_dir, "etc/testcheck", "pass\n"));
 	/* A first finding is no change. */
 	assert_false(state_update(check_run(&file_check, h, p)));
 	assert_false(state_has_events());
-	free(tu_writes(dir, "etc/testcheck", "fail\n"));
+	free(tu_writes(tu_dir, "etc/testcheck", "fail\n"));
 	assert_true(state_update(check_run(&file_check, h, p)));
 	events = state_take_events();
 	assert_int_equal(json_array_size(events), 1);
@@ -220,7 +204,7 @@ static void test_state_events(void **state)
 
 static void test_state_events_bounded(void **state)
 {
-	_cleanup_free_ char *sdir = xasprintf("%s/state", dir);
+	_cleanup_free_ char *sdir = xasprintf("%s/state", tu_dir);
 	json_t *events;
 
 	(void)state;
@@ -245,7 +229,7 @@ static void test_state_events_bounded(void **state)
 
 static void test_seq_persists(void **state)
 {
-	_cleanup_free_ char *sdir = xasprintf("%s/state", dir);
+	_cleanup_free_ char *sdir = xasprintf("%s/state", tu_dir);
 	uint64_t a, b, c;
 
 	(void)state;
@@ -264,13 +248,13 @@ static void test_seq_persists(void **state)
 
 static void test_agent_enabled_checks_only(void **state)
 {
-	_cleanup_free_ char *sdir = xasprintf("%s/state", dir);
-	struct host *h = host_new(dir);
+	_cleanup_free_ char *sdir = xasprintf("%s/state", tu_dir);
+	struct host *h = host_new(tu_dir);
 	json_t *report, *checks;
 	int err = 0;
 
 	(void)state;
-	free(tu_writes(dir, "etc/testcheck", "fail\n"));
+	free(tu_writes(tu_dir, "etc/testcheck", "fail\n"));
 	assert_int_equal(agent_init(h, load(POLICY), registry, sdir), 0);
 	agent_evaluate();
 	assert_true(agent_any_fail());
@@ -286,7 +270,7 @@ static void test_agent_enabled_checks_only(void **state)
 				    json_array_get(checks, 1), "status")),
 			    "unknown");
 	json_decref(report);
-	free(tu_writes(dir, "etc/testcheck", "pass\n"));
+	free(tu_writes(tu_dir, "etc/testcheck", "pass\n"));
 	agent_evaluate();
 	assert_false(agent_any_fail());
 	agent_exit();
@@ -298,19 +282,19 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_path),
 		cmocka_unit_test_setup_teardown(test_run_reads_through_root,
-						setup, teardown),
+						tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_what_cannot_be_seen_is_unknown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_finding_json_hostile, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_state_events, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_state_events_bounded, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_seq_persists, setup,
-						teardown),
+			test_what_cannot_be_seen_is_unknown, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_finding_json_hostile, tu_setup,
+						tu_teardown),
+		cmocka_unit_test_setup_teardown(test_state_events, tu_setup,
+						tu_teardown),
+		cmocka_unit_test_setup_teardown(test_state_events_bounded, tu_setup,
+						tu_teardown),
+		cmocka_unit_test_setup_teardown(test_seq_persists, tu_setup,
+						tu_teardown),
 		cmocka_unit_test_setup_teardown(test_agent_enabled_checks_only,
-						setup, teardown),
+						tu_setup, tu_teardown),
 	};
 
 	return cmocka_run_group_tests_name("checks", tests, NULL, NULL);

@@ -17,27 +17,11 @@
 
 #define HEAD "[policy]\nname = Test\nversion = 7\n"
 
-static char *dir;
-
-static int setup(void **state)
-{
-	(void)state;
-	dir = tu_tmpdir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmrf(dir);
-	free(dir);
-	return 0;
-}
 
 /* Load text as a policy file; returns the errors (NULL when valid). */
 static char *load_text(const char *text, size_t len, struct policy **out)
 {
-	_cleanup_free_ char *path = tu_write(dir, "p.ini", text, len);
+	_cleanup_free_ char *path = tu_write(tu_dir, "p.ini", text, len);
 	char *errors = NULL;
 	struct policy *p = NULL;
 	int r = policy_load(path, &p, &errors);
@@ -65,9 +49,9 @@ static void expect_error(const char *text, unsigned line, const char *msg)
 	if (!errors)
 		fail_msg("accepted, but wanted '%s' for:\n%s", msg, text);
 	if (line)
-		want = xasprintf("%s/p.ini:%u: ", dir, line);
+		want = xasprintf("%s/p.ini:%u: ", tu_dir, line);
 	else
-		want = xasprintf("%s/p.ini: ", dir);
+		want = xasprintf("%s/p.ini: ", tu_dir);
 	if (!strstr(errors, want) || !strstr(errors, msg))
 		fail_msg("wanted '%s...%s' in:\n%s", want, msg, errors);
 }
@@ -229,8 +213,8 @@ static void test_error_lines_all_reported(void **state)
 	static const char text[] = HEAD "bad1 = x\n[camera]\nclause = x\n"
 				   "action = loud\n";
 	_cleanup_free_ char *errors = load_text(text, strlen(text), NULL);
-	_cleanup_free_ char *l4 = xasprintf("%s/p.ini:4: ", dir);
-	_cleanup_free_ char *l7 = xasprintf("%s/p.ini:7: ", dir);
+	_cleanup_free_ char *l4 = xasprintf("%s/p.ini:4: ", tu_dir);
+	_cleanup_free_ char *l7 = xasprintf("%s/p.ini:7: ", tu_dir);
 
 	(void)state;
 	assert_non_null(strstr(errors, l4));
@@ -328,7 +312,7 @@ static void test_too_many_errors(void **state)
 
 static void test_missing_file(void **state)
 {
-	_cleanup_free_ char *path = xasprintf("%s/none.ini", dir);
+	_cleanup_free_ char *path = xasprintf("%s/none.ini", tu_dir);
 	_cleanup_free_ char *errors = NULL;
 	struct policy *p = NULL;
 
@@ -358,5 +342,5 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 	};
 
-	return cmocka_run_group_tests_name("policy", tests, setup, teardown);
+	return cmocka_run_group_tests_name("policy", tests, tu_setup, tu_teardown);
 }

@@ -14,22 +14,6 @@
 #include "testutil.h"
 #include "util.h"
 
-static char *dir;
-
-static int setup(void **state)
-{
-	(void)state;
-	dir = tu_tmpdir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmrf(dir);
-	free(dir);
-	return 0;
-}
 
 static const char *get(const json_t *obj, const char *key)
 {
@@ -56,7 +40,7 @@ static void test_fixture_identity(void **state)
 
 static void test_missing_identity_is_null(void **state)
 {
-	struct host *h = host_new(dir);
+	struct host *h = host_new(tu_dir);
 	json_t *dev = report_device(h);
 
 	(void)state;
@@ -72,17 +56,17 @@ static void test_hostile_strings(void **state)
 	static const char evil[] = "lab\"pc\\\x01\x1b]0;pwned\x07\xff\xfe"
 				   "\xed\xa0\x80\xc0\xaf</script>";
 	_cleanup_free_ char *path = NULL, *text = NULL, *errors = NULL;
-	struct host *h = host_new(dir);
+	struct host *h = host_new(tu_dir);
 	struct policy *p = NULL;
 	json_t *report, *back;
 	const char *hn;
 
 	(void)state;
-	free(tu_write(dir, "proc/sys/kernel/hostname", evil, sizeof(evil) - 1));
-	free(tu_write(dir, "sys/class/dmi/id/product_serial", "S\0N\n", 4));
-	free(tu_writes(dir, "usr/lib/os-release",
+	free(tu_write(tu_dir, "proc/sys/kernel/hostname", evil, sizeof(evil) - 1));
+	free(tu_write(tu_dir, "sys/class/dmi/id/product_serial", "S\0N\n", 4));
+	free(tu_writes(tu_dir, "usr/lib/os-release",
 		       "PRETTY_NAME='Evil \x80 OS'\n"));
-	path = tu_writes(dir, "p.ini", "[policy]\nname = N\nversion = 1\n");
+	path = tu_writes(tu_dir, "p.ini", "[policy]\nname = N\nversion = 1\n");
 	assert_int_equal(policy_load(path, &p, &errors), 0);
 	report = report_build(h, p, 5, json_array(), json_array());
 	text = json_dumps(report, JSON_COMPACT);
@@ -116,9 +100,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixture_identity),
 		cmocka_unit_test_setup_teardown(test_missing_identity_is_null,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_strings, setup,
-						teardown),
+						tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_strings, tu_setup,
+						tu_teardown),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

@@ -65,3 +65,21 @@ void tu_rmrf(const char *dir)
 {
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+char *tu_dir;
+
+int tu_setup(void **state)
+{
+	(void)state;
+	tu_dir = tu_tmpdir();
+	return 0;
+}
+
+int tu_teardown(void **state)
+{
+	(void)state;
+	tu_rmrf(tu_dir);
+	free(tu_dir);
+	tu_dir = NULL;
+	return 0;
+}

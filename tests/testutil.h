@@ -17,4 +17,9 @@ char *tu_writes(const char *dir, const char *name, const char *text);
 /* Remove a tree. */
 void tu_rmrf(const char *dir);
 
+/* cmocka setup and teardown: a fresh tu_dir for each test or group. */
+extern char *tu_dir;
+int tu_setup(void **state);
+int tu_teardown(void **state);
+
 #endif
