@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <systemd/sd-bus.h>
 
 #include "policy.h"
 
@@ -90,6 +91,10 @@ const char *host_root(const struct host *h);
 /* Where the daemon wants to hear of re-evaluations and events. */
 void host_set_callbacks(struct host *h, host_changed_fn changed,
 			host_event_fn event, void *data);
+/* The system bus, or NULL when there is none (checks then say unknown). */
+void host_set_bus(struct host *h, sd_bus *bus);
+sd_bus *host_bus(const struct host *h);
+
 /* A check asks for its re-evaluation after an event. */
 void host_changed(struct host *h, const char *check_id);
 /* A check records an event ("type" and details; "at" is added). Takes

@@ -19,6 +19,7 @@ struct host {
 	host_changed_fn changed;
 	host_event_fn event;
 	void *data;
+	sd_bus *bus;		/* not owned */
 };
 
 struct host *host_new(const char *root)
@@ -51,6 +52,16 @@ void host_set_callbacks(struct host *h, host_changed_fn changed,
 	h->changed = changed;
 	h->event = event;
 	h->data = data;
+}
+
+void host_set_bus(struct host *h, sd_bus *bus)
+{
+	h->bus = bus;
+}
+
+sd_bus *host_bus(const struct host *h)
+{
+	return h->bus;
 }
 
 void host_changed(struct host *h, const char *check_id)

@@ -8,8 +8,10 @@
 #include "check.h"
 
 extern const struct check_ops encryption_check;
+extern const struct check_ops screen_lock_check;
 
 const struct check_ops *const check_registry[] = {
 	&encryption_check,
+	&screen_lock_check,
 	NULL,
 };

@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "agent.h"
+#include "bus.h"
 #include "log.h"
 #include "loop.h"
 #include "report.h"
@@ -19,7 +20,7 @@
 /* Events close together (a hub of sticks) share one report. */
 #define REPORT_DELAY_MS 1000
 
-static struct host *agent_host;
+static struct host *agent_host_;	/* the machine the checks read */
 static struct policy *agent_policy;
 static const struct check_ops *const *agent_registry;
 static char *agent_policy_error;
@@ -56,6 +57,7 @@ static void on_changed(struct host *h, const char *check_id, void *data)
 	if (!ops || !check_enabled(ops))
 		return;
 	state_update(check_run(ops, h, agent_policy));
+	bus_dispatch();
 	if (state_has_events())
 		report_soon();
 }
@@ -75,7 +77,7 @@ int agent_init(struct host *h, struct policy *p,
 
 	if (r < 0)
 		return r;
-	agent_host = h;
+	agent_host_ = h;
 	agent_policy = p;
 	agent_registry = registry;
 	state_set_listener(on_state, NULL);
@@ -92,14 +94,20 @@ void agent_exit(void)
 	agent_policy_error = NULL;
 }
 
+struct host *agent_host(void)
+{
+	return agent_host_;
+}
+
 void agent_evaluate(void)
 {
 	for (const struct check_ops *const *c = agent_registry; *c; c++) {
 		if (check_enabled(*c))
-			state_update(check_run(*c, agent_host, agent_policy));
+			state_update(check_run(*c, agent_host_, agent_policy));
 		else
 			state_forget((*c)->id);
 	}
+	bus_dispatch();
 	time_rfc3339(agent_last_eval);
 }
 
@@ -112,7 +120,7 @@ json_t *agent_report(int *err)
 		*err = r;
 		return NULL;
 	}
-	return report_build(agent_host, agent_policy, seq, state_checks_json(),
+	return report_build(agent_host_, agent_policy, seq, state_checks_json(),
 			    state_take_events());
 }
 
@@ -164,7 +172,7 @@ static void checks_start(void)
 
 		if (!(*c)->start || !check_enabled(*c))
 			continue;
-		r = (*c)->start(agent_host, agent_policy);
+		r = (*c)->start(agent_host_, agent_policy);
 		if (r < 0)
 			log_warnx("%s: cannot watch for changes: %s", (*c)->id,
 				  strerror(-r));
@@ -175,7 +183,7 @@ static void checks_stop(void)
 {
 	for (const struct check_ops *const *c = agent_registry; *c; c++)
 		if ((*c)->stop && check_enabled(*c))
-			(*c)->stop(agent_host);
+			(*c)->stop(agent_host_);
 }
 
 static json_t *snapshot(void *data)

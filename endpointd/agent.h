@@ -24,6 +24,9 @@ void agent_exit(void);
 int agent_start(const char *spool_dir, const char *socket_path);
 void agent_stop(void);
 
+/* The host the checks read. */
+struct host *agent_host(void);
+
 /* Run every enabled check now. */
 void agent_evaluate(void);
 

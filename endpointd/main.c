@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "bus.h"
 #include "log.h"
 #include "loop.h"
 #include "policy.h"
@@ -122,9 +123,13 @@ static struct policy *load_policy(const char *path)
 static int run_once(const struct options *o)
 {
 	json_t *report;
-	int err = 0, status;
+	int err = 0, status, r;
 
+	r = bus_init(agent_host(), false);
+	if (r < 0)
+		log_debug("no system bus: %s", strerror(-r));
 	agent_evaluate();
+	bus_exit();
 	report = agent_report(&err);
 	if (!report) {
 		log_errx("%s: cannot keep the report sequence number: %s",
@@ -180,6 +185,10 @@ static int run_daemon(const struct options *o)
 		r = -errno;
 		goto failed_signals;
 	}
+	r = bus_init(agent_host(), true);
+	if (r < 0)
+		log_warnx("no system bus (%s): the sessions logind knows "
+			  "cannot be watched", strerror(-r));
 	r = agent_start(spool, o->socket);
 	if (r < 0) {
 		log_errx("cannot start (spool %s, socket %s): %s", spool,
@@ -198,6 +207,7 @@ static int run_daemon(const struct options *o)
 	loop_remove(watchdog);
 	agent_stop();
 failed_agent:
+	bus_exit();
 	loop_remove(sigs);
 failed_signals:
 	loop_exit();

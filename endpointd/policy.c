@@ -116,6 +116,14 @@ static const struct key_def key_defs[] = {
 	     encryption.allow_plain_dmcrypt, "false"),
 
 	CHECK_KEYS(screen_lock, "high"),
+	UINT("screen_lock", "max_idle_minutes", screen_lock.max_idle_minutes,
+	     "5", 1, 240),
+	UINT("screen_lock", "grace_seconds", screen_lock.grace_seconds, "60",
+	     0, 3600),
+	BOOL("screen_lock", "require_lock_on_suspend",
+	     screen_lock.require_lock_on_suspend, "true"),
+	BOOL("screen_lock", "require_locked_settings",
+	     screen_lock.require_locked_settings, "false"),
 
 	CHECK_KEYS(usb_storage, "high"),
 	ENUM("usb_storage", "action", usb_storage.action, "warn", usb_actions),

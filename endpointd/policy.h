@@ -63,6 +63,10 @@ struct policy {
 	} encryption;
 	struct {
 		struct policy_section s;
+		unsigned max_idle_minutes;
+		unsigned grace_seconds;
+		bool require_lock_on_suspend;
+		bool require_locked_settings;
 	} screen_lock;
 	struct {
 		struct policy_section s;

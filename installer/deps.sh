@@ -7,13 +7,13 @@ set -eu
 # Build: compiler, pkg-config and the libraries every program links.
 BUILD="build-essential pkg-config
 libinih-dev libjansson-dev libsystemd-dev libudev-dev
-libblkid-dev libcryptsetup-dev libmount-dev libssl-dev"
+libblkid-dev libcryptsetup-dev libmount-dev libssl-dev libexpat1-dev"
 
 # Tests: cmocka, the schema validator, sanitizer runtime, and the real
 # things the system tests drive.
 TEST="libcmocka-dev python3 python3-jsonschema
 cryptsetup-bin e2fsprogs dosfstools
-umockdev python3-dbusmock dbus"
+umockdev python3-dbusmock dbus dconf-cli"
 
 want() {
 	for p in $BUILD $TEST; do

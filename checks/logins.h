@@ -1,0 +1,19 @@
+/*
+ * logins: what defeats password protection. Display managers that log a
+ * user in without a password (GDM automatic and timed login, LightDM and
+ * SDDM autologin), guest sessions, and accounts whose password field in
+ * /etc/shadow is empty.
+ */
+#ifndef ENDPOINTD_LOGINS_H
+#define ENDPOINTD_LOGINS_H
+
+#include <jansson.h>
+
+#include "check.h"
+
+/* Each finding is one object {"kind", "detail", "file"} appended to
+ * problems (kind: "autologin", "guest", "empty_password"). Returns 0, or
+ * -errno when /etc/shadow could not be read (the rest is still done). */
+int logins_check(const struct host *h, json_t *problems);
+
+#endif

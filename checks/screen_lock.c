@@ -1,0 +1,355 @@
+/*
+ * screen_lock: the laptop locks itself, is password protected, and is not
+ * sitting idle and unlocked.
+ *
+ * Configuration: every installed desktop's lock settings for every login
+ * user (desktop.c), logind's IdleAction=lock, display-manager autologin,
+ * guest sessions and empty passwords (logins.c). Behaviour: logind's
+ * graphical sessions (sessions.c); one idle past max_idle_minutes plus
+ * grace_seconds and not locked is a fail and an event, cleared when it
+ * locks or is used again. Signals and one deadline timer drive it: a
+ * signal re-judges the sessions only, the configuration waits for the
+ * next full evaluation.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "desktop.h"
+#include "logins.h"
+#include "sessions.h"
+#include "users.h"
+#include "util.h"
+
+/* The configuration part's result, kept between full evaluations while
+ * watching. */
+struct conf {
+	json_t *problems;	/* strings, for staff */
+	json_t *unknown;	/* strings: what could not be seen */
+	json_t *evidence;	/* users, logind, logins */
+	const char *remedy;	/* for the first problem */
+};
+
+static struct {
+	struct host *h;
+	bool watching;
+	bool sessions_only;	/* the next evaluation is for a signal */
+	struct conf conf;	/* valid when conf.problems != NULL */
+	json_t *unattended;	/* session id -> {user, since} */
+} sl;
+
+static void conf_clear(struct conf *c)
+{
+	json_decref(c->problems);
+	json_decref(c->unknown);
+	json_decref(c->evidence);
+	memset(c, 0, sizeof(*c));
+}
+
+static void say(json_t *arr, const char *fmt, ...) _printf_(2, 3);
+
+static void say(json_t *arr, const char *fmt, ...)
+{
+	_cleanup_free_ char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s)
+		json_array_append_new(arr, json_string_lossy(s));
+}
+
+static const char *desktop_remedy(const char *desktop)
+{
+	if (strcmp(desktop, "KDE Plasma") == 0)
+		return "Open System Settings, Screen Locking: tick \"Lock "
+		       "screen automatically\" after 5 minutes or less, and "
+		       "\"After waking from sleep\".";
+	if (strcmp(desktop, "XFCE") == 0)
+		return "Open Settings, Screensaver: turn the screensaver on "
+		       "after 5 minutes or less, and on the Lock Screen tab "
+		       "turn \"Enable Lock Screen\" on.";
+	if (strcmp(desktop, "MATE") == 0)
+		return "Open Control Center, Screensaver: \"Regard the "
+		       "computer as idle after\" 5 minutes or less, and tick "
+		       "\"Lock screen when screensaver is active\".";
+	if (strcmp(desktop, "Cinnamon") == 0)
+		return "Open System Settings, Screensaver: lock the computer "
+		       "after 5 minutes or less when the screen turns off.";
+	return "Open Settings, Privacy, Screen Lock: turn \"Automatic Screen "
+	       "Lock\" on, and in Settings, Power, set \"Screen Blank\" to 5 "
+	       "minutes or less.";
+}
+
+static json_t *lockconf_json(const struct lockconf *lc)
+{
+	json_t *o = json_pack("{s:s}", "desktop", lc->desktop);
+
+	if (lc->lock_enabled >= 0)
+		json_object_set_new(o, "lock_enabled",
+				    json_boolean(lc->lock_enabled));
+	if (lc->lock_after >= 0)
+		json_object_set_new(o, "lock_after_seconds",
+				    json_integer(lc->lock_after));
+	if (lc->lock_on_suspend >= 0)
+		json_object_set_new(o, "lock_on_suspend",
+				    json_boolean(lc->lock_on_suspend));
+	if (lc->locked_by_it >= 0)
+		json_object_set_new(o, "locked_by_it",
+				    json_boolean(lc->locked_by_it));
+	if (lc->error)
+		json_object_set_new(o, "error", json_string_lossy(lc->error));
+	return o;
+}
+
+/* Judge one desktop's settings for one user. */
+static void judge_desktop(struct conf *c, const struct policy *p,
+			  const struct user *u, const struct lockconf *lc,
+			  bool logind_locks)
+{
+	long max = (long)p->screen_lock.max_idle_minutes * 60;
+	size_t before = json_array_size(c->problems);
+
+	if (lc->error)
+		say(c->unknown, "%s", lc->error);
+	if (lc->lock_enabled == 0)
+		say(c->problems, "%s never locks the screen for %s",
+		    lc->desktop, u->name);
+	else if (!logind_locks && lc->lock_after == 0)
+		say(c->problems, "%s does not lock the screen of %s when the "
+				 "laptop is left idle", lc->desktop, u->name);
+	else if (!logind_locks && lc->lock_after > max)
+		say(c->problems, "%s locks the screen of %s only after %ld "
+				 "minutes idle (the school allows %u)",
+		    lc->desktop, u->name, (lc->lock_after + 59) / 60,
+		    p->screen_lock.max_idle_minutes);
+	else if (!logind_locks && lc->lock_after < 0 && !lc->error)
+		say(c->unknown, "%s's idle lock time for %s could not be read",
+		    lc->desktop, u->name);
+	if (p->screen_lock.require_lock_on_suspend && lc->lock_on_suspend == 0)
+		say(c->problems, "%s does not lock the screen of %s when the "
+				 "laptop goes to sleep", lc->desktop, u->name);
+	if (p->screen_lock.require_locked_settings && lc->locked_by_it == 0)
+		say(c->problems, "IT has not locked %s's screen-lock settings "
+				 "for %s, so they can be turned off",
+		    lc->desktop, u->name);
+	if (!c->remedy && json_array_size(c->problems) > before)
+		c->remedy = desktop_remedy(lc->desktop);
+}
+
+static void judge_users(struct conf *c, struct host *h,
+			const struct policy *p, bool logind_locks)
+{
+	struct desktop_ctx *ctx = desktop_ctx_new(h);
+	json_t *users = json_array();
+	struct user *us = NULL;
+	int n = users_list(h, &us);
+
+	if (n < 0)
+		say(c->unknown, "cannot read the accounts in /etc/passwd (%s)",
+		    strerror(-n));
+	for (int i = 0; i < n; i++) {
+		struct lockconf *lc = NULL;
+		int nd = desktop_lockconf(ctx, &us[i], &lc);
+		json_t *desktops = json_array();
+
+		for (int d = 0; d < nd; d++) {
+			judge_desktop(c, p, &us[i], &lc[d], logind_locks);
+			json_array_append_new(desktops, lockconf_json(&lc[d]));
+		}
+		json_array_append_new(users, json_pack(
+			"{s:o, s:o}", "user", json_string_lossy(us[i].name),
+			"desktops", desktops));
+		desktop_lockconf_free(lc, nd);
+	}
+	json_object_set_new(c->evidence, "users", users);
+	users_free(us, n < 0 ? 0 : n);
+	desktop_ctx_free(ctx);
+}
+
+static void conf_evaluate(struct conf *c, struct host *h,
+			  const struct policy *p)
+{
+	json_t *logins = json_array();
+	bool logind_locks;
+	long secs = 0;
+	size_t i;
+	json_t *l;
+	int r;
+
+	c->problems = json_array();
+	c->unknown = json_array();
+	c->evidence = json_object();
+	logind_locks = desktop_logind_locks(h, &secs) &&
+		       secs <= (long)p->screen_lock.max_idle_minutes * 60;
+	json_object_set_new(c->evidence, "logind_idle_lock",
+			    json_pack("{s:b, s:I}", "enforced", logind_locks,
+				      "idle_action_seconds", (json_int_t)secs));
+	r = logins_check(h, logins);
+	json_array_foreach(logins, i, l)
+		say(c->problems, "%s", json_string_value(json_object_get(l, "detail")));
+	if (json_array_size(logins))
+		c->remedy = "Contact IT support: every account needs a "
+			    "password, and the laptop must ask for it at "
+			    "start-up (no automatic or guest login).";
+	if (r < 0)
+		say(c->unknown, "cannot read /etc/shadow to find accounts "
+				"without a password (%s)", strerror(-r));
+	json_object_set_new(c->evidence, "logins", logins);
+	judge_users(c, h, p, logind_locks);
+}
+
+/* Events for sessions that became, or stopped being, unattended. */
+static void track(json_t *unattended)
+{
+	const char *id;
+	json_t *s, *tmp;
+	size_t i;
+
+	json_array_foreach(unattended, i, s) {
+		id = json_string_value(json_object_get(s, "id"));
+		if (json_object_get(sl.unattended, id))
+			continue;
+		json_object_set(sl.unattended, id, s);
+		host_event(sl.h, json_pack(
+			"{s:s, s:s, s:O, s:O, s:I}", "type", "unattended_session",
+			"check", "screen_lock", "session", json_object_get(s, "id"),
+			"user", json_object_get(s, "user"), "idle_minutes",
+			json_integer_value(json_object_get(s, "idle_seconds")) / 60));
+	}
+	json_object_foreach_safe(sl.unattended, tmp, id, s) {
+		bool still = false;
+		json_t *u;
+
+		json_array_foreach(unattended, i, u)
+			still |= strcmp(json_string_value(json_object_get(u, "id")),
+					id) == 0;
+		if (still)
+			continue;
+		host_event(sl.h, json_pack("{s:s, s:s, s:s, s:O}", "type",
+					   "unattended_session_end", "check",
+					   "screen_lock", "session", id, "user",
+					   json_object_get(s, "user")));
+		json_object_del(sl.unattended, id);
+	}
+}
+
+static const char *first(const json_t *arr)
+{
+	return json_string_value(json_array_get(arr, 0));
+}
+
+static void conclude(struct finding *f, const struct conf *c,
+		     json_t *unattended, const char *session_unknown)
+{
+	_cleanup_free_ char *s = NULL;
+	size_t more = json_array_size(c->problems);
+
+	if (json_array_size(unattended)) {
+		json_t *u = json_array_get(unattended, 0);
+
+		s = xasprintf("This laptop has been left unlocked: the session "
+			      "of %s has been idle for %lld minutes and is not "
+			      "locked.",
+			      json_string_value(json_object_get(u, "user")),
+			      json_integer_value(json_object_get(u, "idle_seconds")) / 60);
+		finding_set(f, CHECK_FAIL, s,
+			    "Lock the screen whenever you step away from the "
+			    "laptop (Super+L, or Ctrl+Alt+L), even for a "
+			    "moment.");
+	} else if (more) {
+		s = xasprintf("This laptop is not protected when left alone: "
+			      "%s%s.", first(c->problems),
+			      more > 1 ? " (and more: see the details)" : "");
+		finding_set(f, CHECK_FAIL, s, c->remedy);
+	} else if (json_array_size(c->unknown) || session_unknown) {
+		s = xasprintf("endpointd could not tell whether this laptop "
+			      "locks itself: %s.",
+			      session_unknown ? session_unknown : first(c->unknown));
+		finding_set(f, CHECK_UNKNOWN, s,
+			    "Contact IT support if this message stays.");
+	} else {
+		finding_set(f, CHECK_PASS, "This laptop locks itself when "
+			    "left alone and asks for a password.", NULL);
+	}
+}
+
+static int screen_lock_evaluate(struct host *h, const struct policy *p,
+				struct finding *f)
+{
+	uint64_t limit = (uint64_t)p->screen_lock.max_idle_minutes * 60 +
+			 p->screen_lock.grace_seconds;
+	json_t *sessions = NULL, *unattended = NULL;
+	_cleanup_free_ char *why = NULL;
+	struct conf once = { 0 }, *c = sl.watching ? &sl.conf : &once;
+	int r;
+
+	if (!sl.watching || !sl.sessions_only || !c->problems) {
+		conf_clear(c);
+		conf_evaluate(c, h, p);
+	}
+	sl.sessions_only = false;
+	r = sessions_query(h, limit, &sessions, &unattended);
+	if (r < 0) {
+		why = xasprintf("cannot ask logind whether a session is left "
+				"idle and unlocked (%s)",
+				r == -ENOTCONN ? "no system bus" : strerror(-r));
+		unattended = json_array();
+	} else {
+		json_object_set_new(f->evidence, "sessions", sessions);
+	}
+	if (sl.watching)
+		track(unattended);
+	conclude(f, c, unattended, why);
+	json_object_update(f->evidence, c->evidence);
+	json_object_set_new(f->evidence, "problems", json_copy(c->problems));
+	json_object_set_new(f->evidence, "unattended", unattended);
+	json_object_set_new(f->evidence, "unknown", json_copy(c->unknown));
+	if (why)
+		json_array_append_new(json_object_get(f->evidence, "unknown"),
+				      json_string(why));
+	json_object_set_new(f->evidence, "max_idle_minutes",
+			    json_integer(p->screen_lock.max_idle_minutes));
+	if (!sl.watching)
+		conf_clear(&once);
+	return 0;
+}
+
+static void on_sessions(void *data)
+{
+	(void)data;
+	sl.sessions_only = true;
+	host_changed(sl.h, "screen_lock");
+}
+
+static int screen_lock_start(struct host *h, const struct policy *p)
+{
+	(void)p;
+	sl.h = h;
+	sl.unattended = json_object();
+	sl.watching = true;
+	return sessions_watch(h, on_sessions, NULL);
+}
+
+static void screen_lock_stop(struct host *h)
+{
+	(void)h;
+	sessions_unwatch();
+	conf_clear(&sl.conf);
+	json_decref(sl.unattended);
+	sl.unattended = NULL;
+	sl.watching = false;
+}
+
+const struct check_ops screen_lock_check = {
+	.id = "screen_lock",
+	.title = "Screen lock and password protection",
+	.start = screen_lock_start,
+	.stop = screen_lock_stop,
+	.evaluate = screen_lock_evaluate,
+};
