@@ -422,20 +422,37 @@ static int kde_handler(void *user, const char *section, const char *name,
 		       const char *value)
 {
 	struct kde_read *k = user;
-	bool group_fixed = strcmp(section, "Daemon][$i") == 0;
 	_cleanup_free_ char *key = xstrdup(name);
 	char *mark = strstr(key, "[$i]");
 
-	if (strcmp(section, "Daemon") != 0 && !group_fixed)
+	if (strcmp(section, "Daemon") != 0)
 		return 1;
 	if (mark)
 		*mark = '\0';
-	if (!k->system && json_object_get(k->fixed, key))
-		return 1;	/* IT made it immutable */
+	/* What IT made immutable, the user's file cannot change. */
+	if (!k->system && (json_object_get(k->fixed, key) ||
+			   json_object_get(k->fixed, "[$i]")))
+		return 1;
 	json_object_set_new(k->values, key, json_string_lossy(value));
-	if (k->system && (group_fixed || mark))
+	if (k->system && mark)
 		json_object_set_new(k->fixed, key, json_true());
 	return 1;
+}
+
+/* KDE's "[Daemon][$i]" makes the whole group immutable; inih reads the
+ * header as plain [Daemon], so the marker is looked for here. */
+static bool kde_group_immutable(const struct host *h, const char *path)
+{
+	_cleanup_free_ char *buf = NULL;
+	char *line, *save = NULL;
+
+	if (host_read(h, path, INIFILE_MAX, &buf) < 0)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (strcmp(strrstrip(line), "[Daemon][$i]") == 0)
+			return true;
+	return false;
 }
 
 static const char *const kde_keys[] = { "Autolock", "Timeout",
@@ -466,7 +483,8 @@ static void kde_conf(const struct desktop_ctx *c, const struct user *u,
 	lc->lock_on_suspend = resume;
 	for (size_t i = 0; i < ARRAY_SIZE(kde_keys); i++)
 		fixed += json_object_get(c->kde_fixed, kde_keys[i]) != NULL;
-	lc->locked_by_it = fixed == ARRAY_SIZE(kde_keys);
+	lc->locked_by_it = fixed == ARRAY_SIZE(kde_keys) ||
+			   json_object_get(c->kde_fixed, "[$i]") != NULL;
 	json_decref(k.values);
 }
 
@@ -620,6 +638,8 @@ struct desktop_ctx *desktop_ctx_new(const struct host *h)
 	c->kde = json_object();
 	c->kde_fixed = json_object();
 	k = (struct kde_read){ c->kde, c->kde_fixed, true };
+	if (kde_group_immutable(h, "/etc/xdg/kscreenlockerrc"))
+		json_object_set_new(c->kde_fixed, "[$i]", json_true());
 	inifile_read(h, "/etc/xdg/kscreenlockerrc", kde_handler, &k);
 	c->xfce = json_object();
 	xfconf_read(h, "/etc/xdg/" XFCONF_DIR "/xfce4-screensaver.xml", c->xfce);

@@ -22,11 +22,13 @@ static void *watch_data;
 
 static int on_signal(sd_bus_message *m, void *data, sd_bus_error *err)
 {
-	(void)m;
 	(void)data;
 	(void)err;
-	if (watch_fn)
-		watch_fn(watch_data);
+	log_debug("logind: %s %s", sd_bus_message_get_member(m),
+		  sd_bus_message_get_path(m));
+	/* Judge outside the bus callback, once for a burst of signals. */
+	if (deadline)
+		loop_timer_set(deadline, 1, 0);
 	return 0;
 }
 

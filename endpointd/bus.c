@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <systemd/sd-bus.h>
@@ -44,12 +45,17 @@ static void rearm(void)
 
 void bus_dispatch(void)
 {
+	static bool dispatching;
 	int r;
 
-	if (!bus)
+	/* A check run from a bus callback must not process the bus again:
+	 * the outer call goes on and re-arms when it is done. */
+	if (!bus || dispatching)
 		return;
+	dispatching = true;
 	while ((r = sd_bus_process(bus, NULL)) > 0)
 		;
+	dispatching = false;
 	if (r < 0) {
 		log_errx("system bus: %s; checks that need it now say unknown",
 			 strerror(-r));

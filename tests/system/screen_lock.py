@@ -1,0 +1,288 @@
+#!/usr/bin/python3
+"""System test of the screen_lock check, against the real endpointd.
+
+A private system bus runs python3-dbusmock's logind template. Then:
+
+1. every tests/fixtures/screen_lock/*.case is built into a root (a base of
+   /etc/passwd, /etc/shadow and alice's home, plus the case's files) and
+   judged by `endpointd --once --json --root`;
+2. the daemon watches a session that goes idle past the limit (a fail and
+   an event), locks (cleared), and crosses the limit by the deadline timer
+   alone.
+
+Case files (# starts a comment):
+  file PATH                   an empty file (a desktop's binary)
+  file PATH <<                a file with the lines up to '>>'
+  dconf-user USER <<          USER's dconf database, compiled from the
+                              keyfile lines up to '>>' with `dconf compile`
+  policy KEY = VALUE          added to [screen_lock]
+  expect status STATUS
+  expect summary TEXT         substring of the summary
+  expect problem TEXT         substring of one of evidence.problems
+  expect unknown TEXT         substring of one of evidence.unknown
+  expect no-problems
+Usage: screen_lock.py ENDPOINTD ENDPOINTCTL TMP CASE...
+"""
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import dbus
+import dbusmock
+
+BASE = {
+    "etc/passwd": "root:x:0:0:root:/root:/bin/bash\n"
+                  "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+                  "alice:x:1000:1000:Alice Teacher:/home/alice:/bin/bash\n"
+                  "svc:x:1001:1001::/home/svc:/usr/sbin/nologin\n",
+    "etc/shadow": "root:!:19000:0:99999:7:::\n"
+                  "daemon:*:19000:0:99999:7:::\n"
+                  "alice:$y$j9T$notarealhash$notarealhashnotarealhash:19000:0:99999:7:::\n"
+                  "svc:!:19000:0:99999:7:::\n",
+    "home/alice/.profile": "",
+    "home/svc/.profile": "",
+}
+
+POLICY = """[policy]
+name = Screen lock test
+version = 1
+
+[screen_lock]
+clause = Devices must not be left unattended.
+"""
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def build(case, root):
+    """Build the root for a .case file; return (policy extras, expects)."""
+    for rel, text in BASE.items():
+        write(os.path.join(root, rel), text)
+    extras, expects = [], []
+    lines = open(case).read().split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        i += 1
+        if not line or line.startswith("#"):
+            continue
+        body = None
+        if line.endswith("<<"):
+            line = line[:-2].strip()
+            body = []
+            while lines[i].strip() != ">>":
+                body.append(lines[i])
+                i += 1
+            i += 1
+        word, _, rest = line.partition(" ")
+        if word == "file":
+            write(os.path.join(root, rest),
+                  "" if body is None else "\n".join(body) + "\n")
+        elif word == "dconf-user":
+            home = os.path.join(root, "home", rest, ".config", "dconf")
+            write(os.path.join(home, "user.d", "keyfile"), "\n".join(body) + "\n")
+            subprocess.run(["dconf", "compile", os.path.join(home, "user"),
+                            os.path.join(home, "user.d")], check=True)
+        elif word == "policy":
+            extras.append(rest)
+        elif word == "expect":
+            expects.append(shlex.split(rest))
+        else:
+            sys.exit(f"{case}: unknown line '{line}'")
+    return extras, expects
+
+
+def verify(check, expects):
+    ev = check["evidence"]
+    for e in expects:
+        kind = e[0]
+        if kind == "status" and check["status"] != e[1]:
+            return f"status {check['status']}, wanted {e[1]}"
+        if kind == "summary" and e[1] not in check["summary"]:
+            return f"summary is '{check['summary']}'"
+        if kind == "problem" and not any(e[1] in p for p in ev["problems"]):
+            return f"no problem '{e[1]}' in {ev['problems']}"
+        if kind == "unknown" and not any(e[1] in u for u in ev["unknown"]):
+            return f"no unknown '{e[1]}' in {ev['unknown']}"
+        if kind == "no-problems" and ev["problems"]:
+            return f"problems: {ev['problems']}"
+    return None
+
+
+def run_cases(endpointd, tmp, cases):
+    failed = 0
+    for case in cases:
+        name = os.path.basename(case)[:-len(".case")]
+        root = os.path.join(tmp, name)
+        extras, expects = build(case, root)
+        policy = os.path.join(tmp, name + ".ini")
+        write(policy, POLICY + "".join(x + "\n" for x in extras))
+        run = subprocess.run([endpointd, "--once", "--json", "--root", root,
+                              "--policy", policy, "--state-dir",
+                              os.path.join(tmp, name + ".state")],
+                             capture_output=True, text=True)
+        try:
+            check = [c for c in json.loads(run.stdout)["checks"]
+                     if c["id"] == "screen_lock"][0]
+            err = verify(check, expects)
+        except (ValueError, IndexError, KeyError) as e:
+            check, err = None, f"no result ({e}): {run.stderr}"
+        if not err and "Sanitizer" in run.stderr:
+            err = "sanitizer: " + run.stderr
+        if err:
+            print(f"FAIL: {name}: {err}")
+            if check:
+                print(json.dumps(check, indent=1))
+            failed += 1
+        else:
+            print(f"ok: {name}: {check['status']}")
+    return failed
+
+
+class Daemon:
+    """The real endpointd, and a reader of its status socket."""
+
+    def __init__(self, endpointd, root, policy, tmp):
+        self.sock_path = os.path.join(tmp, "status.sock")
+        self.log = open(os.path.join(tmp, "daemon.log"), "w")
+        self.proc = subprocess.Popen(
+            [endpointd, "--root", root, "--policy", policy, "--state-dir",
+             os.path.join(tmp, "state"), "--socket", self.sock_path]
+            + (["--debug"] if os.environ.get("DEBUG_LINES") else []),
+            stderr=self.log)
+        deadline = time.time() + 10
+        while not os.path.exists(self.sock_path):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise AssertionError("endpointd did not start")
+            time.sleep(0.05)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self.sock_path)
+        self.lines = self.sock.makefile("r")
+        self.status = json.loads(self.lines.readline())
+
+    def wait_for(self, pred, what, timeout=15):
+        """Read lines until pred(line) holds; the daemon decides when."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                line = json.loads(self.lines.readline())
+                if os.environ.get("DEBUG_LINES"):
+                    print("line:", json.dumps(line)[:300])
+                if pred(line):
+                    return line
+        except (socket.timeout, ValueError) as e:
+            raise AssertionError(f"no {what} ({e})")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=20)
+        self.log.close()
+        return rc
+
+
+def finding_of(line, status):
+    return (line.get("type") == "finding" and
+            line["finding"]["id"] == "screen_lock" and
+            line["finding"]["status"] == status)
+
+
+def event_of(line, etype):
+    return line.get("type") == "event" and line["event"]["type"] == etype
+
+
+def scenario(endpointd, tmp, bus):
+    root = os.path.join(tmp, "daemon-root")
+    for rel, text in BASE.items():
+        write(os.path.join(root, rel), text)
+    write(os.path.join(root, "usr/bin/gnome-shell"), "")
+    # GNOME's 5 minutes exceed this policy's 1; logind's idle lock covers it.
+    write(os.path.join(root, "etc/systemd/logind.conf"),
+          "[Login]\nIdleAction=lock\nIdleActionSec=1min\n")
+    policy = os.path.join(tmp, "daemon.ini")
+    write(policy, POLICY + "max_idle_minutes = 1\ngrace_seconds = 0\n")
+    manager = bus.get_object("org.freedesktop.login1", "/org/freedesktop/login1")
+    mock = dbus.Interface(manager, dbusmock.MOCK_IFACE)
+    path = mock.AddSession("c7", "seat0", dbus.UInt32(1000), "alice", True)
+    session = dbus.Interface(bus.get_object("org.freedesktop.login1", path),
+                             dbusmock.MOCK_IFACE)
+    session.UpdateProperties("org.freedesktop.login1.Session",
+                             {"Type": "wayland"})
+    d = Daemon(endpointd, root, policy, tmp)
+    try:
+        checks = {c["id"]: c for c in d.status["checks"]}
+        assert checks["screen_lock"]["status"] == "pass", checks["screen_lock"]
+        print("ok: daemon: an active session passes")
+
+        now = int(time.time() * 1e6)
+        session.UpdateProperties("org.freedesktop.login1.Session", {
+            "IdleHint": True, "IdleSinceHint": dbus.UInt64(now - 600 * 10**6)})
+        ev = d.wait_for(lambda l: event_of(l, "unattended_session"),
+                        "unattended_session event")["event"]
+        assert ev["user"] == "alice" and ev["idle_minutes"] == 10, ev
+        d.wait_for(lambda l: finding_of(l, "fail"), "fail finding")
+        print("ok: daemon: idle 10 min and unlocked is a fail and an event")
+
+        # What logind does when the desktop reports its lock screen up.
+        # (The template's SetLockedHint stores it under another interface.)
+        session.UpdateProperties("org.freedesktop.login1.Session",
+                                 {"LockedHint": True})
+        d.wait_for(lambda l: event_of(l, "unattended_session_end"),
+                   "unattended_session_end event")
+        d.wait_for(lambda l: finding_of(l, "pass"), "pass after locking")
+        print("ok: daemon: locking clears it")
+
+        # Idle for 57 s of the 60 allowed: only the deadline timer can
+        # notice the crossing, since logind sends nothing more.
+        now = int(time.time() * 1e6)
+        session.UpdateProperties("org.freedesktop.login1.Session", {
+            "LockedHint": False, "IdleHint": True,
+            "IdleSinceHint": dbus.UInt64(now - 57 * 10**6)})
+        d.wait_for(lambda l: finding_of(l, "fail"), "fail from the timer")
+        print("ok: daemon: the deadline timer catches the crossing")
+
+        session.UpdateProperties("org.freedesktop.login1.Session",
+                                 {"IdleHint": False})
+        d.wait_for(lambda l: finding_of(l, "pass"), "pass when active")
+        print("ok: daemon: using the laptop again clears it")
+    finally:
+        rc = d.stop()
+    log = open(os.path.join(tmp, "daemon.log")).read()
+    assert rc == 0 and "Sanitizer" not in log, f"exit {rc}: {log}"
+    print("ok: daemon: stops cleanly")
+
+
+def main():
+    endpointd, tmp = sys.argv[1], sys.argv[3]
+    cases = sys.argv[4:]
+    dbusmock.DBusTestCase.start_system_bus()
+    bus = dbusmock.DBusTestCase.get_dbus(system_bus=True)
+    server, _ = dbusmock.DBusTestCase.spawn_server_template(
+        "logind", {}, stdout=subprocess.DEVNULL)
+    failed = 0
+    try:
+        failed = run_cases(endpointd, tmp, cases)
+        try:
+            scenario(endpointd, tmp, bus)
+        except AssertionError as e:
+            print(f"FAIL: daemon: {e}")
+            print(open(os.path.join(tmp, "daemon.log")).read())
+            failed += 1
+    finally:
+        server.terminate()
+        server.wait()
+        dbusmock.DBusTestCase.tearDownClass()
+    print(f"{len(cases) + 1 - failed} screen-lock tests right, {failed} wrong")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
