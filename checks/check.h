@@ -11,11 +11,13 @@
 #define ENDPOINTD_CHECK_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <systemd/sd-bus.h>
 
 #include "policy.h"
+#include "util.h"
 
 enum check_status { CHECK_PASS, CHECK_WARN, CHECK_FAIL, CHECK_UNKNOWN };
 
@@ -112,5 +114,7 @@ int host_read_line(const struct host *h, const char *path, char **out);
 
 /* A JSON string for text from the machine: invalid UTF-8 repaired. */
 json_t *json_string_lossy(const char *s);
+/* json_string_lossy() of a formatted string. */
+json_t *json_lossy_vprintf(const char *fmt, va_list ap) _printf_(1, 0);
 
 #endif

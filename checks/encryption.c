@@ -151,17 +151,13 @@ static void problem(struct walk *w, const char *fmt, ...) _printf_(2, 3);
 
 static void problem(struct walk *w, const char *fmt, ...)
 {
-	_cleanup_free_ char *s = NULL;
 	va_list ap;
 
 	if (w->quiet)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	json_array_append_new(w->problems, json_lossy_vprintf(fmt, ap));
 	va_end(ap);
-	if (s)
-		json_array_append_new(w->problems, json_string_lossy(s));
 }
 
 /* Worst of two verdicts on parallel paths. */

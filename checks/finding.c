@@ -44,6 +44,15 @@ json_t *json_string_lossy(const char *s)
 	return json_string(fixed);
 }
 
+json_t *json_lossy_vprintf(const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *s = NULL;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	return json_string_lossy(s);
+}
+
 void finding_set(struct finding *f, enum check_status status,
 		 const char *summary, const char *remedy)
 {

@@ -30,16 +30,15 @@ static void add(json_t *problems, const char *kind, const char *file,
 static void add(json_t *problems, const char *kind, const char *file,
 		const char *fmt, ...)
 {
-	_cleanup_free_ char *detail = NULL;
+	json_t *detail;
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&detail, fmt, ap) < 0)
-		detail = NULL;
+	detail = json_lossy_vprintf(fmt, ap);
 	va_end(ap);
 	json_array_append_new(problems,
 			      json_pack("{s:s, s:o, s:o}", "kind", kind,
-					"detail", json_string_lossy(detail),
+					"detail", detail,
 					"file", json_string_lossy(file)));
 }
 

@@ -53,15 +53,11 @@ static void say(json_t *arr, const char *fmt, ...) _printf_(2, 3);
 
 static void say(json_t *arr, const char *fmt, ...)
 {
-	_cleanup_free_ char *s = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	json_array_append_new(arr, json_lossy_vprintf(fmt, ap));
 	va_end(ap);
-	if (s)
-		json_array_append_new(arr, json_string_lossy(s));
 }
 
 static const char *desktop_remedy(const char *desktop)
