@@ -27,7 +27,8 @@ SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 endif
 
-PKGS := inih jansson libsystemd libcrypto libcryptsetup blkid mount expat
+PKGS := inih jansson libsystemd libudev libcrypto libcryptsetup blkid mount \
+	expat
 TEST_PKGS := cmocka
 
 # Expanded when a recipe runs, after the deps step has installed them.
@@ -52,7 +53,8 @@ LIB_SRCS := endpointd/util.c endpointd/log.c endpointd/utf8.c \
 	checks/host.c checks/finding.c checks/registry.c \
 	checks/blockdev.c checks/encryption.c \
 	checks/inifile.c checks/users.c checks/desktop.c checks/logins.c \
-	checks/sessions.c checks/screen_lock.c endpointd/bus.c
+	checks/sessions.c checks/screen_lock.c endpointd/bus.c \
+	checks/usbdev.c checks/usb_storage.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))

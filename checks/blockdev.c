@@ -213,12 +213,17 @@ static void probe_freep(blkid_probe *pr)
 int blockdev_probe(const struct host *h, const char *name, char **type)
 {
 	_cleanup_free_ char *path = dev_node(h, name);
+
+	return path ? blockdev_probe_path(path, type) : -EINVAL;
+}
+
+int blockdev_probe_path(const char *path, char **type)
+{
 	_cleanup_(probe_freep) blkid_probe pr = NULL;
 	const char *t = NULL;
 	int r;
 
-	if (!path)
-		return -EINVAL;
+	errno = 0;
 	pr = blkid_new_probe_from_filename(path);
 	if (!pr)
 		return errno ? -errno : -EIO;

@@ -47,6 +47,8 @@ void blockdev_strv_free(char **v);
  * "crypto_LUKS", "BitLocker", "swap"...; NULL when nothing is recognised.
  * Returns 0 or -errno (the device could not be read). */
 int blockdev_probe(const struct host *h, const char *name, char **type);
+/* The same for a device node path as given (udev's, not below the root). */
+int blockdev_probe_path(const char *path, char **type);
 
 /* A LUKS header as libcryptsetup reads it. */
 struct luks_info {

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <libudev.h>
 #include <systemd/sd-bus.h>
 
 #include "policy.h"
@@ -93,6 +94,14 @@ const char *host_root(const struct host *h);
 /* Where the daemon wants to hear of re-evaluations and events. */
 void host_set_callbacks(struct host *h, host_changed_fn changed,
 			host_event_fn event, void *data);
+/* libudev, created on first use; NULL when it cannot be. libudev reads
+ * the real /sys (umockdev's testbed in tests), not the root prefix. */
+struct udev *host_udev(struct host *h);
+
+/* Where the generated udev rule goes (NULL: nowhere). */
+void host_set_udev_rule(struct host *h, const char *path);
+const char *host_udev_rule(const struct host *h);
+
 /* The system bus, or NULL when there is none (checks then say unknown). */
 void host_set_bus(struct host *h, sd_bus *bus);
 sd_bus *host_bus(const struct host *h);

@@ -20,6 +20,8 @@ struct host {
 	host_event_fn event;
 	void *data;
 	sd_bus *bus;		/* not owned */
+	struct udev *udev;	/* owned, made on first use */
+	char *udev_rule;	/* where the generated rule goes */
 };
 
 struct host *host_new(const char *root)
@@ -37,6 +39,8 @@ void host_free(struct host *h)
 {
 	if (!h)
 		return;
+	udev_unref(h->udev);
+	free(h->udev_rule);
 	free(h->root);
 	free(h);
 }
@@ -57,6 +61,24 @@ void host_set_callbacks(struct host *h, host_changed_fn changed,
 void host_set_bus(struct host *h, sd_bus *bus)
 {
 	h->bus = bus;
+}
+
+void host_set_udev_rule(struct host *h, const char *path)
+{
+	free(h->udev_rule);
+	h->udev_rule = path && *path ? xstrdup(path) : NULL;
+}
+
+const char *host_udev_rule(const struct host *h)
+{
+	return h->udev_rule;
+}
+
+struct udev *host_udev(struct host *h)
+{
+	if (!h->udev)
+		h->udev = udev_new();
+	return h->udev;
 }
 
 sd_bus *host_bus(const struct host *h)

@@ -270,14 +270,15 @@ int agent_reload(void)
 	free(agent_policy_error);
 	agent_policy_error = NULL;
 	state_set_max_events(p->report.max_events);
-	log_info("policy %s %s loaded from %s", p->name, p->version, p->path);
-	state_event(json_pack("{s:s, s:o}", "type", "policy_loaded", "policy",
-			      report_policy(p)));
 	if (agent_running) {
 		spool_set_max(p->report.spool_max_reports);
 		loop_timer_set(agent_eval_timer, 0, interval_ms());
 		checks_start();
 	}
+	/* Announced once the checks run under it. */
+	log_info("policy %s %s loaded from %s", p->name, p->version, p->path);
+	state_event(json_pack("{s:s, s:o}", "type", "policy_loaded", "policy",
+			      report_policy(p)));
 	sd_notify(0, "READY=1");
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "loop.h"
 #include "policy.h"
 #include "table.h"
+#include "usb_storage.h"
 #include "util.h"
 
 #ifndef VERSION
@@ -41,7 +42,8 @@ struct options {
 	const char *root;
 	const char *state_dir;
 	const char *socket;
-	bool once, json, check, debug;
+	const char *udev_rule;
+	bool once, json, check, debug, print_rule;
 };
 
 static void usage(FILE *out)
@@ -53,6 +55,10 @@ static void usage(FILE *out)
 		"  -r, --root DIR       read the machine below DIR (default /)\n"
 		"  -s, --state-dir DIR  state and spool (default %s/lib/endpointd)\n"
 		"  -S, --socket PATH    status socket (default %s/endpointd/status.sock)\n"
+		"  -u, --udev-rule FILE where the USB storage udev rule is written\n"
+		"                       (default %s/udev/rules.d/"
+		"90-endpointd-usb-storage.rules; \"\" for nowhere)\n"
+		"  -U, --print-udev-rule  print that rule for the policy and exit\n"
 		"  -1, --once           evaluate once, print the result, exit:\n"
 		"                       0 no check fails, 1 one fails, 2 error\n"
 		"  -j, --json           with --once: print the report as JSON\n"
@@ -60,7 +66,7 @@ static void usage(FILE *out)
 		"  -d, --debug          log debug messages\n"
 		"  -V, --version        print the version\n"
 		"  -h, --help           this text\n",
-		SYSCONFDIR, LOCALSTATEDIR, RUNSTATEDIR);
+		SYSCONFDIR, LOCALSTATEDIR, RUNSTATEDIR, RUNSTATEDIR);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -70,6 +76,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "root", required_argument, NULL, 'r' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "socket", required_argument, NULL, 'S' },
+		{ "udev-rule", required_argument, NULL, 'u' },
+		{ "print-udev-rule", no_argument, NULL, 'U' },
 		{ "once", no_argument, NULL, '1' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "check", no_argument, NULL, 'n' },
@@ -80,13 +88,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "p:r:s:S:1jndVh", longopts,
+	while ((c = getopt_long(argc, argv, "p:r:s:S:u:U1jndVh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p': o->policy = optarg; break;
 		case 'r': o->root = optarg; break;
 		case 's': o->state_dir = optarg; break;
 		case 'S': o->socket = optarg; break;
+		case 'u': o->udev_rule = optarg; break;
+		case 'U': o->print_rule = true; break;
 		case '1': o->once = true; break;
 		case 'j': o->json = true; break;
 		case 'n': o->check = true; break;
@@ -221,6 +231,7 @@ int main(int argc, char **argv)
 		.root = "/",
 		.state_dir = LOCALSTATEDIR "/lib/endpointd",
 		.socket = RUNSTATEDIR "/endpointd/status.sock",
+		.udev_rule = RUNSTATEDIR "/udev/rules.d/90-endpointd-usb-storage.rules",
 	};
 	struct policy *p;
 	struct host *h;
@@ -232,6 +243,13 @@ int main(int argc, char **argv)
 	p = load_policy(o.policy);
 	if (!p)
 		return o.check ? EXIT_FAILED : EXIT_ERROR;
+	if (o.print_rule) {
+		_cleanup_free_ char *rule = usb_storage_udev_rule(p);
+
+		fputs(rule, stdout);
+		policy_free(p);
+		return 0;
+	}
 	if (o.check) {
 		printf("%s: policy %s version %s is valid\n", o.policy, p->name,
 		       p->version);
@@ -239,6 +257,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	h = host_new(o.root);
+	if (!o.once)
+		host_set_udev_rule(h, o.udev_rule);
 	r = agent_init(h, p, check_registry, o.state_dir);
 	if (r < 0) {
 		log_errx("state directory %s: %s", o.state_dir, strerror(-r));

@@ -65,6 +65,35 @@ static const char *item_path(const char *item)
 	return NULL;
 }
 
+static bool is_hex4(const char *s)
+{
+	return strspn(s, "0123456789abcdefABCDEF") == 4;
+}
+
+/* VID:PID, four hex digits each. */
+static const char *item_model(const char *item)
+{
+	if (strlen(item) != 9 || !is_hex4(item) || item[4] != ':' ||
+	    !is_hex4(item + 5))
+		return "is not VID:PID (four hex digits each, as 0951:1666)";
+	return NULL;
+}
+
+/* VID:PID:SERIAL; serials go into a udev rule, so only plain ones. */
+static const char *item_device(const char *item)
+{
+	size_t n = strlen(item);
+
+	if (n < 11 || n > 9 + 1 + 64 || item[9] != ':' || !is_hex4(item) ||
+	    item[4] != ':' || !is_hex4(item + 5))
+		return "is not VID:PID:SERIAL";
+	if (strspn(item + 10, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			      "0123456789._-") != n - 10)
+		return "has a serial with characters other than letters, "
+		       "digits, '.', '_' and '-'";
+	return NULL;
+}
+
 static const char *item_cipher(const char *item)
 {
 	if (strspn(item, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
@@ -77,6 +106,8 @@ static const char *const severities[] = { "low", "medium", "high",
 					  "critical", NULL };
 static const char *const usb_actions[] = { "log", "warn", "block", NULL };
 static const char *const camera_actions[] = { "log", "warn", NULL };
+static const char *const allow_warn_block[] = { "allow", "warn", "block",
+						NULL };
 
 #define OFF(field) offsetof(struct policy, field)
 /* One row of key_defs per type; a NULL default makes the key required. */
@@ -127,6 +158,14 @@ static const struct key_def key_defs[] = {
 
 	CHECK_KEYS(usb_storage, "high"),
 	ENUM("usb_storage", "action", usb_storage.action, "warn", usb_actions),
+	ENUM("usb_storage", "unrecognised", usb_storage.unrecognised, "warn",
+	     allow_warn_block),
+	ENUM("usb_storage", "phones", usb_storage.phones, "warn",
+	     allow_warn_block),
+	LIST("usb_storage", "allow_models", usb_storage.allow_models, "", 0,
+	     256, item_model),
+	LIST("usb_storage", "allow_devices", usb_storage.allow_devices, "", 0,
+	     1024, item_device),
 
 	CHECK_KEYS(camera, "medium"),
 	ENUM("camera", "action", camera.action, "warn", camera_actions),

@@ -23,6 +23,7 @@ enum severity {
 };
 
 enum usb_action { USB_ACTION_LOG, USB_ACTION_WARN, USB_ACTION_BLOCK };
+/* allow|warn|block share values with log|warn|block: allow is log. */
 enum camera_action { CAMERA_ACTION_LOG, CAMERA_ACTION_WARN };
 
 /* A comma-separated list value. */
@@ -70,7 +71,11 @@ struct policy {
 	} screen_lock;
 	struct {
 		struct policy_section s;
-		enum usb_action action;
+		enum usb_action action;		/* unencrypted storage */
+		enum usb_action unrecognised;	/* nothing libblkid knows */
+		enum usb_action phones;		/* MTP and PTP devices */
+		struct policy_list allow_models;	/* "0951:1666" */
+		struct policy_list allow_devices;	/* "0951:1666:SERIAL" */
 	} usb_storage;
 	struct {
 		struct policy_section s;

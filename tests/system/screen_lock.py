@@ -26,14 +26,15 @@ Usage: screen_lock.py ENDPOINTD ENDPOINTCTL TMP CASE...
 import json
 import os
 import shlex
-import signal
-import socket
 import subprocess
 import sys
 import time
 
 import dbus
 import dbusmock
+
+import endpointd_test
+from endpointd_test import Daemon, event_of, write
 
 BASE = {
     "etc/passwd": "root:x:0:0:root:/root:/bin/bash\n"
@@ -55,12 +56,6 @@ version = 1
 [screen_lock]
 clause = Devices must not be left unattended.
 """
-
-
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
 
 
 def build(case, root):
@@ -148,55 +143,8 @@ def run_cases(endpointd, tmp, cases):
     return failed
 
 
-class Daemon:
-    """The real endpointd, and a reader of its status socket."""
-
-    def __init__(self, endpointd, root, policy, tmp):
-        self.sock_path = os.path.join(tmp, "status.sock")
-        self.log = open(os.path.join(tmp, "daemon.log"), "w")
-        self.proc = subprocess.Popen(
-            [endpointd, "--root", root, "--policy", policy, "--state-dir",
-             os.path.join(tmp, "state"), "--socket", self.sock_path]
-            + (["--debug"] if os.environ.get("DEBUG_LINES") else []),
-            stderr=self.log)
-        deadline = time.time() + 10
-        while not os.path.exists(self.sock_path):
-            if time.time() > deadline or self.proc.poll() is not None:
-                raise AssertionError("endpointd did not start")
-            time.sleep(0.05)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.sock_path)
-        self.lines = self.sock.makefile("r")
-        self.status = json.loads(self.lines.readline())
-
-    def wait_for(self, pred, what, timeout=15):
-        """Read lines until pred(line) holds; the daemon decides when."""
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                line = json.loads(self.lines.readline())
-                if os.environ.get("DEBUG_LINES"):
-                    print("line:", json.dumps(line)[:300])
-                if pred(line):
-                    return line
-        except (socket.timeout, ValueError) as e:
-            raise AssertionError(f"no {what} ({e})")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=20)
-        self.log.close()
-        return rc
-
-
 def finding_of(line, status):
-    return (line.get("type") == "finding" and
-            line["finding"]["id"] == "screen_lock" and
-            line["finding"]["status"] == status)
-
-
-def event_of(line, etype):
-    return line.get("type") == "event" and line["event"]["type"] == etype
+    return endpointd_test.finding_of(line, "screen_lock", status)
 
 
 def scenario(endpointd, tmp, bus):
@@ -216,7 +164,7 @@ def scenario(endpointd, tmp, bus):
                              dbusmock.MOCK_IFACE)
     session.UpdateProperties("org.freedesktop.login1.Session",
                              {"Type": "wayland"})
-    d = Daemon(endpointd, root, policy, tmp)
+    d = Daemon(endpointd, ["--root", root, "--policy", policy], tmp)
     try:
         checks = {c["id"]: c for c in d.status["checks"]}
         assert checks["screen_lock"]["status"] == "pass", checks["screen_lock"]
@@ -254,8 +202,7 @@ def scenario(endpointd, tmp, bus):
         d.wait_for(lambda l: finding_of(l, "pass"), "pass when active")
         print("ok: daemon: using the laptop again clears it")
     finally:
-        rc = d.stop()
-    log = open(os.path.join(tmp, "daemon.log")).read()
+        rc, log = d.stop()
     assert rc == 0 and "Sanitizer" not in log, f"exit {rc}: {log}"
     print("ok: daemon: stops cleanly")
 

@@ -1,0 +1,423 @@
+/*
+ * usb_storage: judging USB devices against [usb_storage].
+ *
+ * A storage device passes when it is on an allow list, or when every
+ * partition (or the whole disk) holding data is LUKS or BitLocker. A disk
+ * holding only a partition table is a container, a reader with no card
+ * holds nothing; both wait for their partitions or medium. Anything
+ * libblkid does not recognise is "unrecognised" (blank, or VeraCrypt).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "check.h"
+#include "log.h"
+#include "loop.h"
+#include "usb_storage.h"
+#include "usbdev.h"
+#include "util.h"
+
+enum verdict {
+	V_NONE,		/* not judged yet */
+	V_PENDING,	/* storage, nothing to judge yet */
+	V_EMPTY,	/* no medium */
+	V_ENCRYPTED,
+	V_ALLOWED,
+	V_PLAIN,
+	V_UNRECOGNISED,
+	V_PHONE,
+	V_VIDEO,
+	V_OTHER,
+};
+
+static const char *const verdict_names[] = {
+	[V_NONE] = "not judged", [V_PENDING] = "waiting for its partitions",
+	[V_EMPTY] = "no medium", [V_ENCRYPTED] = "encrypted",
+	[V_ALLOWED] = "on the allow list", [V_PLAIN] = "not encrypted",
+	[V_UNRECOGNISED] = "unrecognised", [V_PHONE] = "phone or camera",
+	[V_VIDEO] = "video capture", [V_OTHER] = "other",
+};
+
+static const char *const taken_names[] = { "logged", "warned", "blocked" };
+
+static struct {
+	struct host *h;
+	const struct policy *p;
+	bool watching;
+	struct loop_source *refresh;	/* re-evaluate after the table changed */
+} us;
+
+static bool allowed(const struct policy *p, const struct usb_dev *d)
+{
+	char model[10], dev[10 + USBDEV_STRING_MAX + 1];
+
+	snprintf(model, sizeof(model), "%s:%s", d->vid, d->pid);
+	for (size_t i = 0; i < p->usb_storage.allow_models.n; i++)
+		if (strcasecmp(p->usb_storage.allow_models.v[i], model) == 0)
+			return true;
+	if (!d->serial)
+		return false;
+	snprintf(dev, sizeof(dev), "%s:%s", model, d->serial);
+	for (size_t i = 0; i < p->usb_storage.allow_devices.n; i++) {
+		const char *a = p->usb_storage.allow_devices.v[i];
+
+		if (strncasecmp(a, dev, 9) == 0 && strcmp(a + 9, dev + 9) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool encrypted_type(const char *t)
+{
+	return strcmp(t, "crypto_LUKS") == 0 || strcmp(t, "BitLocker") == 0;
+}
+
+static enum verdict judge_storage(const struct usb_dev *d)
+{
+	unsigned plain = 0, unrec = 0, enc = 0, empty = 0;
+
+	for (size_t i = 0; i < d->nparts; i++) {
+		const struct usb_part *pt = &d->parts[i];
+
+		if (pt->empty)
+			empty++;
+		else if (pt->type && strncmp(pt->type, "partition table", 15) == 0)
+			continue;	/* a container: its partitions count */
+		else if (!pt->type)
+			unrec++;	/* blank, VeraCrypt, or unreadable */
+		else if (encrypted_type(pt->type))
+			enc++;
+		else
+			plain++;
+	}
+	if (plain)
+		return V_PLAIN;
+	if (unrec)
+		return V_UNRECOGNISED;
+	if (enc)
+		return V_ENCRYPTED;
+	return empty ? V_EMPTY : V_PENDING;
+}
+
+static enum verdict judge(const struct policy *p, const struct usb_dev *d)
+{
+	if (d->classes & USB_CLASS_HUB)
+		return V_OTHER;
+	if ((d->classes & (USB_CLASS_STORAGE | USB_CLASS_IMAGE | USB_CLASS_MTP)) &&
+	    allowed(p, d))
+		return V_ALLOWED;
+	if (d->classes & (USB_CLASS_IMAGE | USB_CLASS_MTP))
+		return V_PHONE;
+	if (d->classes & USB_CLASS_STORAGE)
+		return judge_storage(d);
+	if (d->classes & USB_CLASS_VIDEO)
+		return V_VIDEO;
+	return V_OTHER;
+}
+
+/* What the policy says to do; -1 for nothing. */
+static int action_for(const struct policy *p, enum verdict v)
+{
+	switch (v) {
+	case V_PLAIN:
+		return (int)p->usb_storage.action;
+	case V_UNRECOGNISED:
+		return (int)p->usb_storage.unrecognised;
+	case V_PHONE:
+		return (int)p->usb_storage.phones;
+	default:
+		return -1;
+	}
+}
+
+static bool reportable(enum verdict v)
+{
+	return v != V_NONE && v != V_PENDING && v != V_OTHER;
+}
+
+/* A name staff can read: the product string, printable, cut short. */
+static char *display_name(const struct usb_dev *d)
+{
+	const char *src = d->product && *d->product ? d->product : NULL;
+	char *s;
+
+	if (!src)
+		return xasprintf("%s:%s", d->vid, d->pid);
+	s = xstrndup(src, 48);
+	for (unsigned char *c = (unsigned char *)s; *c; c++)
+		if (*c < 0x20 || *c == 0x7f || *c == '\'' || *c == '"')
+			*c = '?';
+	return s;
+}
+
+static json_t *device_json(const struct usb_dev *d)
+{
+	json_t *parts = json_array();
+	json_t *o;
+
+	for (size_t i = 0; i < d->nparts; i++) {
+		const struct usb_part *pt = &d->parts[i];
+		json_t *po = json_pack("{s:o, s:b, s:o}", "name",
+				       json_string_lossy(pt->name), "whole",
+				       pt->whole, "type",
+				       pt->empty ? json_string("no medium")
+						 : json_string_lossy(pt->type));
+
+		if (pt->mounts) {
+			json_t *m = json_array();
+
+			for (char **mp = pt->mounts; *mp; mp++)
+				json_array_append_new(m, json_string_lossy(*mp));
+			json_object_set_new(po, "mounted_at", m);
+		}
+		json_array_append_new(parts, po);
+	}
+	o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o}",
+		      "vendor_id", d->vid, "product_id", d->pid,
+		      "serial", json_string_lossy(d->serial),
+		      "manufacturer", json_string_lossy(d->manufacturer),
+		      "product", json_string_lossy(d->product),
+		      "bus_path", json_string_lossy(d->bus_path),
+		      "verdict", verdict_names[d->verdict], "parts", parts);
+	if (d->blocked)
+		json_object_set_new(o, "blocked", json_true());
+	return o;
+}
+
+/* Judge a device after a change, act on the verdict, record the event. */
+static void on_device(struct usb_dev *d, enum usbdev_change what, void *data)
+{
+	enum verdict v;
+	int act;
+
+	(void)data;
+	loop_timer_set(us.refresh, 1, 0);
+	if (what == USBDEV_REMOVED) {
+		if (reportable(d->verdict))
+			host_event(us.h, json_pack("{s:s, s:s, s:s, s:o}", "type",
+						   "usb_device", "check",
+						   "usb_storage", "action",
+						   "remove", "device",
+						   device_json(d)));
+		return;
+	}
+	/* A blocked device loses its disks; its verdict stands. */
+	if (d->blocked)
+		return;
+	v = judge(us.p, d);
+	/* Disks going away before their device leave its verdict standing. */
+	if (v == (enum verdict)d->verdict ||
+	    (!reportable(v) && reportable(d->verdict)))
+		return;
+	d->verdict = v;
+	if (!reportable(v))
+		return;
+	act = action_for(us.p, v);
+	if (act == USB_ACTION_BLOCK) {
+		int r = usbdev_deauthorize(d);
+
+		if (r < 0) {
+			log_errx("usb_storage: cannot switch off %s: %s",
+				 d->bus_path, strerror(-r));
+			act = USB_ACTION_WARN;
+		}
+	}
+	host_event(us.h, json_pack("{s:s, s:s, s:s, s:o, s:s}", "type",
+				   "usb_device", "check", "usb_storage",
+				   "action", "add", "device", device_json(d),
+				   "taken", act < 0 ? "none" : taken_names[act]));
+}
+
+static void on_refresh(void *data)
+{
+	(void)data;
+	host_changed(us.h, "usb_storage");
+}
+
+/* --- the finding --- */
+
+static void conclude(struct finding *f, const struct policy *p,
+		     const struct usb_dev *worst, int act)
+{
+	_cleanup_free_ char *name = NULL, *s = NULL;
+
+	if (!worst) {
+		finding_set(f, CHECK_PASS, "No USB storage device that the "
+			    "school's policy forbids is connected.", NULL);
+		return;
+	}
+	name = display_name(worst);
+	if (worst->verdict == V_PHONE) {
+		s = xasprintf("A phone or camera ('%s') is connected%s. Pupils' "
+			      "images and school data must not go on personal "
+			      "phones or cameras.", name,
+			      worst->blocked ? " and has been switched off" : "");
+		finding_set(f, CHECK_FAIL, s,
+			    "Unplug it. Take pictures of pupils only with "
+			    "school equipment, for purposes the school has "
+			    "authorised.");
+	} else if (worst->verdict == V_UNRECOGNISED) {
+		s = xasprintf("The USB stick '%s'%s may not be encrypted: "
+			      "endpointd cannot tell what is on it (it may be "
+			      "blank, or use an encryption it does not know).",
+			      name, worst->blocked ? " has been switched off: it" : "");
+		finding_set(f, CHECK_FAIL, s,
+			    "Unplug it and ask IT support to check it, or use "
+			    "an encrypted stick from IT.");
+	} else {
+		s = xasprintf("The USB stick '%s' is not encrypted%s. School "
+			      "data must only go on encrypted sticks.", name,
+			      worst->blocked ? " and has been switched off" : "");
+		finding_set(f, CHECK_FAIL, s,
+			    "Unplug it and copy nothing onto it. To carry "
+			    "school data, use an encrypted stick from IT, or "
+			    "encrypt this one: in Disks, choose Format and "
+			    "\"Password protect volume (LUKS)\" (this erases "
+			    "it), or ask IT support to do it.");
+	}
+	(void)p;
+	(void)act;
+}
+
+static int usb_evaluate(struct host *h, const struct policy *p,
+			struct finding *f)
+{
+	json_t *devices = json_array();
+	const struct usb_dev *worst = NULL;
+	int worst_act = -1, r;
+
+	if (!us.watching) {
+		r = usbdev_scan(h);
+		if (r < 0) {
+			json_decref(devices);
+			usbdev_clear();
+			return r;
+		}
+		for (struct usb_dev *d = usbdev_list(); d; d = d->next)
+			d->verdict = judge(p, d);
+	}
+	for (const struct usb_dev *d = usbdev_list(); d; d = d->next) {
+		int act = action_for(p, d->verdict);
+
+		if (d->verdict != V_OTHER)
+			json_array_append_new(devices, device_json(d));
+		if (act >= USB_ACTION_WARN && act > worst_act) {
+			worst = d;
+			worst_act = act;
+		}
+	}
+	conclude(f, p, worst, worst_act);
+	finding_evidence_json(f, "devices", devices);
+	finding_evidence_str(f, "action", taken_names[p->usb_storage.action]);
+	if (!us.watching)
+		usbdev_clear();
+	return 0;
+}
+
+/* --- the udev rule --- */
+
+char *usb_storage_udev_rule(const struct policy *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		abort();
+	fprintf(f, "# Written by endpointd from policy \"%s\" version %s\n"
+		   "# (sha256 %s). Do not edit: it is rewritten when the "
+		   "policy changes.\n", p->name, p->version, p->sha256);
+	if (!p->usb_storage.s.enabled || p->usb_storage.action != USB_ACTION_BLOCK) {
+		fprintf(f, "# The policy does not block unencrypted USB "
+			   "storage: nothing is hidden.\n");
+		fclose(f);
+		return buf;
+	}
+	fprintf(f, "# Keeps desktop automounters (udisks) away from USB "
+		   "storage that is neither\n# encrypted nor allowed, so it "
+		   "is never mounted before endpointd switches it off.\n"
+		   "ACTION!=\"add|change\", GOTO=\"endpointd_end\"\n"
+		   "SUBSYSTEM!=\"block\", GOTO=\"endpointd_end\"\n"
+		   "ENV{ID_BUS}!=\"usb\", GOTO=\"endpointd_end\"\n"
+		   "ENV{ID_FS_TYPE}==\"\", GOTO=\"endpointd_end\"\n"
+		   "ENV{ID_FS_TYPE}==\"crypto_LUKS|BitLocker\", "
+		   "GOTO=\"endpointd_end\"\n");
+	/* Allow-list items were checked by the policy parser: hex and
+	 * plain serials only, nothing that could break the rule. */
+	for (size_t i = 0; i < p->usb_storage.allow_models.n; i++) {
+		const char *m = p->usb_storage.allow_models.v[i];
+
+		fprintf(f, "ENV{ID_VENDOR_ID}==\"%.4s\", ENV{ID_MODEL_ID}==\"%.4s\", "
+			   "GOTO=\"endpointd_end\"\n", m, m + 5);
+	}
+	for (size_t i = 0; i < p->usb_storage.allow_devices.n; i++) {
+		const char *m = p->usb_storage.allow_devices.v[i];
+
+		fprintf(f, "ENV{ID_VENDOR_ID}==\"%.4s\", ENV{ID_MODEL_ID}==\"%.4s\", "
+			   "ENV{ID_SERIAL_SHORT}==\"%s\", GOTO=\"endpointd_end\"\n",
+			m, m + 5, m + 10);
+	}
+	fprintf(f, "ENV{UDISKS_IGNORE}=\"1\", ENV{UDISKS_AUTO}=\"0\"\n"
+		   "LABEL=\"endpointd_end\"\n");
+	fclose(f);
+	return buf;
+}
+
+static void write_rule(struct host *h, const struct policy *p)
+{
+	const char *path = host_udev_rule(h);
+	_cleanup_free_ char *rule = NULL;
+	int r;
+
+	if (!path)
+		return;
+	rule = usb_storage_udev_rule(p);
+	r = write_file_atomic(path, rule, strlen(rule), 0644);
+	if (r < 0)
+		log_warnx("usb_storage: cannot write the udev rule %s: %s",
+			  path, strerror(-r));
+}
+
+static int usb_start(struct host *h, const struct policy *p)
+{
+	int r;
+
+	us.h = h;
+	us.p = p;
+	write_rule(h, p);
+	us.refresh = loop_add_timer(0, 0, on_refresh, NULL);
+	if (!us.refresh)
+		return -errno;
+	r = usbdev_scan(h);
+	if (r < 0)
+		return r;
+	r = usbdev_watch(h, on_device, NULL);
+	if (r < 0)
+		return r;
+	us.watching = true;
+	/* Judge and act on what was already plugged in. */
+	for (struct usb_dev *d = usbdev_list(); d; d = d->next)
+		on_device(d, USBDEV_ADDED, NULL);
+	return 0;
+}
+
+static void usb_stop(struct host *h)
+{
+	(void)h;
+	usbdev_unwatch();
+	usbdev_clear();
+	loop_remove(us.refresh);
+	us.refresh = NULL;
+	us.watching = false;
+}
+
+const struct check_ops usb_storage_check = {
+	.id = "usb_storage",
+	.title = "USB storage, phones and cameras",
+	.start = usb_start,
+	.stop = usb_stop,
+	.evaluate = usb_evaluate,
+};

@@ -1,0 +1,386 @@
+/*
+ * usbdev: libudev enumeration and monitor, one table of USB devices.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libmount/libmount.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "blockdev.h"
+#include "log.h"
+#include "loop.h"
+#include "usbdev.h"
+#include "util.h"
+
+static struct usb_dev *devs;
+static struct udev_monitor *mon;
+static struct loop_source *mon_src;
+static usbdev_fn watch_fn;
+static void *watch_data;
+
+struct usb_dev *usbdev_list(void)
+{
+	return devs;
+}
+
+/* A device-supplied string, cut to a bound. */
+static char *bounded(const char *s)
+{
+	return s ? xstrndup(s, USBDEV_STRING_MAX) : NULL;
+}
+
+static void copy_hex4(char out[5], const char *s)
+{
+	out[0] = '\0';
+	if (s && strlen(s) == 4 && strspn(s, "0123456789abcdefABCDEF") == 4)
+		memcpy(out, s, 5);
+}
+
+static void part_free(struct usb_part *p)
+{
+	free(p->name);
+	free(p->devnode);
+	free(p->type);
+	blockdev_strv_free(p->mounts);
+}
+
+static void dev_free(struct usb_dev *d)
+{
+	for (size_t i = 0; i < d->nparts; i++)
+		part_free(&d->parts[i]);
+	free(d->parts);
+	free(d->syspath);
+	free(d->bus_path);
+	free(d->serial);
+	free(d->manufacturer);
+	free(d->product);
+	free(d);
+}
+
+void usbdev_clear(void)
+{
+	while (devs) {
+		struct usb_dev *d = devs;
+
+		devs = d->next;
+		dev_free(d);
+	}
+}
+
+static struct usb_dev *find(const char *syspath)
+{
+	for (struct usb_dev *d = devs; d; d = d->next)
+		if (strcmp(d->syspath, syspath) == 0)
+			return d;
+	return NULL;
+}
+
+static struct usb_dev *dev_add(struct udev_device *ud)
+{
+	const char *cls = udev_device_get_sysattr_value(ud, "bDeviceClass");
+	struct usb_dev *d = find(udev_device_get_syspath(ud)), **pp;
+
+	if (d)
+		return d;
+	d = xcalloc(1, sizeof(*d));
+	d->syspath = xstrdup(udev_device_get_syspath(ud));
+	d->bus_path = bounded(udev_device_get_sysname(ud));
+	copy_hex4(d->vid, udev_device_get_sysattr_value(ud, "idVendor"));
+	copy_hex4(d->pid, udev_device_get_sysattr_value(ud, "idProduct"));
+	d->serial = bounded(udev_device_get_sysattr_value(ud, "serial"));
+	d->manufacturer = bounded(udev_device_get_sysattr_value(ud, "manufacturer"));
+	d->product = bounded(udev_device_get_sysattr_value(ud, "product"));
+	if (cls && strcmp(cls, "09") == 0)
+		d->classes |= USB_CLASS_HUB;
+	/* libmtp's udev rules mark phones that speak MTP. */
+	if (udev_device_get_property_value(ud, "ID_MTP_DEVICE"))
+		d->classes |= USB_CLASS_MTP;
+	for (pp = &devs; *pp; pp = &(*pp)->next)
+		;
+	*pp = d;
+	return d;
+}
+
+static void interface_add(struct usb_dev *d, struct udev_device *ui)
+{
+	const char *cls = udev_device_get_sysattr_value(ui, "bInterfaceClass");
+	const char *name = udev_device_get_sysattr_value(ui, "interface");
+
+	if (!cls)
+		return;
+	if (strcmp(cls, "08") == 0)
+		d->classes |= USB_CLASS_STORAGE;
+	else if (strcmp(cls, "06") == 0)
+		d->classes |= USB_CLASS_IMAGE;
+	else if (strcmp(cls, "0e") == 0)
+		d->classes |= USB_CLASS_VIDEO;
+	else if (strcmp(cls, "09") == 0)
+		d->classes |= USB_CLASS_HUB;
+	else if (strcmp(cls, "ff") == 0 && name && strcmp(name, "MTP") == 0)
+		d->classes |= USB_CLASS_MTP;
+}
+
+static struct usb_part *part_find(struct usb_dev *d, const char *name)
+{
+	for (size_t i = 0; i < d->nparts; i++)
+		if (strcmp(d->parts[i].name, name) == 0)
+			return &d->parts[i];
+	return NULL;
+}
+
+/* Probe a disk or partition: what is on it, read-only. */
+static void part_probe(struct usb_part *p, struct udev_device *ub)
+{
+	const char *size = udev_device_get_sysattr_value(ub, "size");
+
+	free(p->type);
+	p->type = NULL;
+	p->probe_err = 0;
+	/* A card reader with no card reports a size of 0. */
+	p->empty = size && strcmp(size, "0") == 0;
+	if (p->empty || !p->devnode)
+		return;
+	p->probe_err = blockdev_probe_path(p->devnode, &p->type);
+}
+
+static void part_add(struct usb_dev *d, struct udev_device *ub)
+{
+	const char *name = udev_device_get_sysname(ub);
+	const char *type = udev_device_get_devtype(ub);
+	const char *node = udev_device_get_devnode(ub);
+	struct usb_part *p = part_find(d, name);
+
+	if (!p) {
+		d->parts = xrealloc(d->parts, (d->nparts + 1) * sizeof(*p));
+		p = &d->parts[d->nparts++];
+		memset(p, 0, sizeof(*p));
+		p->name = xstrdup(name);
+	}
+	free(p->devnode);
+	p->devnode = node ? xstrdup(node) : NULL;
+	p->devnum = udev_device_get_devnum(ub);
+	p->whole = type && strcmp(type, "disk") == 0;
+	d->classes |= USB_CLASS_STORAGE;
+	part_probe(p, ub);
+}
+
+static void part_remove(struct usb_dev *d, const char *name)
+{
+	struct usb_part *p = part_find(d, name);
+
+	if (!p)
+		return;
+	part_free(p);
+	memmove(p, p + 1, (size_t)(d->parts + d->nparts - p - 1) * sizeof(*p));
+	d->nparts--;
+}
+
+static struct udev_device *usb_parent(struct udev_device *ud)
+{
+	return udev_device_get_parent_with_subsystem_devtype(ud, "usb",
+							     "usb_device");
+}
+
+/* One udev device, from the scan or the monitor. Returns the USB device
+ * it concerns, or NULL. */
+static struct usb_dev *take(struct udev_device *ud, const char *action,
+			    enum usbdev_change *what)
+{
+	const char *subsystem = udev_device_get_subsystem(ud);
+	const char *devtype = udev_device_get_devtype(ud);
+	bool removing = action && strcmp(action, "remove") == 0;
+	struct udev_device *parent;
+	struct usb_dev *d;
+
+	*what = USBDEV_CHANGED;
+	if (!subsystem || !devtype)
+		return NULL;
+	if (strcmp(subsystem, "usb") == 0 && strcmp(devtype, "usb_device") == 0) {
+		d = find(udev_device_get_syspath(ud));
+		if (removing) {
+			*what = USBDEV_REMOVED;
+			return d;
+		}
+		if (!d)
+			*what = USBDEV_ADDED;
+		return dev_add(ud);
+	}
+	parent = usb_parent(ud);
+	if (!parent)
+		return NULL;
+	d = find(udev_device_get_syspath(parent));
+	if (!d && removing)
+		return NULL;
+	if (!d) {
+		d = dev_add(parent);
+		*what = USBDEV_ADDED;
+	}
+	if (strcmp(subsystem, "usb") == 0 &&
+	    strcmp(devtype, "usb_interface") == 0 && !removing)
+		interface_add(d, ud);
+	else if (strcmp(subsystem, "block") == 0 && removing)
+		part_remove(d, udev_device_get_sysname(ud));
+	else if (strcmp(subsystem, "block") == 0)
+		part_add(d, ud);
+	return d;
+}
+
+static void remove_dev(struct usb_dev *d)
+{
+	struct usb_dev **pp;
+
+	for (pp = &devs; *pp; pp = &(*pp)->next) {
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	}
+	dev_free(d);
+}
+
+static void mounts_of(struct host *h)
+{
+	_cleanup_free_ char *path = host_path(h, "/proc/self/mountinfo");
+	struct libmnt_table *tb = mnt_new_table_from_file(path);
+	struct libmnt_iter *it;
+	struct libmnt_fs *fs;
+
+	if (!tb)
+		return;
+	it = mnt_new_iter(MNT_ITER_FORWARD);
+	while (mnt_table_next_fs(tb, it, &fs) == 0) {
+		for (struct usb_dev *d = devs; d; d = d->next) {
+			for (size_t i = 0; i < d->nparts; i++) {
+				struct usb_part *p = &d->parts[i];
+				size_t n = 0;
+
+				if (p->devnum != mnt_fs_get_devno(fs))
+					continue;
+				while (p->mounts && p->mounts[n])
+					n++;
+				p->mounts = xrealloc(p->mounts,
+						     (n + 2) * sizeof(char *));
+				p->mounts[n] = xstrdup(mnt_fs_get_target(fs));
+				p->mounts[n + 1] = NULL;
+			}
+		}
+	}
+	mnt_free_iter(it);
+	mnt_free_table(tb);
+}
+
+static int scan_subsystem(struct udev *udev, const char *subsystem)
+{
+	struct udev_enumerate *e = udev_enumerate_new(udev);
+	struct udev_list_entry *l;
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	udev_enumerate_add_match_subsystem(e, subsystem);
+	r = udev_enumerate_scan_devices(e);
+	udev_list_entry_foreach(l, udev_enumerate_get_list_entry(e)) {
+		struct udev_device *ud = udev_device_new_from_syspath(
+			udev, udev_list_entry_get_name(l));
+		enum usbdev_change what;
+
+		if (!ud)
+			continue;
+		take(ud, NULL, &what);
+		udev_device_unref(ud);
+	}
+	udev_enumerate_unref(e);
+	return r < 0 ? r : 0;
+}
+
+int usbdev_scan(struct host *h)
+{
+	struct udev *udev = host_udev(h);
+	int r;
+
+	if (!udev)
+		return -errno ? -errno : -ENOMEM;
+	usbdev_clear();
+	/* usb first: devices and their interfaces, then the disks. */
+	r = scan_subsystem(udev, "usb");
+	if (r == 0)
+		r = scan_subsystem(udev, "block");
+	mounts_of(h);
+	return r;
+}
+
+static void on_monitor(int fd, uint32_t events, void *data)
+{
+	struct udev_device *ud;
+
+	(void)fd;
+	(void)events;
+	(void)data;
+	while ((ud = udev_monitor_receive_device(mon))) {
+		const char *action = udev_device_get_action(ud);
+		enum usbdev_change what;
+		struct usb_dev *d = take(ud, action, &what);
+
+		if (d && watch_fn)
+			watch_fn(d, what, watch_data);
+		if (d && what == USBDEV_REMOVED)
+			remove_dev(d);
+		udev_device_unref(ud);
+	}
+}
+
+int usbdev_watch(struct host *h, usbdev_fn fn, void *data)
+{
+	struct udev *udev = host_udev(h);
+	int r;
+
+	if (!udev)
+		return -ENOMEM;
+	mon = udev_monitor_new_from_netlink(udev, "udev");
+	if (!mon)
+		return -errno ? -errno : -EIO;
+	r = udev_monitor_filter_add_match_subsystem_devtype(mon, "usb", NULL);
+	if (r >= 0)
+		r = udev_monitor_filter_add_match_subsystem_devtype(mon, "block",
+								     NULL);
+	if (r >= 0)
+		r = udev_monitor_enable_receiving(mon);
+	if (r >= 0) {
+		mon_src = loop_add_fd(udev_monitor_get_fd(mon), EPOLLIN,
+				      on_monitor, NULL);
+		if (!mon_src)
+			r = -errno;
+	}
+	if (r < 0) {
+		usbdev_unwatch();
+		return r;
+	}
+	watch_fn = fn;
+	watch_data = data;
+	return 0;
+}
+
+void usbdev_unwatch(void)
+{
+	loop_remove(mon_src);
+	mon_src = NULL;
+	mon = udev_monitor_unref(mon);
+	watch_fn = NULL;
+}
+
+int usbdev_deauthorize(struct usb_dev *d)
+{
+	_cleanup_free_ char *path = xasprintf("%s/authorized", d->syspath);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "0", 1) != 1)
+		return -errno;
+	d->blocked = true;
+	return 0;
+}

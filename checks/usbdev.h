@@ -1,0 +1,79 @@
+/*
+ * usbdev: the USB devices on the laptop, from libudev: found at start,
+ * then followed through the udev monitor in the event loop (no polling,
+ * no waiting for sysfs files). Each device is classified by its
+ * interfaces, and each disk and partition beneath a storage device is
+ * probed read-only with libblkid.
+ *
+ * Strings a device reports (serial, manufacturer, product) are
+ * attacker-controlled: they are cut to USBDEV_STRING_MAX bytes here and
+ * must be escaped wherever they are shown.
+ */
+#ifndef ENDPOINTD_USBDEV_H
+#define ENDPOINTD_USBDEV_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "check.h"
+
+#define USBDEV_STRING_MAX 128
+
+/* Interface classes seen on a device. */
+enum {
+	USB_CLASS_STORAGE = 1 << 0,	/* 08 */
+	USB_CLASS_IMAGE = 1 << 1,	/* 06: PTP cameras and phones */
+	USB_CLASS_MTP = 1 << 2,		/* vendor interface "MTP" */
+	USB_CLASS_VIDEO = 1 << 3,	/* 0e: UVC webcams */
+	USB_CLASS_HUB = 1 << 4,		/* 09 */
+};
+
+struct usb_part {
+	char *name;		/* "sdb1" */
+	char *devnode;		/* "/dev/sdb1" */
+	dev_t devnum;
+	bool whole;		/* the disk itself */
+	bool empty;		/* no medium: a card reader without a card */
+	int probe_err;		/* 0, or -errno from libblkid */
+	char *type;		/* what libblkid found, or NULL */
+	char **mounts;		/* mount points at start, NULL-terminated */
+};
+
+struct usb_dev {
+	char *syspath;		/* of the usb_device */
+	char *bus_path;		/* "1-2.3": bus and ports */
+	char vid[5], pid[5];
+	char *serial, *manufacturer, *product;	/* cut, may hold anything */
+	unsigned classes;
+	struct usb_part *parts;
+	size_t nparts;
+	/* For the check: */
+	int verdict;		/* its own codes; 0 not judged yet */
+	bool blocked;		/* authorized written to 0 */
+	struct usb_dev *next;
+};
+
+enum usbdev_change { USBDEV_ADDED, USBDEV_CHANGED, USBDEV_REMOVED };
+
+/* Called after a device was added, gained an interface or a block
+ * device, or is about to be removed (d is freed after the call). */
+typedef void (*usbdev_fn)(struct usb_dev *d, enum usbdev_change what,
+			  void *data);
+
+/* Fill the table with every USB device present, and the mount points of
+ * their block devices (from the host's mountinfo). Returns 0 or -errno. */
+int usbdev_scan(struct host *h);
+/* Follow udev events from now on, calling fn. Returns 0 or -errno. */
+int usbdev_watch(struct host *h, usbdev_fn fn, void *data);
+void usbdev_unwatch(void);
+/* Empty the table. */
+void usbdev_clear(void);
+
+/* The table, in the order devices appeared. */
+struct usb_dev *usbdev_list(void);
+
+/* Deauthorise the device through sysfs, as USBGuard does: the kernel
+ * unbinds its drivers and it stays off until replugged. */
+int usbdev_deauthorize(struct usb_dev *d);
+
+#endif
