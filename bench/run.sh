@@ -33,3 +33,8 @@ printf 'bench' | cryptsetup luksFormat --batch-mode --type luks2 \
 /usr/bin/python3 tests/system/stacks.py "$B/endpointd" "$T/images" \
 	"$T/roots" "$T/bench.stack" > /dev/null || true
 "$B/bench/bench_encryption" "$T/roots/bench" "$T/roots/bench.ini" 200
+
+# USB: hotplug to verdict under umockdev, block mode.
+mkdir -p "$T/usb"
+umockdev-wrapper /usr/bin/python3 bench/usb_latency.py "$B/endpointd" \
+	"$T/usb" 1000

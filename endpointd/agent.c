@@ -28,6 +28,7 @@ static char agent_last_eval[32];
 static bool agent_running;
 static struct loop_source *agent_eval_timer;
 static struct loop_source *agent_report_timer;
+static bool agent_report_due;		/* agent_report_timer is armed */
 
 static bool check_enabled(const struct check_ops *ops)
 {
@@ -43,10 +44,14 @@ static void on_state(json_t *line, void *data)
 		statsock_send(line);
 }
 
+/* A report within REPORT_DELAY_MS; a stream of events does not postpone
+ * it further. */
 static void report_soon(void)
 {
-	if (agent_report_timer)
+	if (agent_report_timer && !agent_report_due) {
 		loop_timer_set(agent_report_timer, REPORT_DELAY_MS, 0);
+		agent_report_due = true;
+	}
 }
 
 static void on_changed(struct host *h, const char *check_id, void *data)
@@ -150,6 +155,7 @@ static void write_report(void)
 static void on_report_timer(void *data)
 {
 	(void)data;
+	agent_report_due = false;
 	write_report();
 }
 
