@@ -13,7 +13,8 @@ libblkid-dev libcryptsetup-dev libmount-dev libssl-dev libexpat1-dev"
 # things the system tests drive.
 TEST="libcmocka-dev python3 python3-jsonschema
 cryptsetup-bin e2fsprogs dosfstools
-umockdev python3-dbusmock dbus dconf-cli"
+umockdev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
+dconf-cli"
 
 want() {
 	for p in $BUILD $TEST; do

@@ -3,6 +3,9 @@
 set -eu
 B=${B:-build}
 PY=/usr/bin/python3	# Debian's, which has python3-jsonschema
+# cryptsetup, mkfs.* and blkid live in /usr/sbin, which a non-login PATH
+# may lack.
+export PATH="$PATH:/usr/sbin:/sbin"
 T=$(mktemp -d "${TMPDIR:-/tmp}/endpointd-sys.XXXXXX")
 DAEMON_PID=
 
