@@ -10,10 +10,12 @@
 extern const struct check_ops encryption_check;
 extern const struct check_ops screen_lock_check;
 extern const struct check_ops usb_storage_check;
+extern const struct check_ops camera_check;
 
 const struct check_ops *const check_registry[] = {
 	&encryption_check,
 	&screen_lock_check,
 	&usb_storage_check,
+	&camera_check,
 	NULL,
 };

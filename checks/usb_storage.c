@@ -195,6 +195,8 @@ static void on_device(struct usb_dev *d, enum usbdev_change what, void *data)
 
 	(void)data;
 	loop_timer_set(us.refresh, 1, 0);
+	if (!d)
+		return;		/* events lost: the refresh reconciles */
 	if (what == USBDEV_REMOVED) {
 		if (reportable(d->verdict))
 			host_event(us.h, json_pack("{s:s, s:s, s:s, s:o}", "type",
@@ -299,6 +301,9 @@ static int usb_evaluate(struct host *h, const struct policy *p,
 		for (struct usb_dev *d = usbdev_list(); d; d = d->next)
 			d->verdict = judge(p, d);
 	}
+	/* Devices whose removal was missed are removed now. */
+	if (us.watching)
+		usbdev_reconcile(on_device, NULL);
 	for (const struct usb_dev *d = usbdev_list(); d; d = d->next) {
 		int act = action_for(p, d->verdict);
 

@@ -79,21 +79,36 @@ static struct usb_dev *find(const char *syspath)
 	return NULL;
 }
 
+/* Identity from sysfs; what could not be read yet is read again with the
+ * device's next event. */
+static void dev_identify(struct usb_dev *d, struct udev_device *ud)
+{
+	if (!d->vid[0])
+		copy_hex4(d->vid, udev_device_get_sysattr_value(ud, "idVendor"));
+	if (!d->pid[0])
+		copy_hex4(d->pid, udev_device_get_sysattr_value(ud, "idProduct"));
+	if (!d->serial)
+		d->serial = bounded(udev_device_get_sysattr_value(ud, "serial"));
+	if (!d->manufacturer)
+		d->manufacturer = bounded(
+			udev_device_get_sysattr_value(ud, "manufacturer"));
+	if (!d->product)
+		d->product = bounded(udev_device_get_sysattr_value(ud, "product"));
+}
+
 static struct usb_dev *dev_add(struct udev_device *ud)
 {
 	const char *cls = udev_device_get_sysattr_value(ud, "bDeviceClass");
 	struct usb_dev *d = find(udev_device_get_syspath(ud)), **pp;
 
-	if (d)
+	if (d) {
+		dev_identify(d, ud);
 		return d;
+	}
 	d = xcalloc(1, sizeof(*d));
 	d->syspath = xstrdup(udev_device_get_syspath(ud));
 	d->bus_path = bounded(udev_device_get_sysname(ud));
-	copy_hex4(d->vid, udev_device_get_sysattr_value(ud, "idVendor"));
-	copy_hex4(d->pid, udev_device_get_sysattr_value(ud, "idProduct"));
-	d->serial = bounded(udev_device_get_sysattr_value(ud, "serial"));
-	d->manufacturer = bounded(udev_device_get_sysattr_value(ud, "manufacturer"));
-	d->product = bounded(udev_device_get_sysattr_value(ud, "product"));
+	dev_identify(d, ud);
 	if (cls && strcmp(cls, "09") == 0)
 		d->classes |= USB_CLASS_HUB;
 	/* libmtp's udev rules mark phones that speak MTP. */
@@ -215,10 +230,9 @@ static struct usb_dev *take(struct udev_device *ud, const char *action,
 	d = find(udev_device_get_syspath(parent));
 	if (!d && removing)
 		return NULL;
-	if (!d) {
-		d = dev_add(parent);
+	if (!d)
 		*what = USBDEV_ADDED;
-	}
+	d = dev_add(parent);
 	if (strcmp(subsystem, "usb") == 0 &&
 	    strcmp(devtype, "usb_interface") == 0 && !removing)
 		interface_add(d, ud);
@@ -320,7 +334,17 @@ static void on_monitor(int fd, uint32_t events, void *data)
 	(void)fd;
 	(void)events;
 	(void)data;
-	while ((ud = udev_monitor_receive_device(mon))) {
+	errno = 0;
+	while ((ud = udev_monitor_receive_device(mon)) || errno == ENOBUFS) {
+		/* The kernel dropped events (a hotplug storm): the table may
+		 * be wrong; the owner reconciles it at its next look. */
+		if (!ud) {
+			log_warnx("usb: udev events were lost; looking again");
+			if (watch_fn)
+				watch_fn(NULL, USBDEV_CHANGED, watch_data);
+			errno = 0;
+			continue;
+		}
 		const char *action = udev_device_get_action(ud);
 		enum usbdev_change what;
 		struct usb_dev *d = take(ud, action, &what);
@@ -330,7 +354,26 @@ static void on_monitor(int fd, uint32_t events, void *data)
 		if (d && what == USBDEV_REMOVED)
 			remove_dev(d);
 		udev_device_unref(ud);
+		errno = 0;
 	}
+}
+
+int usbdev_reconcile(usbdev_fn gone, void *data)
+{
+	int removed = 0;
+
+	for (struct usb_dev *d = devs, *next; d; d = next) {
+		_cleanup_free_ char *uevent = xasprintf("%s/uevent", d->syspath);
+
+		next = d->next;
+		if (access(uevent, F_OK) == 0)
+			continue;
+		if (gone)
+			gone(d, USBDEV_REMOVED, data);
+		remove_dev(d);
+		removed++;
+	}
+	return removed;
 }
 
 int usbdev_watch(struct host *h, usbdev_fn fn, void *data)

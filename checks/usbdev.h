@@ -56,7 +56,8 @@ struct usb_dev {
 enum usbdev_change { USBDEV_ADDED, USBDEV_CHANGED, USBDEV_REMOVED };
 
 /* Called after a device was added, gained an interface or a block
- * device, or is about to be removed (d is freed after the call). */
+ * device, or is about to be removed (d is freed after the call); with d
+ * NULL when events were lost and the table must be reconciled. */
 typedef void (*usbdev_fn)(struct usb_dev *d, enum usbdev_change what,
 			  void *data);
 
@@ -68,6 +69,10 @@ int usbdev_watch(struct host *h, usbdev_fn fn, void *data);
 void usbdev_unwatch(void);
 /* Empty the table. */
 void usbdev_clear(void);
+
+/* Drop the devices whose sysfs directory is gone (their remove event was
+ * lost), calling gone for each first. Returns how many. */
+int usbdev_reconcile(usbdev_fn gone, void *data);
 
 /* The table, in the order devices appeared. */
 struct usb_dev *usbdev_list(void);

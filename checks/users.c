@@ -108,3 +108,24 @@ void users_free(struct user *users, int n)
 	}
 	free(users);
 }
+
+char *users_name(const struct host *h, uid_t uid)
+{
+	_cleanup_free_ char *buf = NULL;
+	char *line, *save = NULL;
+
+	if (host_read(h, "/etc/passwd", PASSWD_MAX, &buf) < 0)
+		return NULL;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[7], *end;
+		unsigned long u;
+
+		if (!split_fields(line, f))
+			continue;
+		u = strtoul(f[2], &end, 10);
+		if (!*end && u == uid)
+			return xstrdup(f[0]);
+	}
+	return NULL;
+}

@@ -22,4 +22,8 @@ struct user {
 int users_list(const struct host *h, struct user **users);
 void users_free(struct user *users, int n);
 
+/* The name of any account with that uid (system ones too), or NULL.
+ * Caller frees. */
+char *users_name(const struct host *h, uid_t uid);
+
 #endif

@@ -169,6 +169,10 @@ static const struct key_def key_defs[] = {
 
 	CHECK_KEYS(camera, "medium"),
 	ENUM("camera", "action", camera.action, "warn", camera_actions),
+	LIST("camera", "allowed_apps", camera.allowed_apps, "", 0, 256,
+	     item_path),
+	UINT("camera", "min_session_seconds", camera.min_session_seconds, "2",
+	     0, 300),
 };
 
 #define NSECTIONS ARRAY_SIZE(section_defs)

@@ -80,6 +80,8 @@ struct policy {
 	struct {
 		struct policy_section s;
 		enum camera_action action;
+		struct policy_list allowed_apps;	/* executable paths */
+		unsigned min_session_seconds;
 	} camera;
 };
 

@@ -172,7 +172,7 @@ def check_fixture(f, mode, idx, d, tb):
         ev = d.wait_for(lambda l: usb_event(l, "add", bus_path),
                         f"add event for {bus_path}")["event"]
         dev = ev["device"]
-        assert dev["verdict"] == verdict, f"verdict {dev['verdict']!r}"
+        assert dev["verdict"] == verdict, f"verdict {dev['verdict']!r}: {ev}"
         assert ev["taken"] == taken, f"taken {ev['taken']!r}, wanted {taken}"
         auth = f.authorized(tb, bus_path)
         assert auth == ("0" if taken == "blocked" else "1"), \

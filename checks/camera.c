@@ -1,0 +1,462 @@
+/*
+ * camera: which application uses the camera, for whom, and whether the
+ * school has approved it.
+ *
+ * V4L2 capture devices come from udev (ID_V4L_CAPABILITIES holding
+ * ":capture:"; metadata-only nodes are not cameras), at start and on
+ * hotplug. Each node is watched with inotify in the event loop: an open or
+ * a close makes endpointd look, through /proc/PID/fd, at who holds it. A
+ * hold becomes a session once it has lasted min_session_seconds (media
+ * servers and desktops probe devices briefly); its start and end are
+ * events. An unapproved application holding the camera is a fail while it
+ * lasts (action = warn).
+ *
+ * Privacy: only the fact of use is recorded: device, application, user,
+ * times. Never a frame, never a window title, never a URL.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "holders.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+#define PRIVACY "Only the fact of use is recorded: device, application, " \
+		"user and times. Never an image, a window title or a URL."
+
+struct cam;
+
+struct session {
+	struct cam *cam;
+	struct holder who;		/* owns its strings */
+	char started_at[32];
+	time_t started;
+	bool confirmed;
+	struct loop_source *confirm;	/* until min_session_seconds */
+	struct session *next;
+};
+
+struct cam {
+	char *syspath, *devnode, *name;
+	int wd;
+	struct session *sessions;
+	struct cam *next;
+};
+
+static struct {
+	struct host *h;
+	const struct policy *p;
+	bool watching;
+	bool stopping;		/* sessions end, but nothing is re-judged */
+	int ifd;
+	struct loop_source *isrc, *msrc;
+	struct udev_monitor *mon;
+	struct cam *cams;
+} cm = { .ifd = -1 };
+
+static bool approved(const struct policy *p, const char *exe)
+{
+	const struct policy_list *l = &p->camera.allowed_apps;
+
+	/* A replaced or deleted binary is not the one IT approved. */
+	if (!exe || strstr(exe, " (deleted)"))
+		return false;
+	for (size_t i = 0; i < l->n; i++) {
+		size_t n = strlen(l->v[i]);
+
+		if (strcmp(exe, l->v[i]) == 0 ||
+		    (l->v[i][n - 1] == '/' && strncmp(exe, l->v[i], n) == 0))
+			return true;
+	}
+	return false;
+}
+
+static json_t *session_json(const struct session *s)
+{
+	const struct holder *w = &s->who;
+
+	return json_pack("{s:o, s:o, s:o, s:i, s:o, s:b, s:b, s:o}",
+			 "device", json_string_lossy(s->cam->devnode),
+			 "application", json_string_lossy(w->comm),
+			 "exe", json_string_lossy(w->exe),
+			 "pid", (int)w->pid,
+			 "user", json_string_lossy(w->user),
+			 "approved", approved(cm.p, w->exe),
+			 "media_server", holders_is_media_server(w->exe),
+			 "started_at", s->started_at[0]
+					       ? json_string(s->started_at)
+					       : json_null());
+}
+
+static void session_event(struct session *s, const char *action)
+{
+	json_t *ev = session_json(s);
+
+	json_object_set_new(ev, "type", json_string("camera_session"));
+	json_object_set_new(ev, "action", json_string(action));
+	json_object_set_new(ev, "check", json_string("camera"));
+	if (strcmp(action, "end") == 0)
+		json_object_set_new(ev, "duration_seconds",
+				    json_integer(time(NULL) - s->started));
+	host_event(cm.h, ev);
+}
+
+static void session_free(struct session *s)
+{
+	loop_remove(s->confirm);
+	free(s->who.exe);
+	free(s->who.comm);
+	free(s->who.user);
+	free(s);
+}
+
+static void on_confirm(void *data)
+{
+	struct session *s = data;
+
+	/* Still held (a close would have ended it): a session now. */
+	loop_remove(s->confirm);
+	s->confirm = NULL;
+	s->confirmed = true;
+	session_event(s, "start");
+	host_changed(cm.h, "camera");
+}
+
+static void session_start(struct cam *c, struct holder *w)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+
+	s->cam = c;
+	s->who = *w;
+	memset(w, 0, sizeof(*w));	/* strings now the session's */
+	s->started = time(NULL);
+	time_rfc3339(s->started_at);
+	s->next = c->sessions;
+	c->sessions = s;
+	s->confirm = loop_add_timer(
+		(uint64_t)cm.p->camera.min_session_seconds * 1000 + 1, 0,
+		on_confirm, s);
+	if (!s->confirm)
+		on_confirm(s);
+}
+
+static void session_end(struct session **pp)
+{
+	struct session *s = *pp;
+
+	*pp = s->next;
+	if (s->confirmed) {
+		session_event(s, "end");
+		if (!cm.stopping)
+			host_changed(cm.h, "camera");
+	}
+	session_free(s);
+}
+
+/* Who holds the node now: new holders start sessions, gone ones end. */
+static void rescan(struct cam *c)
+{
+	struct holder *v = NULL;
+	int n = holders_find(cm.h, c->devnode, &v);
+
+	if (n < 0) {
+		log_warnx("camera: cannot look at /proc: %s", strerror(-n));
+		return;
+	}
+	log_debug("camera: %s held by %d process(es)", c->devnode, n);
+	for (struct session **pp = &c->sessions; *pp;) {
+		bool held = false;
+
+		for (int i = 0; i < n; i++)
+			held |= v[i].pid == (*pp)->who.pid;
+		if (held)
+			pp = &(*pp)->next;
+		else
+			session_end(pp);
+	}
+	for (int i = 0; i < n; i++) {
+		bool known = false;
+
+		for (struct session *s = c->sessions; s; s = s->next)
+			known |= s->who.pid == v[i].pid;
+		if (!known)
+			session_start(c, &v[i]);
+	}
+	holders_free(v, n);
+}
+
+static void on_inotify(int fd, uint32_t events, void *data)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t len;
+
+	(void)events;
+	(void)data;
+	while ((len = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + len;) {
+			const struct inotify_event *ev = (const void *)p;
+
+			for (struct cam *c = cm.cams; c; c = c->next)
+				if (c->wd == ev->wd)
+					rescan(c);
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+}
+
+static bool is_capture(struct udev_device *ud)
+{
+	const char *caps = udev_device_get_property_value(ud,
+							  "ID_V4L_CAPABILITIES");
+
+	return caps && strstr(caps, ":capture:") && udev_device_get_devnode(ud);
+}
+
+static struct cam *cam_add(struct udev_device *ud)
+{
+	const char *product = udev_device_get_property_value(ud, "ID_V4L_PRODUCT");
+	struct cam *c = xcalloc(1, sizeof(*c));
+
+	c->syspath = xstrdup(udev_device_get_syspath(ud));
+	c->devnode = xstrdup(udev_device_get_devnode(ud));
+	c->name = product ? xstrndup(product, 128) : NULL;
+	c->wd = -1;
+	if (cm.ifd >= 0) {
+		_cleanup_free_ char *path = host_path(cm.h, c->devnode);
+
+		c->wd = inotify_add_watch(cm.ifd, path, IN_OPEN | IN_CLOSE);
+		if (c->wd < 0)
+			log_warn("camera: cannot watch %s", path);
+		else
+			log_debug("camera: watching %s", path);
+	}
+	c->next = cm.cams;
+	cm.cams = c;
+	return c;
+}
+
+static void cam_free(struct cam *c)
+{
+	while (c->sessions)
+		session_end(&c->sessions);
+	if (cm.ifd >= 0 && c->wd >= 0)
+		inotify_rm_watch(cm.ifd, c->wd);
+	free(c->syspath);
+	free(c->devnode);
+	free(c->name);
+	free(c);
+}
+
+static void cams_clear(void)
+{
+	while (cm.cams) {
+		struct cam *c = cm.cams;
+
+		cm.cams = c->next;
+		cam_free(c);
+	}
+}
+
+static int cams_scan(struct host *h)
+{
+	struct udev *udev = host_udev(h);
+	struct udev_enumerate *e;
+	struct udev_list_entry *l;
+	int r;
+
+	if (!udev)
+		return -ENOMEM;
+	e = udev_enumerate_new(udev);
+	if (!e)
+		return -ENOMEM;
+	udev_enumerate_add_match_subsystem(e, "video4linux");
+	r = udev_enumerate_scan_devices(e);
+	udev_list_entry_foreach(l, udev_enumerate_get_list_entry(e)) {
+		struct udev_device *ud = udev_device_new_from_syspath(
+			udev, udev_list_entry_get_name(l));
+
+		if (ud && is_capture(ud))
+			cam_add(ud);
+		udev_device_unref(ud);
+	}
+	udev_enumerate_unref(e);
+	return r < 0 ? r : 0;
+}
+
+static void on_udev(int fd, uint32_t events, void *data)
+{
+	struct udev_device *ud;
+
+	(void)fd;
+	(void)events;
+	(void)data;
+	while ((ud = udev_monitor_receive_device(cm.mon))) {
+		const char *action = udev_device_get_action(ud);
+		const char *sp = udev_device_get_syspath(ud);
+
+		for (struct cam **pp = &cm.cams; *pp; pp = &(*pp)->next) {
+			if (strcmp((*pp)->syspath, sp) == 0) {
+				struct cam *c = *pp;
+
+				*pp = c->next;
+				cam_free(c);	/* sessions on it end */
+				break;
+			}
+		}
+		if (action && strcmp(action, "remove") != 0 && is_capture(ud))
+			rescan(cam_add(ud));
+		udev_device_unref(ud);
+		host_changed(cm.h, "camera");
+	}
+}
+
+/* --- the finding --- */
+
+static void conclude(struct finding *f, const struct policy *p,
+		     const struct session *bad, unsigned media)
+{
+	_cleanup_free_ char *s = NULL;
+
+	if (bad && p->camera.action == CAMERA_ACTION_WARN) {
+		s = xasprintf("The camera is being used by %s (%s), which the "
+			      "school has not approved for the camera.",
+			      bad->who.comm ? bad->who.comm : "an application",
+			      bad->who.exe ? bad->who.exe : "unknown program");
+		finding_set(f, CHECK_FAIL, s,
+			    "Close that application. Use the camera only in "
+			    "the applications the school has approved, for "
+			    "purposes it has authorised; ask IT support if "
+			    "you need another one approved.");
+	} else if (media) {
+		finding_set(f, CHECK_PASS, "The camera is in use through the "
+			    "desktop's media server (PipeWire); endpointd "
+			    "cannot tell which application receives the "
+			    "picture.", NULL);
+	} else {
+		finding_set(f, CHECK_PASS, "No application the school has not "
+			    "approved is using the camera.", NULL);
+	}
+}
+
+static int camera_evaluate(struct host *h, const struct policy *p,
+			   struct finding *f)
+{
+	json_t *cams = json_array();
+	const struct session *bad = NULL;
+	unsigned media = 0;
+	int r;
+
+	cm.p = p;
+	if (!cm.watching) {
+		cm.h = h;
+		r = cams_scan(h);
+		if (r < 0) {
+			json_decref(cams);
+			cams_clear();
+			return r;
+		}
+		/* --once: whoever holds a camera now, as a session. */
+		for (struct cam *c = cm.cams; c; c = c->next) {
+			struct holder *v = NULL;
+			int n = holders_find(h, c->devnode, &v);
+
+			for (int i = 0; i < n; i++) {
+				struct session *s = xcalloc(1, sizeof(*s));
+
+				s->cam = c;
+				s->who = v[i];
+				s->confirmed = true;
+				s->next = c->sessions;
+				c->sessions = s;
+			}
+			free(v);
+		}
+	}
+	for (struct cam *c = cm.cams; c; c = c->next) {
+		json_t *sessions = json_array();
+
+		for (const struct session *s = c->sessions; s; s = s->next) {
+			if (!s->confirmed)
+				continue;
+			json_array_append_new(sessions, session_json(s));
+			if (holders_is_media_server(s->who.exe))
+				media++;
+			else if (!approved(p, s->who.exe) && !bad)
+				bad = s;
+		}
+		json_array_append_new(cams, json_pack(
+			"{s:o, s:o, s:o}", "device", json_string_lossy(c->devnode),
+			"name", json_string_lossy(c->name), "sessions", sessions));
+	}
+	conclude(f, p, bad, media);
+	finding_evidence_json(f, "cameras", cams);
+	finding_evidence_str(f, "privacy", PRIVACY);
+	if (!cm.watching)
+		cams_clear();
+	return 0;
+}
+
+static int camera_start(struct host *h, const struct policy *p)
+{
+	struct udev *udev = host_udev(h);
+	int r;
+
+	cm.h = h;
+	cm.p = p;
+	cm.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (cm.ifd < 0)
+		return -errno;
+	cm.isrc = loop_add_fd(cm.ifd, EPOLLIN, on_inotify, NULL);
+	if (!cm.isrc || !udev)
+		return -errno ? -errno : -ENOMEM;
+	cm.mon = udev_monitor_new_from_netlink(udev, "udev");
+	if (!cm.mon)
+		return -errno ? -errno : -EIO;
+	r = udev_monitor_filter_add_match_subsystem_devtype(cm.mon,
+							     "video4linux", NULL);
+	if (r >= 0)
+		r = udev_monitor_enable_receiving(cm.mon);
+	if (r < 0)
+		return r;
+	cm.msrc = loop_add_fd(udev_monitor_get_fd(cm.mon), EPOLLIN, on_udev,
+			      NULL);
+	if (!cm.msrc)
+		return -errno;
+	cm.watching = true;
+	r = cams_scan(h);
+	/* A camera already in use when endpointd starts. */
+	for (struct cam *c = cm.cams; c; c = c->next)
+		rescan(c);
+	return r;
+}
+
+static void camera_stop(struct host *h)
+{
+	(void)h;
+	cm.stopping = true;
+	cams_clear();
+	cm.stopping = false;
+	loop_remove(cm.isrc);
+	loop_remove(cm.msrc);
+	cm.isrc = cm.msrc = NULL;
+	cm.mon = udev_monitor_unref(cm.mon);
+	if (cm.ifd >= 0)
+		close(cm.ifd);
+	cm.ifd = -1;
+	cm.watching = false;
+}
+
+const struct check_ops camera_check = {
+	.id = "camera",
+	.title = "Camera use",
+	.start = camera_start,
+	.stop = camera_stop,
+	.evaluate = camera_evaluate,
+};

@@ -1,0 +1,184 @@
+/*
+ * holders: a scan of /proc/PID/fd. Links are compared by name first,
+ * which costs no stat; only a link whose last component is the node's
+ * name is stat'ed to compare device or inode.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "holders.h"
+#include "users.h"
+#include "util.h"
+
+struct target {
+	const char *node;	/* as on the machine */
+	const char *base;	/* its last component */
+	char *resolved;		/* where the node links to, or NULL */
+	const char *rbase;
+	struct stat st;
+	bool have_st;
+};
+
+static const char *last(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	if (S_ISCHR(a->st_mode) && S_ISCHR(b->st_mode))
+		return a->st_rdev == b->st_rdev;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+static bool fd_matches(const char *fdpath, const struct target *t)
+{
+	char link[PATH_MAX];
+	ssize_t n = readlink(fdpath, link, sizeof(link) - 1);
+	const char *base;
+	struct stat st;
+
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	if (strcmp(link, t->node) == 0 ||
+	    (t->resolved && strcmp(link, t->resolved) == 0))
+		return true;
+	/* The same device under another name (a bind-mounted /dev): only
+	 * then is a stat worth its cost. */
+	base = last(link);
+	if (!t->have_st || (strcmp(base, t->base) != 0 &&
+			    (!t->rbase || strcmp(base, t->rbase) != 0)))
+		return false;
+	return stat(fdpath, &st) == 0 && same_file(&st, &t->st);
+}
+
+static bool pid_holds(const char *piddir, const struct target *t)
+{
+	_cleanup_free_ char *fddir = xasprintf("%s/fd", piddir);
+	DIR *d = opendir(fddir);
+	struct dirent *de;
+	bool found = false;
+
+	if (!d)
+		return false;	/* gone, or a kernel thread */
+	while (!found && (de = readdir(d))) {
+		_cleanup_free_ char *fdpath = NULL;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		fdpath = xasprintf("%s/%s", fddir, de->d_name);
+		found = fd_matches(fdpath, t);
+	}
+	closedir(d);
+	return found;
+}
+
+static char *read_link(const char *path)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+static void describe(const struct host *h, const char *piddir,
+		     struct holder *hd)
+{
+	_cleanup_free_ char *exe = xasprintf("%s/exe", piddir);
+	_cleanup_free_ char *comm = xasprintf("%s/comm", piddir);
+	_cleanup_free_ char *status = xasprintf("%s/status", piddir);
+	_cleanup_free_ char *buf = NULL;
+	char *uid;
+
+	hd->exe = read_link(exe);
+	if (read_file(comm, 64, &hd->comm, NULL) == 0)
+		strrstrip(hd->comm);
+	hd->uid = (uid_t)-1;
+	if (read_file(status, 64 * 1024, &buf, NULL) == 0 &&
+	    (uid = strstr(buf, "\nUid:")))
+		hd->uid = (uid_t)strtoul(uid + 5, NULL, 10);
+	if (hd->uid != (uid_t)-1)
+		hd->user = users_name(h, hd->uid);
+}
+
+int holders_find(const struct host *h, const char *node,
+		 struct holder **out)
+{
+	_cleanup_free_ char *proc = host_path(h, "/proc");
+	_cleanup_free_ char *full = host_path(h, node);
+	struct target t = { .node = node };
+	struct holder *v = NULL;
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	t.base = last(node);
+	t.have_st = stat(full, &t.st) == 0;
+	/* A node that is a symlink (umockdev's emulated devices point at a
+	 * pty) is matched by its target too. One readlink, not realpath():
+	 * umockdev's realpath() wrapper crashes. */
+	t.resolved = read_link(full);
+	t.rbase = t.resolved ? last(t.resolved) : NULL;
+	d = opendir(proc);
+	if (!d) {
+		free(t.resolved);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *piddir = NULL;
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		piddir = xasprintf("%s/%s", proc, de->d_name);
+		if (!pid_holds(piddir, &t))
+			continue;
+		v = xrealloc(v, (size_t)(n + 1) * sizeof(*v));
+		memset(&v[n], 0, sizeof(*v));
+		v[n].pid = (pid_t)pid;
+		describe(h, piddir, &v[n]);
+		n++;
+	}
+	closedir(d);
+	free(t.resolved);
+	*out = v;
+	return n;
+}
+
+void holders_free(struct holder *v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(v[i].exe);
+		free(v[i].comm);
+		free(v[i].user);
+	}
+	free(v);
+}
+
+bool holders_is_media_server(const char *exe)
+{
+	static const char *const servers[] = { "pipewire", "wireplumber",
+					       "pipewire-media-session" };
+	const char *base;
+
+	if (!exe)
+		return false;
+	base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	for (size_t i = 0; i < ARRAY_SIZE(servers); i++)
+		if (strcmp(base, servers[i]) == 0)
+			return true;
+	return false;
+}

@@ -1,0 +1,38 @@
+/*
+ * holders: which processes hold a device node open, found through
+ * /proc/PID/fd below the host's root (so a fake /proc tree serves in
+ * tests), with each one's executable, command name and user.
+ *
+ * Privacy: only the fact that a process holds the node is read; never
+ * what flows through it, never a window title or a URL.
+ */
+#ifndef ENDPOINTD_HOLDERS_H
+#define ENDPOINTD_HOLDERS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "check.h"
+
+struct holder {
+	pid_t pid;
+	uid_t uid;
+	char *exe;	/* resolved executable path, or NULL if unreadable */
+	char *comm;	/* command name: the process sets it, so it is shown,
+			 * never trusted */
+	char *user;	/* account name, or NULL */
+};
+
+/* The processes holding node (a path as on the machine, "/dev/video0").
+ * A /proc/PID/fd link matches when it names node, or when it resolves to
+ * the same device (st_rdev) or file (st_dev, st_ino). Returns how many,
+ * or -errno when /proc cannot be read. */
+int holders_find(const struct host *h, const char *node,
+		 struct holder **out);
+void holders_free(struct holder *v, int n);
+
+/* Whether exe is a media server that holds cameras for its clients
+ * (PipeWire, WirePlumber), which hides the real application. */
+bool holders_is_media_server(const char *exe);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * Tests of holders: attribution of a device node to processes through a
+ * fake /proc tree below a fixture root.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "holders.h"
+#include "testutil.h"
+#include "util.h"
+
+static void link_in(const char *rel, const char *target)
+{
+	_cleanup_free_ char *p = tu_writes(tu_dir, rel, "");
+
+	unlink(p);
+	assert_int_equal(symlink(target, p), 0);
+}
+
+/* A process: its fds point at targets; exe, comm and uid as given. */
+static void process(int pid, const char *exe, const char *comm, int uid,
+		    const char *const *fds)
+{
+	_cleanup_free_ char *d = xasprintf("proc/%d", pid);
+	_cleanup_free_ char *exe_rel = xasprintf("%s/exe", d);
+	_cleanup_free_ char *comm_rel = xasprintf("%s/comm", d);
+	_cleanup_free_ char *status_rel = xasprintf("%s/status", d);
+	_cleanup_free_ char *comm_text = xasprintf("%s\n", comm);
+	_cleanup_free_ char *status = xasprintf(
+		"Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\n"
+		"Uid:\t%d\t%d\t%d\t%d\n", comm, uid, uid, uid, uid);
+
+	link_in(exe_rel, exe);
+	free(tu_writes(tu_dir, comm_rel, comm_text));
+	free(tu_writes(tu_dir, status_rel, status));
+	for (int i = 0; fds[i]; i++) {
+		_cleanup_free_ char *fd = xasprintf("%s/fd/%d", d, i + 3);
+
+		link_in(fd, fds[i]);
+	}
+}
+
+static int setup(void **state)
+{
+	static const char *const zoom_fds[] = { "/dev/null", "/dev/video0",
+						NULL };
+	static const char *const pw_fds[] = { "/dev/video0", NULL };
+	static const char *const other_fds[] = { "/tmp/video0", "/dev/video1",
+						 NULL };
+
+	tu_setup(state);
+	free(tu_writes(tu_dir, "etc/passwd",
+		       "root:x:0:0:root:/root:/bin/bash\n"
+		       "alice:x:1000:1000::/home/alice:/bin/bash\n"));
+	free(tu_writes(tu_dir, "dev/video0", ""));
+	free(tu_writes(tu_dir, "proc/self", ""));	/* not a pid */
+	process(4242, "/usr/bin/zoom", "zoom", 1000, zoom_fds);
+	process(777, "/usr/bin/pipewire", "pipewire", 1000, pw_fds);
+	/* Same last component elsewhere, and another camera: not holders. */
+	process(31337, "/usr/bin/cheese", "cheese", 1000, other_fds);
+	return 0;
+}
+
+static int find(const struct holder *v, int n, pid_t pid)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i].pid == pid)
+			return i;
+	return -1;
+}
+
+static void test_attribution(void **state)
+{
+	struct host *h = host_new(tu_dir);
+	struct holder *v = NULL;
+	int n = holders_find(h, "/dev/video0", &v), z, p;
+
+	(void)state;
+	assert_int_equal(n, 2);
+	z = find(v, n, 4242);
+	p = find(v, n, 777);
+	assert_true(z >= 0 && p >= 0);
+	assert_int_equal(find(v, n, 31337), -1);
+	assert_string_equal(v[z].exe, "/usr/bin/zoom");
+	assert_string_equal(v[z].comm, "zoom");
+	assert_int_equal(v[z].uid, 1000);
+	assert_string_equal(v[z].user, "alice");
+	assert_false(holders_is_media_server(v[z].exe));
+	assert_true(holders_is_media_server(v[p].exe));
+	holders_free(v, n);
+	host_free(h);
+}
+
+static void test_no_holders(void **state)
+{
+	struct host *h = host_new(tu_dir);
+	struct holder *v = NULL;
+
+	(void)state;
+	assert_int_equal(holders_find(h, "/dev/video2", &v), 0);
+	holders_free(v, 0);
+	host_free(h);
+}
+
+static void test_no_proc(void **state)
+{
+	_cleanup_free_ char *empty = xasprintf("%s/nothing", tu_dir);
+	struct host *h = host_new(empty);
+	struct holder *v = NULL;
+
+	(void)state;
+	assert_true(holders_find(h, "/dev/video0", &v) < 0);
+	host_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_attribution, setup,
+						tu_teardown),
+		cmocka_unit_test_setup_teardown(test_no_holders, setup,
+						tu_teardown),
+		cmocka_unit_test_setup_teardown(test_no_proc, setup,
+						tu_teardown),
+	};
+
+	return cmocka_run_group_tests_name("holders", tests, NULL, NULL);
+}
