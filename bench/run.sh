@@ -34,6 +34,9 @@ printf 'bench' | cryptsetup luksFormat --batch-mode --type luks2 \
 	"$T/roots" "$T/bench.stack" > /dev/null || true
 "$B/bench/bench_encryption" "$T/roots/bench" "$T/roots/bench.ini" 200
 
+# Camera: open-to-attribution, a /proc scan with 1,000 more processes.
+"$B/bench/bench_holders" 1000 200
+
 # USB: hotplug to verdict under umockdev, block mode.
 mkdir -p "$T/usb"
 umockdev-wrapper /usr/bin/python3 bench/usb_latency.py "$B/endpointd" \

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,12 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-static bool fd_matches(const char *fdpath, const struct target *t)
+/* Whether the link fd/NAME of a process names the target. Relative to
+ * the open fd/ directory: no path is built, one component looked up. */
+static bool fd_matches(int fddir, const char *name, const struct target *t)
 {
 	char link[PATH_MAX];
-	ssize_t n = readlink(fdpath, link, sizeof(link) - 1);
+	ssize_t n = readlinkat(fddir, name, link, sizeof(link) - 1);
 	const char *base;
 	struct stat st;
 
@@ -57,26 +60,29 @@ static bool fd_matches(const char *fdpath, const struct target *t)
 	if (!t->have_st || (strcmp(base, t->base) != 0 &&
 			    (!t->rbase || strcmp(base, t->rbase) != 0)))
 		return false;
-	return stat(fdpath, &st) == 0 && same_file(&st, &t->st);
+	return fstatat(fddir, name, &st, 0) == 0 && same_file(&st, &t->st);
 }
 
-static bool pid_holds(const char *piddir, const struct target *t)
+static bool pid_holds(int procfd, const char *pid, const struct target *t)
 {
-	_cleanup_free_ char *fddir = xasprintf("%s/fd", piddir);
-	DIR *d = opendir(fddir);
+	char rel[NAME_MAX + 8];
 	struct dirent *de;
 	bool found = false;
+	int fd;
+	DIR *d;
 
-	if (!d)
-		return false;	/* gone, or a kernel thread */
-	while (!found && (de = readdir(d))) {
-		_cleanup_free_ char *fdpath = NULL;
-
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		fdpath = xasprintf("%s/%s", fddir, de->d_name);
-		found = fd_matches(fdpath, t);
+	snprintf(rel, sizeof(rel), "%s/fd", pid);
+	fd = openat(procfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;	/* gone, a kernel thread, or not ours */
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
 	}
+	while (!found && (de = readdir(d)))
+		if (de->d_name[0] >= '0' && de->d_name[0] <= '9')
+			found = fd_matches(fd, de->d_name, t);
 	closedir(d);
 	return found;
 }
@@ -140,11 +146,9 @@ int holders_find(const struct host *h, const char *node,
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 
-		if (*end || pid <= 0)
+		if (*end || pid <= 0 || !pid_holds(dirfd(d), de->d_name, &t))
 			continue;
 		piddir = xasprintf("%s/%s", proc, de->d_name);
-		if (!pid_holds(piddir, &t))
-			continue;
 		v = xrealloc(v, (size_t)(n + 1) * sizeof(*v));
 		memset(&v[n], 0, sizeof(*v));
 		v[n].pid = (pid_t)pid;
