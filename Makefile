@@ -37,7 +37,7 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
-ALL_CPPFLAGS = -D_GNU_SOURCE -Iendpointd -Ichecks \
+ALL_CPPFLAGS = -D_GNU_SOURCE -Iendpointd -Ichecks -Icollector \
 	-DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	-DLOCALSTATEDIR='"$(LOCALSTATEDIR)"' -DRUNSTATEDIR='"$(RUNSTATEDIR)"' \
 	$(CPPFLAGS)
@@ -57,8 +57,15 @@ LIB_SRCS := endpointd/util.c endpointd/log.c endpointd/utf8.c \
 	checks/usbdev.c checks/usb_storage.c checks/holders.c checks/camera.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 
+COLLECTOR_SRCS := collector/main.c collector/server.c collector/api.c \
+	collector/store_sqlite.c collector/reportcheck.c collector/secret.c
+COLLECTOR_OBJS := $(COLLECTOR_SRCS:%.c=$(B)/obj/%.o)
+COLLECTOR_PKGS := libmicrohttpd sqlite3 libcrypt
+COLLECTOR_CFLAGS = $(shell pkg-config --cflags $(COLLECTOR_PKGS))
+COLLECTOR_LIBS = $(shell pkg-config --libs $(COLLECTOR_PKGS)) -lpthread
+
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
-PROGRAMS := $(B)/endpointd $(B)/endpointctl
+PROGRAMS := $(B)/endpointd $(B)/endpointctl $(B)/collectord
 
 .PHONY: all deps check check-sanitize bench run install clean
 # Test objects are intermediate files; keep them for incremental builds.
@@ -75,7 +82,7 @@ deps: $(B)/.deps-ok
 $(B)/obj/%.o: %.c | $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) \
-		-MMD -MP -c -o $@ $<
+		$(COLLECTOR_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/libendpointd.a: $(LIB_OBJS)
 	rm -f $@
@@ -86,6 +93,9 @@ $(B)/endpointd: $(B)/obj/endpointd/main.o $(B)/libendpointd.a
 
 $(B)/endpointctl: $(B)/obj/endpointctl/endpointctl.o $(B)/libendpointd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/collectord: $(COLLECTOR_OBJS) $(B)/libendpointd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COLLECTOR_LIBS) $(PKG_LIBS)
 
 $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(B)/libendpointd.a
 	@mkdir -p $(dir $@)

@@ -7,7 +7,8 @@ set -eu
 # Build: compiler, pkg-config and the libraries every program links.
 BUILD="build-essential pkg-config
 libinih-dev libjansson-dev libsystemd-dev libudev-dev
-libblkid-dev libcryptsetup-dev libmount-dev libssl-dev libexpat1-dev"
+libblkid-dev libcryptsetup-dev libmount-dev libssl-dev libexpat1-dev
+libmicrohttpd-dev libsqlite3-dev libpq-dev libcrypt-dev"
 
 # Tests: cmocka, the schema validator, sanitizer runtime, and the real
 # things the system tests drive.

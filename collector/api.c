@@ -1,0 +1,305 @@
+/*
+ * api: the handlers. Every string a device sends is data: validated for
+ * type and length, stored as is, never interpreted.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "log.h"
+#include "reportcheck.h"
+#include "secret.h"
+#include "server.h"
+#include "util.h"
+
+static bool is_json(struct MHD_Connection *c)
+{
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     "Content-Type");
+
+	return ct && strncasecmp(ct, "application/json", 16) == 0 &&
+	       (ct[16] == '\0' || ct[16] == ';');
+}
+
+static json_t *parse(const char *body, size_t len, char err[static 256])
+{
+	json_error_t je;
+	json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+
+	if (!v)
+		snprintf(err, 256, "not valid JSON: %s (at byte %d)", je.text,
+			 je.position);
+	return v;
+}
+
+static enum MHD_Result unavailable(struct MHD_Connection *c)
+{
+	server_count(M_REJECT_STORAGE);
+	return server_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "storage unavailable; try again later");
+}
+
+/* --- POST /api/v1/enrol --- */
+
+static bool group_ok(const char *g)
+{
+	size_t n = g ? strlen(g) : 0;
+
+	return n > 0 && n <= 64 &&
+	       strspn(g, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789 ._-'") == n;
+}
+
+static enum MHD_Result enrol(struct MHD_Connection *c, const char *body,
+			     size_t len)
+{
+	_cleanup_free_ char *group = NULL, *token = NULL;
+	char err[256], hash[SECRET_HASH_LEN + 1], secret[SECRET_HEX_LEN + 1];
+	struct store *s = server_store();
+	const char *given, *enrol_secret, *problem;
+	json_t *req, *device;
+	int64_t id;
+	int r;
+
+	if (!is_json(c))
+		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				    "send application/json");
+	req = parse(body, len, err);
+	if (!req)
+		return server_error(c, MHD_HTTP_BAD_REQUEST, err);
+	enrol_secret = json_string_value(json_object_get(req, "enrol_secret"));
+	given = json_string_value(json_object_get(req, "group"));
+	device = json_object_get(req, "device");
+	problem = reportcheck_device(device, err);
+	if (!enrol_secret || strlen(enrol_secret) > 256)
+		problem = "enrol_secret: must be a string";
+	else if (given && !group_ok(given))
+		problem = "group: 1 to 64 letters, digits, spaces or ._-'";
+	if (problem) {
+		json_decref(req);
+		server_count(M_ENROL_REFUSED);
+		return server_error(c, MHD_HTTP_BAD_REQUEST, problem);
+	}
+	if (!s) {
+		json_decref(req);
+		return unavailable(c);
+	}
+	secret_hash(enrol_secret, hash);
+	r = store_secret_group(s, hash, &group);
+	if (r == 0 && !*group && given) {
+		free(group);
+		group = xstrdup(given);
+	}
+	if (r == -ENOENT || (r == 0 && !*group) ||
+	    (r == 0 && given && strcmp(given, group) != 0)) {
+		json_decref(req);
+		server_count(M_ENROL_REFUSED);
+		return server_error(c, r == -ENOENT ? MHD_HTTP_UNAUTHORIZED
+						    : MHD_HTTP_FORBIDDEN,
+				    r == -ENOENT ? "unknown or revoked enrolment "
+						   "secret"
+						 : "this enrolment secret is for "
+						   "another group");
+	}
+	if (r < 0 || secret_new(secret) < 0) {
+		json_decref(req);
+		return unavailable(c);
+	}
+	secret_hash(secret, hash);
+	r = store_device_enrol(s, device, group, hash, &id);
+	json_decref(req);
+	if (r < 0)
+		return unavailable(c);
+	server_count(M_ENROLLED);
+	token = xasprintf("%" PRId64 ".%s", id, secret);
+	explicit_bzero(secret, sizeof(secret));
+	return server_reply(c, MHD_HTTP_CREATED,
+			    json_pack("{s:I, s:s, s:s}", "device_id",
+				      (json_int_t)id, "token", token, "group",
+				      group));
+}
+
+/* --- POST /api/v1/reports --- */
+
+/* "Bearer ID.SECRET": the device id, once the secret matches. */
+static int device_of(struct MHD_Connection *c, struct store *s, int64_t *id,
+		     char **machine_id)
+{
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						       "Authorization");
+	_cleanup_free_ char *stored = NULL;
+	const char *dot;
+	char *end;
+	int r;
+
+	if (!auth || strncmp(auth, "Bearer ", 7) != 0)
+		return -EACCES;
+	auth += 7;
+	*id = strtoll(auth, &end, 10);
+	dot = end;
+	if (end == auth || *dot != '.' || *id <= 0 ||
+	    strlen(dot + 1) != SECRET_HEX_LEN)
+		return -EACCES;
+	r = store_device_auth(s, *id, &stored, machine_id);
+	if (r == -ENOENT)
+		return -EACCES;
+	if (r < 0)
+		return r;
+	if (!secret_matches(dot + 1, stored)) {
+		free(*machine_id);
+		*machine_id = NULL;
+		return -EACCES;
+	}
+	return 0;
+}
+
+static enum MHD_Result reports(struct MHD_Connection *c, const char *body,
+			       size_t len)
+{
+	_cleanup_free_ char *machine_id = NULL;
+	struct store *s = server_store();
+	char err[256];
+	const char *problem, *mid;
+	json_t *report;
+	int64_t id;
+	int r;
+
+	if (!s)
+		return unavailable(c);
+	r = device_of(c, s, &id, &machine_id);
+	if (r == -EACCES) {
+		server_count(M_REJECT_UNAUTHORIZED);
+		return server_error(c, MHD_HTTP_UNAUTHORIZED,
+				    "unknown or revoked device token");
+	}
+	if (r < 0)
+		return unavailable(c);
+	if (!is_json(c)) {
+		server_count(M_REJECT_MEDIA_TYPE);
+		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				    "send application/json");
+	}
+	report = parse(body, len, err);
+	problem = report ? reportcheck(report, err) : err;
+	if (problem) {
+		json_decref(report);
+		server_count(M_REJECT_INVALID);
+		return server_error(c, MHD_HTTP_BAD_REQUEST, problem);
+	}
+	mid = json_string_value(json_object_get(json_object_get(report,
+								"device"),
+						"machine_id"));
+	if (strcmp(mid, machine_id) != 0) {
+		json_decref(report);
+		server_count(M_REJECT_FORBIDDEN);
+		return server_error(c, MHD_HTTP_FORBIDDEN,
+				    "the report names another device than "
+				    "its token");
+	}
+	r = store_report_put(s, id, report, body, len);
+	json_decref(report);
+	if (r < 0)
+		return unavailable(c);
+	server_count(r == STORE_STORED ? M_REPORTS_STORED : M_REPORTS_DUPLICATE);
+	return server_reply(c, r == STORE_STORED ? MHD_HTTP_CREATED : MHD_HTTP_OK,
+			    json_pack("{s:b}", "stored", r == STORE_STORED));
+}
+
+/* --- admin --- */
+
+static bool admin(struct MHD_Connection *c, struct store *s)
+{
+	char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
+	_cleanup_free_ char *stored = NULL;
+	bool ok = false;
+
+	if (user && pass && store_admin_get(s, user, &stored) == 0)
+		ok = password_matches(pass, stored);
+	if (pass)
+		explicit_bzero(pass, strlen(pass));
+	MHD_free(user);
+	MHD_free(pass);
+	return ok;
+}
+
+static enum MHD_Result refuse_admin(struct MHD_Connection *c)
+{
+	static const char msg[] = "{\"error\":\"sign in as an administrator\"}";
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		sizeof(msg) - 1, (void *)(uintptr_t)msg, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	ret = MHD_queue_basic_auth_fail_response(c, "collectord", r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result summary(struct MHD_Connection *c)
+{
+	struct store *s = server_store();
+	json_t *out;
+
+	if (!s)
+		return unavailable(c);
+	if (!admin(c, s))
+		return refuse_admin(c);
+	if (store_summary(s, (int)server_config()->stale_hours, &out) < 0)
+		return unavailable(c);
+	return server_reply(c, MHD_HTTP_OK, out);
+}
+
+static enum MHD_Result healthz(struct MHD_Connection *c)
+{
+	if (!server_store())
+		return server_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				    "database unavailable");
+	return server_reply(c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+}
+
+static enum MHD_Result metrics(struct MHD_Connection *c)
+{
+	_cleanup_free_ char *text = server_metrics_text();
+
+	return server_reply_text(c, MHD_HTTP_OK,
+				 "text/plain; version=0.0.4", text,
+				 strlen(text));
+}
+
+enum MHD_Result api_dispatch(struct MHD_Connection *c, const char *url,
+			     const char *method, const char *body, size_t len)
+{
+	static const struct {
+		const char *method, *path;
+		enum { H_BODY, H_PLAIN } kind;
+		union {
+			enum MHD_Result (*body_fn)(struct MHD_Connection *,
+						   const char *, size_t);
+			enum MHD_Result (*plain_fn)(struct MHD_Connection *);
+		};
+	} routes[] = {
+		{ "POST", "/api/v1/enrol", H_BODY, { .body_fn = enrol } },
+		{ "POST", "/api/v1/reports", H_BODY, { .body_fn = reports } },
+		{ "GET", "/api/v1/summary", H_PLAIN, { .plain_fn = summary } },
+		{ "GET", "/healthz", H_PLAIN, { .plain_fn = healthz } },
+		{ "GET", "/metrics", H_PLAIN, { .plain_fn = metrics } },
+	};
+	bool path_known = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+		if (strcmp(url, routes[i].path) != 0)
+			continue;
+		path_known = true;
+		if (strcmp(method, routes[i].method) != 0)
+			continue;
+		return routes[i].kind == H_BODY
+			       ? routes[i].body_fn(c, body, len)
+			       : routes[i].plain_fn(c);
+	}
+	return server_error(c, path_known ? MHD_HTTP_METHOD_NOT_ALLOWED
+					  : MHD_HTTP_NOT_FOUND,
+			    path_known ? "method not allowed" : "not found");
+}

@@ -1,0 +1,275 @@
+/*
+ * collectord: the central collector. Options, the configuration file, the
+ * administrative commands (which run and exit), and the server's life.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "secret.h"
+#include "server.h"
+#include "store.h"
+#include "util.h"
+
+#ifndef VERSION
+#define VERSION "0"
+#endif
+
+struct options {
+	struct server_config srv;
+	const char *add_admin, *revoke_secret, *group;
+	bool new_secret, debug;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: collectord [OPTIONS]\n"
+		"       collectord --db URL --add-admin NAME   (password on stdin)\n"
+		"       collectord --db URL --new-enrol-secret [--group NAME]\n"
+		"       collectord --db URL --revoke-enrol-secret SECRET\n\n"
+		"  -l, --listen ADDR:PORT   where to serve (default 127.0.0.1:8080)\n"
+		"  -d, --db URL             sqlite:PATH\n"
+		"  -c, --config FILE        INI file with the same settings in "
+		"[collectord]\n"
+		"      --tls-cert FILE, --tls-key FILE   serve HTTPS\n"
+		"      --max-body BYTES     largest request body (default 262144)\n"
+		"      --stale-hours N      silent longer than this is stale "
+		"(default 24)\n"
+		"      --retention-days N   history kept (default 90)\n"
+		"      --threads N          worker threads (default: cores)\n"
+		"      --debug, --version, --help\n");
+}
+
+/* A whole number option in [min, max]. */
+static int number(const char *name, const char *v, unsigned long min,
+		  unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(v, &end, 10);
+	if (errno || end == v || *end || *out < min || *out > max) {
+		fprintf(stderr, "collectord: %s must be a number from %lu to "
+				"%lu\n", name, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set(struct options *o, const char *key, const char *v)
+{
+	unsigned long n;
+
+	if (strcmp(key, "listen") == 0)
+		o->srv.listen = xstrdup(v);
+	else if (strcmp(key, "db") == 0)
+		o->srv.db_url = xstrdup(v);
+	else if (strcmp(key, "tls_cert") == 0)
+		o->srv.tls_cert = xstrdup(v);
+	else if (strcmp(key, "tls_key") == 0)
+		o->srv.tls_key = xstrdup(v);
+	else if (strcmp(key, "max_body") == 0 &&
+		 number(key, v, 1024, 64 << 20, &n) == 0)
+		o->srv.max_body = n;
+	else if (strcmp(key, "stale_hours") == 0 &&
+		 number(key, v, 1, 24 * 365, &n) == 0)
+		o->srv.stale_hours = (unsigned)n;
+	else if (strcmp(key, "retention_days") == 0 &&
+		 number(key, v, 1, 3650, &n) == 0)
+		o->srv.retention_days = (unsigned)n;
+	else if (strcmp(key, "threads") == 0 && number(key, v, 1, 256, &n) == 0)
+		o->srv.threads = (unsigned)n;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int config_handler(void *user, const char *section, const char *name,
+			  const char *value)
+{
+	if (strcmp(section, "collectord") != 0 || set(user, name, value) < 0) {
+		fprintf(stderr, "collectord: [%s] %s: unknown setting or bad "
+				"value\n", section, name);
+		return 0;
+	}
+	return 1;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { O_TLS_CERT = 256, O_TLS_KEY, O_MAX_BODY, O_STALE, O_RETENTION,
+	       O_THREADS, O_ADMIN, O_NEW_SECRET, O_REVOKE, O_GROUP };
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "tls-cert", required_argument, NULL, O_TLS_CERT },
+		{ "tls-key", required_argument, NULL, O_TLS_KEY },
+		{ "max-body", required_argument, NULL, O_MAX_BODY },
+		{ "stale-hours", required_argument, NULL, O_STALE },
+		{ "retention-days", required_argument, NULL, O_RETENTION },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ "add-admin", required_argument, NULL, O_ADMIN },
+		{ "new-enrol-secret", no_argument, NULL, O_NEW_SECRET },
+		{ "revoke-enrol-secret", required_argument, NULL, O_REVOKE },
+		{ "group", required_argument, NULL, O_GROUP },
+		{ "debug", no_argument, NULL, 'D' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const keys[] = {
+		[O_TLS_CERT - 256] = "tls_cert", [O_TLS_KEY - 256] = "tls_key",
+		[O_MAX_BODY - 256] = "max_body", [O_STALE - 256] = "stale_hours",
+		[O_RETENTION - 256] = "retention_days",
+		[O_THREADS - 256] = "threads",
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "l:d:c:DVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o->srv.listen = optarg; break;
+		case 'd': o->srv.db_url = optarg; break;
+		case 'c':
+			r = ini_parse(optarg, config_handler, o);
+			if (r != 0) {
+				fprintf(stderr, "collectord: %s:%d: cannot use "
+						"this configuration\n", optarg,
+					r < 0 ? 0 : r);
+				return -EINVAL;
+			}
+			break;
+		case O_ADMIN: o->add_admin = optarg; break;
+		case O_NEW_SECRET: o->new_secret = true; break;
+		case O_REVOKE: o->revoke_secret = optarg; break;
+		case O_GROUP: o->group = optarg; break;
+		case 'D': o->debug = true; break;
+		case 'V': printf("collectord %s\n", VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		case '?': usage(stderr); return -EINVAL;
+		default:
+			if (set(o, keys[c - 256], optarg) < 0)
+				return -EINVAL;
+		}
+	}
+	if (optind < argc || !o->srv.db_url) {
+		fprintf(stderr, "collectord: --db URL is needed\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_admin(struct store *s, const char *name)
+{
+	char line[1024];
+	_cleanup_free_ char *hash = NULL;
+	size_t n;
+
+	if (!fgets(line, sizeof(line), stdin)) {
+		fprintf(stderr, "collectord: give the password on standard input\n");
+		return 1;
+	}
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n < 8 || !*name || strlen(name) > 64) {
+		fprintf(stderr, "collectord: a name, and a password of 8 "
+				"characters or more\n");
+		return 1;
+	}
+	hash = password_hash(line);
+	explicit_bzero(line, sizeof(line));
+	if (!hash || store_admin_add(s, name, hash) < 0)
+		return 1;
+	printf("admin %s added\n", name);
+	return 0;
+}
+
+static int new_secret(struct store *s, const char *group)
+{
+	char secret[SECRET_HEX_LEN + 1], hash[SECRET_HASH_LEN + 1];
+
+	if (secret_new(secret) < 0)
+		return 1;
+	secret_hash(secret, hash);
+	if (store_secret_add(s, hash, group ? group : "") < 0)
+		return 1;
+	/* Shown once: only its hash is kept. */
+	printf("%s\n", secret);
+	return 0;
+}
+
+static int revoke_secret(struct store *s, const char *secret)
+{
+	char hash[SECRET_HASH_LEN + 1];
+	int r;
+
+	secret_hash(secret, hash);
+	r = store_secret_revoke(s, hash);
+	if (r == -ENOENT)
+		fprintf(stderr, "collectord: no live enrolment secret is that one\n");
+	return r < 0 ? 1 : 0;
+}
+
+static int serve(const struct options *o)
+{
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Blocked before the workers start, so they inherit the mask. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (server_start(&o->srv) < 0)
+		return 1;
+	sd_notify(0, "READY=1");
+	log_info("listening on %s, database %s", o->srv.listen, o->srv.db_url);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		;
+	sd_notify(0, "STOPPING=1");
+	log_info("signal %d: stopping", sig);
+	server_stop();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {
+		.srv = { .listen = "127.0.0.1:8080", .max_body = 256 * 1024,
+			 .stale_hours = 24, .retention_days = 90 },
+	};
+	_cleanup_free_ char *err = NULL;
+	struct store *s;
+	int status;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	o.srv.threads = cores > 0 ? (unsigned)cores : 2;
+	if (parse_options(argc, argv, &o) < 0)
+		return 2;
+	log_init("collectord", o.debug);
+	/* Creates or upgrades the schema, then serves or runs a command. */
+	s = store_open(o.srv.db_url, true, &err);
+	if (!s) {
+		log_errx("%s", err);
+		return 1;
+	}
+	if (o.add_admin)
+		status = add_admin(s, o.add_admin);
+	else if (o.new_secret)
+		status = new_secret(s, o.group);
+	else if (o.revoke_secret)
+		status = revoke_secret(s, o.revoke_secret);
+	else
+		status = -1;
+	store_close(s);
+	return status >= 0 ? status : serve(&o);
+}

@@ -1,0 +1,346 @@
+/*
+ * server: libmicrohttpd with an internal thread pool (epoll).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
+
+#define CONNECTION_LIMIT 1024
+#define PER_IP_LIMIT 256
+#define CONNECTION_TIMEOUT_S 30
+
+struct request {
+	char *body;
+	size_t len, cap;
+	bool too_big;
+	struct timespec t0;
+};
+
+static struct MHD_Daemon *daemon_;
+static struct server_config cfg;
+static char *tls_cert_pem, *tls_key_pem;
+
+/* Every connection a worker opened, closed at stop. */
+static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct store **stores;
+static size_t nstores;
+static __thread struct store *thread_store;
+
+static unsigned long counters[M_COUNT];
+static const double buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01,
+				  0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5 };
+static unsigned long hist[ARRAY_SIZE(buckets) + 1];
+static double hist_sum;
+static pthread_mutex_t hist_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const struct server_config *server_config(void)
+{
+	return &cfg;
+}
+
+struct store *server_store(void)
+{
+	_cleanup_free_ char *err = NULL;
+
+	if (thread_store)
+		return thread_store;
+	thread_store = store_open(cfg.db_url, false, &err);
+	if (!thread_store) {
+		log_errx("%s", err);
+		return NULL;
+	}
+	pthread_mutex_lock(&stores_lock);
+	stores = xrealloc(stores, (nstores + 1) * sizeof(*stores));
+	stores[nstores++] = thread_store;
+	pthread_mutex_unlock(&stores_lock);
+	return thread_store;
+}
+
+void server_count(enum metric m)
+{
+	__atomic_add_fetch(&counters[m], 1, __ATOMIC_RELAXED);
+}
+
+enum MHD_Result server_reply_text(struct MHD_Connection *c, unsigned status,
+				  const char *type, const char *text,
+				  size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		len, (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+enum MHD_Result server_reply(struct MHD_Connection *c, unsigned status,
+			     json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	enum MHD_Result ret;
+
+	json_decref(body);
+	if (!text)
+		return MHD_NO;
+	ret = server_reply_text(c, status, "application/json", text,
+				strlen(text));
+	free(text);
+	return ret;
+}
+
+enum MHD_Result server_error(struct MHD_Connection *c, unsigned status,
+			     const char *msg)
+{
+	return server_reply(c, status, json_pack("{s:s}", "error", msg));
+}
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct request *rq = *con_cls;
+	double t;
+	size_t i;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (!rq)
+		return;
+	t = elapsed(&rq->t0);
+	for (i = 0; i < ARRAY_SIZE(buckets) && t > buckets[i]; i++)
+		;
+	pthread_mutex_lock(&hist_lock);
+	hist[i]++;
+	hist_sum += t;
+	pthread_mutex_unlock(&hist_lock);
+	free(rq->body);
+	free(rq);
+	*con_cls = NULL;
+}
+
+char *server_metrics_text(void)
+{
+	char *buf = NULL;
+	size_t len = 0, total = 0;
+	FILE *f = open_memstream(&buf, &len);
+	static const char *const reasons[] = {
+		[M_REJECT_INVALID] = "invalid",
+		[M_REJECT_UNAUTHORIZED] = "unauthorized",
+		[M_REJECT_FORBIDDEN] = "forbidden",
+		[M_REJECT_TOO_LARGE] = "too_large",
+		[M_REJECT_MEDIA_TYPE] = "unsupported_media_type",
+		[M_REJECT_STORAGE] = "storage_unavailable",
+	};
+
+	if (!f)
+		abort();
+	fprintf(f, "# HELP collectord_reports_accepted_total Reports answered "
+		   "2xx.\n# TYPE collectord_reports_accepted_total counter\n"
+		   "collectord_reports_accepted_total{result=\"stored\"} %lu\n"
+		   "collectord_reports_accepted_total{result=\"duplicate\"} %lu\n",
+		__atomic_load_n(&counters[M_REPORTS_STORED], __ATOMIC_RELAXED),
+		__atomic_load_n(&counters[M_REPORTS_DUPLICATE], __ATOMIC_RELAXED));
+	fprintf(f, "# HELP collectord_reports_rejected_total Reports refused, "
+		   "by reason.\n# TYPE collectord_reports_rejected_total counter\n");
+	for (int m = M_REJECT_INVALID; m <= M_REJECT_STORAGE; m++)
+		fprintf(f, "collectord_reports_rejected_total{reason=\"%s\"} %lu\n",
+			reasons[m], __atomic_load_n(&counters[m], __ATOMIC_RELAXED));
+	fprintf(f, "# HELP collectord_enrolments_total Enrolment requests.\n"
+		   "# TYPE collectord_enrolments_total counter\n"
+		   "collectord_enrolments_total{result=\"enrolled\"} %lu\n"
+		   "collectord_enrolments_total{result=\"refused\"} %lu\n",
+		__atomic_load_n(&counters[M_ENROLLED], __ATOMIC_RELAXED),
+		__atomic_load_n(&counters[M_ENROL_REFUSED], __ATOMIC_RELAXED));
+	fprintf(f, "# HELP collectord_request_duration_seconds Time to answer "
+		   "a request.\n# TYPE collectord_request_duration_seconds "
+		   "histogram\n");
+	pthread_mutex_lock(&hist_lock);
+	for (size_t i = 0; i <= ARRAY_SIZE(buckets); i++) {
+		total += hist[i];
+		if (i < ARRAY_SIZE(buckets))
+			fprintf(f, "collectord_request_duration_seconds_bucket"
+				   "{le=\"%g\"} %zu\n", buckets[i], total);
+	}
+	fprintf(f, "collectord_request_duration_seconds_bucket{le=\"+Inf\"} "
+		   "%zu\ncollectord_request_duration_seconds_sum %.6f\n"
+		   "collectord_request_duration_seconds_count %zu\n",
+		total, hist_sum, total);
+	pthread_mutex_unlock(&hist_lock);
+	fclose(f);
+	return buf;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct request *rq = *con_cls;
+
+	(void)cls;
+	(void)version;
+	if (!rq) {
+		const char *cl = MHD_lookup_connection_value(
+			c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+		rq = xcalloc(1, sizeof(*rq));
+		clock_gettime(CLOCK_MONOTONIC, &rq->t0);
+		*con_cls = rq;
+		/* Refuse a declared oversize body before reading it. */
+		if (cl && strtoull(cl, NULL, 10) > cfg.max_body) {
+			server_count(M_REJECT_TOO_LARGE);
+			return server_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+					    "the body is larger than this "
+					    "server accepts");
+		}
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!rq->too_big && rq->len + *upload_size > cfg.max_body) {
+			rq->too_big = true;
+			free(rq->body);
+			rq->body = NULL;
+			rq->len = 0;
+		}
+		if (!rq->too_big) {
+			if (rq->len + *upload_size + 1 > rq->cap) {
+				rq->cap = (rq->len + *upload_size + 1) * 2;
+				if (rq->cap > cfg.max_body + 1)
+					rq->cap = cfg.max_body + 1;
+				rq->body = xrealloc(rq->body, rq->cap);
+			}
+			memcpy(rq->body + rq->len, upload, *upload_size);
+			rq->len += *upload_size;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (rq->too_big) {
+		server_count(M_REJECT_TOO_LARGE);
+		return server_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+				    "the body is larger than this server accepts");
+	}
+	return api_dispatch(c, url, method, rq->body ? rq->body : "", rq->len);
+}
+
+/* "HOST:PORT" into an IPv4 or IPv6 socket address. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss,
+			socklen_t *len)
+{
+	_cleanup_free_ char *host = NULL;
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	if (!colon)
+		return -EINVAL;
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 1 || port > 65535)
+		return -EINVAL;
+	host = xstrndup(s, (size_t)(colon - s));
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		host[strlen(host) - 1] = '\0';
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+		return inet_pton(AF_INET6, host + 1, &a->sin6_addr) == 1 ? 0
+									 : -EINVAL;
+	}
+	{
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+		return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -EINVAL;
+	}
+}
+
+int server_start(const struct server_config *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			 MHD_USE_ERROR_LOG;
+	int r;
+
+	cfg = *c;
+	r = parse_listen(cfg.listen, &ss, &sslen);
+	if (r < 0) {
+		log_errx("--listen %s: expected ADDRESS:PORT (127.0.0.1:8080, "
+			 "[::1]:8080)", cfg.listen);
+		return r;
+	}
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (cfg.tls_cert || cfg.tls_key) {
+		if (!cfg.tls_cert || !cfg.tls_key ||
+		    read_file(cfg.tls_cert, 1 << 20, &tls_cert_pem, NULL) < 0 ||
+		    read_file(cfg.tls_key, 1 << 20, &tls_key_pem, NULL) < 0) {
+			log_errx("TLS needs both a readable --tls-cert and "
+				 "--tls-key");
+			return -EINVAL;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	daemon_ = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, cfg.threads,
+		MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_IP_LIMIT,
+		MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+		tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY, tls_key_pem,
+		MHD_OPTION_END);
+	if (!daemon_) {
+		log_errx("cannot listen on %s", cfg.listen);
+		return -EADDRNOTAVAIL;
+	}
+	return 0;
+}
+
+void server_stop(void)
+{
+	if (daemon_)
+		MHD_stop_daemon(daemon_);
+	daemon_ = NULL;
+	for (size_t i = 0; i < nstores; i++)
+		store_close(stores[i]);
+	free(stores);
+	stores = NULL;
+	nstores = 0;
+	free(tls_cert_pem);
+	free(tls_key_pem);
+	tls_cert_pem = tls_key_pem = NULL;
+}

@@ -1,0 +1,62 @@
+/*
+ * server: collectord's HTTP side on libmicrohttpd. A pool of worker
+ * threads, each with its own database connection; bodies bounded while
+ * they arrive; connection limits and timeouts so a slow or hostile client
+ * cannot starve the others.
+ */
+#ifndef COLLECTORD_SERVER_H
+#define COLLECTORD_SERVER_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store.h"
+
+struct server_config {
+	const char *listen;	/* "127.0.0.1:8080" */
+	const char *db_url;
+	size_t max_body;	/* bytes */
+	unsigned stale_hours;
+	unsigned retention_days;
+	unsigned threads;
+	const char *tls_cert, *tls_key;	/* paths, or NULL */
+};
+
+/* Start serving. Returns 0 or -errno (with the reason logged). */
+int server_start(const struct server_config *cfg);
+/* Stop accepting, finish the requests under way, close the database. */
+void server_stop(void);
+
+/* --- for the handlers (api.c) --- */
+
+struct request;
+
+/* This worker thread's database connection, or NULL (logged). */
+struct store *server_store(void);
+const struct server_config *server_config(void);
+
+/* Queue a JSON response (steals body). */
+enum MHD_Result server_reply(struct MHD_Connection *c, unsigned status,
+			     json_t *body);
+/* {"error": msg} with status. */
+enum MHD_Result server_error(struct MHD_Connection *c, unsigned status,
+			     const char *msg);
+/* A plain-text or CSV response (copied). */
+enum MHD_Result server_reply_text(struct MHD_Connection *c, unsigned status,
+				  const char *type, const char *text,
+				  size_t len);
+
+/* Counters for /metrics. */
+enum metric {
+	M_REPORTS_STORED, M_REPORTS_DUPLICATE, M_REJECT_INVALID,
+	M_REJECT_UNAUTHORIZED, M_REJECT_FORBIDDEN, M_REJECT_TOO_LARGE,
+	M_REJECT_MEDIA_TYPE, M_REJECT_STORAGE, M_ENROLLED, M_ENROL_REFUSED,
+	M_COUNT,
+};
+void server_count(enum metric m);
+/* The Prometheus text of the counters and the latency histogram. */
+char *server_metrics_text(void);
+
+#endif

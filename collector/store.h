@@ -1,0 +1,63 @@
+/*
+ * store: where collectord keeps the estate. One interface, chosen by the
+ * database URL: "sqlite:PATH" (embedded, WAL) now; the PostgreSQL backend
+ * goes behind the same operations. A store handle is one connection, used
+ * by one thread at a time: the server opens one per worker thread, so
+ * nothing that matters lives in a process's memory.
+ *
+ * Operations return 0 (or a documented positive value), -ENOENT when the
+ * thing is not there, -EIO when the database failed (the API answers 503
+ * and the agent retries).
+ */
+#ifndef COLLECTORD_STORE_H
+#define COLLECTORD_STORE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct store;
+
+/* Open url; with migrate, create or upgrade the schema first. Returns the
+ * handle, or NULL with a message in *err (caller frees). */
+struct store *store_open(const char *url, bool migrate, char **err);
+void store_close(struct store *s);
+
+/* The schema version this build writes. */
+int store_schema_version(void);
+
+/* --- administration --- */
+int store_admin_add(struct store *s, const char *name, const char *pwhash);
+/* The stored password hash of admin name (caller frees). */
+int store_admin_get(struct store *s, const char *name, char **pwhash);
+
+int store_secret_add(struct store *s, const char *hash, const char *group);
+/* Revoke the enrolment secret with that hash; -ENOENT if none is live. */
+int store_secret_revoke(struct store *s, const char *hash);
+/* The group of a live enrolment secret (caller frees). */
+int store_secret_group(struct store *s, const char *hash, char **group);
+
+/* --- devices --- */
+
+/* Enrol (or re-enrol: the token rotates) the machine described by device
+ * (a validated report "device" object) into group. */
+int store_device_enrol(struct store *s, const json_t *device,
+		       const char *group, const char *token_hash,
+		       int64_t *id);
+/* A device's token hash and machine id (caller frees both). */
+int store_device_auth(struct store *s, int64_t id, char **token_hash,
+		      char **machine_id);
+
+enum { STORE_STORED = 1, STORE_DUPLICATE = 2 };
+
+/* Store a validated report of device id, durably. Returns STORE_STORED,
+ * or STORE_DUPLICATE when (device, seq) was stored before. */
+int store_report_put(struct store *s, int64_t id, const json_t *report,
+		     const char *body, size_t len);
+
+/* --- reading (for the API) --- */
+
+/* {"devices", "compliant", "failing", "stale", "by_check": {check:
+ * {status: n}}, "by_group": {group: {"devices", "compliant"}}}. */
+int store_summary(struct store *s, int stale_hours, json_t **out);
+
+#endif
