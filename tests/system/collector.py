@@ -1,0 +1,297 @@
+#!/usr/bin/python3
+"""System test of collectord on SQLite: real HTTP on loopback.
+
+Enrolment, every status code of POST /api/v1/reports, a malformed-report
+corpus, a forged device, a rotated (revoked) token, admin authentication,
+metrics, and kill -9 while a client is sending: every report answered 2xx
+is in the database afterwards.
+Usage: collector.py COLLECTORD ENDPOINTD TMP
+"""
+import base64
+import ctypes
+import http.client
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+FAILED = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        FAILED.append(what)
+
+
+def _die_with_parent():
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Collector:
+    def __init__(self, exe, db, tmp):
+        self.exe, self.db, self.tmp = exe, db, tmp
+        self.port = free_port()
+        self.start()
+
+    def start(self):
+        self.log = open(os.path.join(self.tmp, "collectord.log"), "a")
+        self.proc = subprocess.Popen(
+            [self.exe, "--db", self.db, "--listen",
+             f"127.0.0.1:{self.port}", "--max-body", "262144"],
+            stderr=self.log, preexec_fn=_die_with_parent)
+        deadline = time.time() + 10
+        while True:
+            try:
+                if self.request("GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise SystemExit("collectord did not start")
+            time.sleep(0.05)
+
+    def request(self, method, path, body=None, headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, data
+
+    def oversize(self, token, size):
+        """Declare a body of size bytes, send a little of it, and read the
+        answer: a server that refuses it early closes the connection."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        sock.sendall((f"POST /api/v1/reports HTTP/1.1\r\nHost: x\r\n"
+                      f"Authorization: Bearer {token}\r\n"
+                      f"Content-Type: application/json\r\n"
+                      f"Content-Length: {size}\r\n\r\n").encode()
+                     + b"{" * 1024)
+        data = b""
+        try:
+            while b"\r\n" not in data:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:
+            pass
+        sock.close()
+        return int(data.split()[1]) if data.startswith(b"HTTP/") else 0
+
+    def admin(self, name, password):
+        subprocess.run([self.exe, "--db", self.db, "--add-admin", name],
+                       input=password + "\n", text=True, check=True,
+                       capture_output=True)
+
+    def secret(self, group=None):
+        args = [self.exe, "--db", self.db, "--new-enrol-secret"]
+        if group:
+            args += ["--group", group]
+        return subprocess.run(args, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout=20)
+        self.log.close()
+        return rc
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def enrol(col, secret, machine_id, group=None):
+    body = {"enrol_secret": secret,
+            "device": {"machine_id": machine_id, "hostname": "laptop"}}
+    if group:
+        body["group"] = group
+    st, data = col.request("POST", "/api/v1/enrol", json.dumps(body), JSON)
+    return st, json.loads(data)
+
+
+def post(col, token, report, ctype="application/json"):
+    body = report if isinstance(report, (bytes, str)) else json.dumps(report)
+    return col.request("POST", "/api/v1/reports", body,
+                       {"Authorization": f"Bearer {token}",
+                        "Content-Type": ctype})
+
+
+def make_report(endpointd, tmp, machine_id):
+    root = os.path.join(tmp, "root")
+    os.makedirs(os.path.join(root, "etc"), exist_ok=True)
+    with open(os.path.join(root, "etc", "machine-id"), "w") as f:
+        f.write(machine_id + "\n")
+    policy = os.path.join(tmp, "p.ini")
+    with open(policy, "w") as f:
+        f.write("[policy]\nname = T\nversion = 1\n[camera]\nclause = x\n")
+    out = subprocess.run([endpointd, "--once", "--json", "--root", root,
+                          "--policy", policy, "--state-dir",
+                          os.path.join(tmp, "st")], capture_output=True,
+                         text=True).stdout
+    return json.loads(out)
+
+
+def corpus(base):
+    """Reports that must be refused with 400, and the field named."""
+    def with_(path, value):
+        r = json.loads(json.dumps(base))
+        cur = r
+        for k in path[:-1]:
+            cur = cur[k]
+        if value is KeyError:
+            del cur[path[-1]]
+        else:
+            cur[path[-1]] = value
+        return json.dumps(r)
+    deep = "[" * 5000 + "]" * 5000
+    return [
+        ("seq as a string", with_(["seq"], "7"), "seq"),
+        ("seq zero", with_(["seq"], 0), "seq"),
+        ("missing checks", with_(["checks"], KeyError), "checks"),
+        ("wrong schema", with_(["schema"], "endpointd.report/2"), "schema"),
+        ("status not a status", with_(["checks", 0, "status"], "ok"),
+         "checks[0].status"),
+        ("huge summary", with_(["checks", 0, "summary"], "x" * 5000),
+         "checks[0].summary"),
+        ("bad time", with_(["generated_at"], "yesterday"), "generated_at"),
+        ("extra field", with_(["extra"], 1), "extra"),
+        ("deep nesting", with_(["checks", 0, "evidence"], {"d": None})
+         .replace('{"d": null}', '{"d": ' + deep + '}'), "JSON"),
+        ("truncated", json.dumps(base)[:-10], "JSON"),
+        ("not an object", "[1, 2, 3]", "object"),
+    ]
+
+
+def main():
+    exe, endpointd, tmp = sys.argv[1:4]
+    db = "sqlite:" + os.path.join(tmp, "estate.db")
+    col = Collector(exe, db, tmp)
+    col.admin("ict", "correct horse battery")
+    secret = col.secret("Oak Primary")
+    mid = "0123456789abcdef0123456789abcdef"
+
+    st, e = enrol(col, "f" * 64, mid)
+    check(st == 401, "enrolment with an unknown secret: 401")
+    st, e = enrol(col, secret, mid, group="Elm Academy")
+    check(st == 403, "enrolment into another group than the secret's: 403")
+    st, e = enrol(col, secret, mid)
+    check(st == 201 and e["group"] == "Oak Primary" and "token" in e,
+          "enrolment: 201 with a token")
+    token = e["token"]
+
+    report = make_report(endpointd, tmp, mid)
+    st, body = post(col, token, report)
+    check(st == 201, "a real report: 201")
+    st, body = post(col, token, report)
+    check(st == 200 and json.loads(body)["stored"] is False,
+          "the same report again: 200, stored once")
+    st, _ = post(col, token, report, "text/plain")
+    check(st == 415, "not JSON: 415")
+    st, _ = post(col, "1." + "0" * 64, report)
+    check(st == 401, "a wrong token: 401")
+    st, _ = col.request("POST", "/api/v1/reports", json.dumps(report), JSON)
+    check(st == 401, "no token: 401")
+    forged = json.loads(json.dumps(report))
+    forged["device"]["machine_id"] = "ffff" * 8
+    forged["seq"] += 100
+    st, _ = post(col, token, forged)
+    check(st == 403, "a report naming another device: 403")
+    check(col.oversize(token, 300 * 1024) == 413,
+          "a body over the limit: 413")
+    check(col.oversize(token, 10 * 1024 * 1024) == 413, "a 10 MB body: 413")
+    bad_utf8 = json.dumps(report).replace('"T"', '"\\ud800"').encode()
+    st, body = post(col, token, bad_utf8)
+    check(st == 400, "invalid UTF-8 (a lone surrogate): 400")
+    for name, body_text, field in corpus(report):
+        st, body = post(col, token, body_text)
+        msg = json.loads(body).get("error", "") if st == 400 else ""
+        check(st == 400 and field in msg, f"malformed ({name}): 400 naming "
+              f"{field} ({msg[:80]})")
+
+    # Re-enrolling rotates the token: the old one is revoked.
+    st, e2 = enrol(col, secret, mid)
+    old, token = token, e2["token"]
+    report["seq"] += 1000
+    st, _ = post(col, old, report)
+    check(st == 401, "the token before re-enrolment: 401")
+    st, _ = post(col, token, report)
+    check(st == 201, "the new token: 201")
+
+    auth = base64.b64encode(b"ict:correct horse battery").decode()
+    st, body = col.request("GET", "/api/v1/summary", None,
+                           {"Authorization": f"Basic {auth}"})
+    s = json.loads(body)
+    check(st == 200 and s["devices"] == 1 and
+          s["by_group"]["Oak Primary"]["devices"] == 1,
+          "summary as admin: one device in Oak Primary")
+    wrong = base64.b64encode(b"ict:wrong password").decode()
+    st, _ = col.request("GET", "/api/v1/summary", None,
+                        {"Authorization": f"Basic {wrong}"})
+    check(st == 401, "summary with a wrong password: 401")
+    st, body = col.request("GET", "/metrics")
+    text = body.decode()
+    check(st == 200 and
+          'collectord_reports_accepted_total{result="stored"} 2' in text and
+          'collectord_reports_rejected_total{reason="forbidden"} 1' in text,
+          "metrics count accepted and rejected reports")
+    subprocess.run([exe, "--db", db, "--revoke-enrol-secret", secret],
+                   check=True, capture_output=True)
+    st, _ = enrol(col, secret, "ab" * 16)
+    check(st == 401, "a revoked enrolment secret: 401")
+
+    # kill -9 while a client sends: every 2xx is in the database.
+    acked, stop = [], threading.Event()
+
+    def sender():
+        seq = 5000
+        while not stop.is_set():
+            seq += 1
+            report["seq"] = seq
+            try:
+                st, _ = post(col, token, report)
+            except OSError:
+                continue
+            if st in (200, 201):
+                acked.append(seq)
+
+    t = threading.Thread(target=sender)
+    t.start()
+    time.sleep(1.5)
+    col.proc.kill()
+    col.proc.wait()
+    stop.set()
+    t.join()
+    rows = {r[0] for r in sqlite3.connect(db[7:]).execute(
+        "SELECT seq FROM reports")}
+    missing = [s for s in acked if s not in rows]
+    check(acked and not missing, f"kill -9: all {len(acked)} reports "
+          f"answered 2xx are stored ({len(missing)} missing)")
+    col.log.close()
+    col.start()
+    st, _ = post(col, token, report)
+    check(st in (200, 201), "after the restart it serves again")
+    rc = col.stop()
+    log = open(os.path.join(tmp, "collectord.log")).read()
+    check(rc == 0 and "Sanitizer" not in log, "SIGTERM stops it cleanly")
+    total = 0
+    print(f"{len(FAILED)} collector tests wrong")
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
