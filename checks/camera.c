@@ -15,6 +15,8 @@
  * times. Never a frame, never a window title, never a URL.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -46,6 +48,7 @@ struct session {
 struct cam {
 	char *syspath, *devnode, *name;
 	int wd;
+	bool dirty;		/* opened or closed since the last look */
 	struct session *sessions;
 	struct cam *next;
 };
@@ -56,17 +59,36 @@ static struct {
 	bool watching;
 	bool stopping;		/* sessions end, but nothing is re-judged */
 	int ifd;
-	struct loop_source *isrc, *msrc;
+	struct loop_source *isrc, *msrc, *rescan_timer;
 	struct udev_monitor *mon;
 	struct cam *cams;
+	char *problem;		/* what kept the check from seeing */
 } cm = { .ifd = -1 };
 
-static bool approved(const struct policy *p, const char *exe)
+#define RESCAN_DELAY_MS 20	/* a burst of opens and closes: one look */
+
+static void set_problem(const char *fmt, ...) _printf_(1, 2);
+
+static void set_problem(const char *fmt, ...)
+{
+	va_list ap;
+
+	free(cm.problem);
+	va_start(ap, fmt);
+	if (vasprintf(&cm.problem, fmt, ap) < 0)
+		cm.problem = NULL;
+	va_end(ap);
+	log_warnx("camera: %s", cm.problem ? cm.problem : "error");
+}
+
+static bool approved(const struct policy *p, const struct holder *w)
 {
 	const struct policy_list *l = &p->camera.allowed_apps;
+	const char *exe = w->exe;
 
-	/* A replaced or deleted binary is not the one IT approved. */
-	if (!exe || strstr(exe, " (deleted)"))
+	/* Only the file itself, seen from here: not a deleted or replaced
+	 * binary, not a copy or a bind mount that merely has the path. */
+	if (!exe || !w->exe_verified)
 		return false;
 	for (size_t i = 0; i < l->n; i++) {
 		size_t n = strlen(l->v[i]);
@@ -78,21 +100,24 @@ static bool approved(const struct policy *p, const char *exe)
 	return false;
 }
 
-static json_t *session_json(const struct session *s)
+static json_t *holder_json(const char *devnode, const struct holder *w)
 {
-	const struct holder *w = &s->who;
-
-	return json_pack("{s:o, s:o, s:o, s:i, s:o, s:b, s:b, s:o}",
-			 "device", json_string_lossy(s->cam->devnode),
+	return json_pack("{s:o, s:o, s:o, s:i, s:o, s:b, s:b}",
+			 "device", json_string_lossy(devnode),
 			 "application", json_string_lossy(w->comm),
 			 "exe", json_string_lossy(w->exe),
 			 "pid", (int)w->pid,
 			 "user", json_string_lossy(w->user),
-			 "approved", approved(cm.p, w->exe),
-			 "media_server", holders_is_media_server(w->exe),
-			 "started_at", s->started_at[0]
-					       ? json_string(s->started_at)
-					       : json_null());
+			 "approved", approved(cm.p, w),
+			 "media_server", holders_is_media_server(w));
+}
+
+static json_t *session_json(const struct session *s)
+{
+	json_t *o = holder_json(s->cam->devnode, &s->who);
+
+	json_object_set_new(o, "started_at", json_string(s->started_at));
+	return o;
 }
 
 static void session_event(struct session *s, const char *action)
@@ -167,7 +192,8 @@ static void rescan(struct cam *c)
 	int n = holders_find(cm.h, c->devnode, &v);
 
 	if (n < 0) {
-		log_warnx("camera: cannot look at /proc: %s", strerror(-n));
+		set_problem("cannot look at /proc for the camera's users (%s)",
+			    strerror(-n));
 		return;
 	}
 	log_debug("camera: %s held by %d process(es)", c->devnode, n);
@@ -199,15 +225,28 @@ static void on_inotify(int fd, uint32_t events, void *data)
 
 	(void)events;
 	(void)data;
+	/* Mark what changed; one look after the burst (a program opening
+	 * and closing in a loop cannot keep endpointd scanning /proc). */
 	while ((len = read(fd, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p < buf + len;) {
 			const struct inotify_event *ev = (const void *)p;
 
 			for (struct cam *c = cm.cams; c; c = c->next)
-				if (c->wd == ev->wd)
-					rescan(c);
+				if (c->wd == ev->wd || (ev->mask & IN_Q_OVERFLOW))
+					c->dirty = true;
 			p += sizeof(*ev) + ev->len;
 		}
+	}
+	loop_timer_set(cm.rescan_timer, RESCAN_DELAY_MS, 0);
+}
+
+static void on_rescan(void *data)
+{
+	(void)data;
+	for (struct cam *c = cm.cams; c; c = c->next) {
+		if (c->dirty)
+			rescan(c);
+		c->dirty = false;
 	}
 }
 
@@ -233,7 +272,8 @@ static struct cam *cam_add(struct udev_device *ud)
 
 		c->wd = inotify_add_watch(cm.ifd, path, IN_OPEN | IN_CLOSE);
 		if (c->wd < 0)
-			log_warn("camera: cannot watch %s", path);
+			set_problem("cannot watch %s (%s)", c->devnode,
+				    strerror(errno));
 		else
 			log_debug("camera: watching %s", path);
 	}
@@ -319,23 +359,43 @@ static void on_udev(int fd, uint32_t events, void *data)
 
 /* --- the finding --- */
 
+struct seen {
+	json_t *cams;
+	char *bad;		/* the first unapproved application, in words */
+	unsigned media;		/* holds by a media server */
+};
+
+static void consider(struct seen *v, const struct policy *p,
+		     const struct holder *w, json_t *list, const char *dev)
+{
+	json_array_append_new(list, holder_json(dev, w));
+	if (holders_is_media_server(w))
+		v->media++;
+	else if (!approved(p, w) && !v->bad)
+		v->bad = xasprintf("%s (%s)", w->comm ? w->comm : "an application",
+				   w->exe ? w->exe : "unknown program");
+}
+
 static void conclude(struct finding *f, const struct policy *p,
-		     const struct session *bad, unsigned media)
+		     const struct seen *v, const char *problem)
 {
 	_cleanup_free_ char *s = NULL;
 
-	if (bad && p->camera.action == CAMERA_ACTION_WARN) {
-		s = xasprintf("The camera is being used by %s (%s), which the "
-			      "school has not approved for the camera.",
-			      bad->who.comm ? bad->who.comm : "an application",
-			      bad->who.exe ? bad->who.exe : "unknown program");
+	if (v->bad && p->camera.action == CAMERA_ACTION_WARN) {
+		s = xasprintf("The camera is being used by %s, which the school "
+			      "has not approved for the camera.", v->bad);
 		finding_set(f, CHECK_FAIL, s,
 			    "Close that application. Use the camera only in "
 			    "the applications the school has approved, for "
 			    "purposes it has authorised; ask IT support if "
 			    "you need another one approved.");
-	} else if (media) {
-		finding_set(f, CHECK_PASS, "The camera is in use through the "
+	} else if (problem) {
+		s = xasprintf("endpointd could not see who uses the camera: %s.",
+			      problem);
+		finding_set(f, CHECK_UNKNOWN, s,
+			    "Contact IT support if this message stays.");
+	} else if (v->media) {
+		finding_set(f, CHECK_UNKNOWN, "The camera is in use through the "
 			    "desktop's media server (PipeWire); endpointd "
 			    "cannot tell which application receives the "
 			    "picture.", NULL);
@@ -345,61 +405,73 @@ static void conclude(struct finding *f, const struct policy *p,
 	}
 }
 
-static int camera_evaluate(struct host *h, const struct policy *p,
-			   struct finding *f)
+/* --once: whoever holds a camera now; no sessions, no events. */
+static char *look_now(struct host *h, const struct policy *p,
+		      struct seen *v)
 {
-	json_t *cams = json_array();
-	const struct session *bad = NULL;
-	unsigned media = 0;
+	char *problem = NULL;
 	int r;
 
-	cm.p = p;
-	if (!cm.watching) {
-		cm.h = h;
-		r = cams_scan(h);
-		if (r < 0) {
-			json_decref(cams);
-			cams_clear();
-			return r;
-		}
-		/* --once: whoever holds a camera now, as a session. */
-		for (struct cam *c = cm.cams; c; c = c->next) {
-			struct holder *v = NULL;
-			int n = holders_find(h, c->devnode, &v);
-
-			for (int i = 0; i < n; i++) {
-				struct session *s = xcalloc(1, sizeof(*s));
-
-				s->cam = c;
-				s->who = v[i];
-				s->confirmed = true;
-				s->next = c->sessions;
-				c->sessions = s;
-			}
-			free(v);
-		}
-	}
+	cm.h = h;
+	r = cams_scan(h);
+	if (r < 0)
+		problem = xasprintf("cannot list the cameras (%s)", strerror(-r));
 	for (struct cam *c = cm.cams; c; c = c->next) {
-		json_t *sessions = json_array();
+		json_t *list = json_array();
+		struct holder *w = NULL;
+		int n = holders_find(h, c->devnode, &w);
+
+		if (n < 0 && !problem)
+			problem = xasprintf("cannot look at /proc (%s)",
+					    strerror(-n));
+		for (int i = 0; i < n; i++)
+			consider(v, p, &w[i], list, c->devnode);
+		holders_free(w, n < 0 ? 0 : n);
+		json_array_append_new(v->cams, json_pack(
+			"{s:o, s:o, s:o}", "device", json_string_lossy(c->devnode),
+			"name", json_string_lossy(c->name), "sessions", list));
+	}
+	cams_clear();
+	return problem;
+}
+
+static void look_sessions(const struct policy *p, struct seen *v)
+{
+	for (struct cam *c = cm.cams; c; c = c->next) {
+		json_t *list = json_array();
 
 		for (const struct session *s = c->sessions; s; s = s->next) {
 			if (!s->confirmed)
 				continue;
-			json_array_append_new(sessions, session_json(s));
-			if (holders_is_media_server(s->who.exe))
-				media++;
-			else if (!approved(p, s->who.exe) && !bad)
-				bad = s;
+			consider(v, p, &s->who, list, c->devnode);
+			json_object_set_new(json_array_get(list,
+							   json_array_size(list) - 1),
+					    "started_at",
+					    json_string(s->started_at));
 		}
-		json_array_append_new(cams, json_pack(
+		json_array_append_new(v->cams, json_pack(
 			"{s:o, s:o, s:o}", "device", json_string_lossy(c->devnode),
-			"name", json_string_lossy(c->name), "sessions", sessions));
+			"name", json_string_lossy(c->name), "sessions", list));
 	}
-	conclude(f, p, bad, media);
-	finding_evidence_json(f, "cameras", cams);
+}
+
+static int camera_evaluate(struct host *h, const struct policy *p,
+			   struct finding *f)
+{
+	struct seen v = { .cams = json_array() };
+	_cleanup_free_ char *problem = NULL;
+
+	cm.p = p;
+	if (cm.watching) {
+		look_sessions(p, &v);
+		problem = cm.problem ? xstrdup(cm.problem) : NULL;
+	} else {
+		problem = look_now(h, p, &v);
+	}
+	conclude(f, p, &v, problem);
+	finding_evidence_json(f, "cameras", v.cams);
 	finding_evidence_str(f, "privacy", PRIVACY);
-	if (!cm.watching)
-		cams_clear();
+	free(v.bad);
 	return 0;
 }
 
@@ -429,8 +501,15 @@ static int camera_start(struct host *h, const struct policy *p)
 			      NULL);
 	if (!cm.msrc)
 		return -errno;
+	cm.rescan_timer = loop_add_timer(0, 0, on_rescan, NULL);
+	if (!cm.rescan_timer)
+		return -errno;
+	/* Room for a burst of uevents before the kernel drops any. */
+	udev_monitor_set_receive_buffer_size(cm.mon, 1 << 20);
 	cm.watching = true;
 	r = cams_scan(h);
+	if (r < 0)
+		set_problem("cannot list the cameras (%s)", strerror(-r));
 	/* A camera already in use when endpointd starts. */
 	for (struct cam *c = cm.cams; c; c = c->next)
 		rescan(c);
@@ -445,7 +524,10 @@ static void camera_stop(struct host *h)
 	cm.stopping = false;
 	loop_remove(cm.isrc);
 	loop_remove(cm.msrc);
-	cm.isrc = cm.msrc = NULL;
+	loop_remove(cm.rescan_timer);
+	cm.isrc = cm.msrc = cm.rescan_timer = NULL;
+	free(cm.problem);
+	cm.problem = NULL;
 	cm.mon = udev_monitor_unref(cm.mon);
 	if (cm.ifd >= 0)
 		close(cm.ifd);

@@ -18,19 +18,10 @@
 
 struct target {
 	const char *node;	/* as on the machine */
-	const char *base;	/* its last component */
 	char *resolved;		/* where the node links to, or NULL */
-	const char *rbase;
 	struct stat st;
 	bool have_st;
 };
-
-static const char *last(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
 
 static bool same_file(const struct stat *a, const struct stat *b)
 {
@@ -45,7 +36,6 @@ static bool fd_matches(int fddir, const char *name, const struct target *t)
 {
 	char link[PATH_MAX];
 	ssize_t n = readlinkat(fddir, name, link, sizeof(link) - 1);
-	const char *base;
 	struct stat st;
 
 	if (n <= 0)
@@ -54,11 +44,10 @@ static bool fd_matches(int fddir, const char *name, const struct target *t)
 	if (strcmp(link, t->node) == 0 ||
 	    (t->resolved && strcmp(link, t->resolved) == 0))
 		return true;
-	/* The same device under another name (a bind-mounted /dev): only
-	 * then is a stat worth its cost. */
-	base = last(link);
-	if (!t->have_st || (strcmp(base, t->base) != 0 &&
-			    (!t->rbase || strcmp(base, t->rbase) != 0)))
+	/* Any file by path may be the node under another name (a bind
+	 * mount made in a user namespace): compare what it is. Sockets,
+	 * pipes and anonymous inodes have no path. */
+	if (!t->have_st || link[0] != '/')
 		return false;
 	return fstatat(fddir, name, &st, 0) == 0 && same_file(&st, &t->st);
 }
@@ -98,6 +87,18 @@ static char *read_link(const char *path)
 	return xstrdup(buf);
 }
 
+/* Whether path (the process's word for its executable), seen below our
+ * root, is the file the process actually runs (exe_link). */
+static bool same_exe(const struct host *h, const char *exe_link,
+		     const char *path)
+{
+	_cleanup_free_ char *ours = host_path(h, path);
+	struct stat a, b;
+
+	return stat(exe_link, &a) == 0 && stat(ours, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static void describe(const struct host *h, const char *piddir,
 		     struct holder *hd)
 {
@@ -108,6 +109,7 @@ static void describe(const struct host *h, const char *piddir,
 	char *uid;
 
 	hd->exe = read_link(exe);
+	hd->exe_verified = hd->exe && same_exe(h, exe, hd->exe);
 	if (read_file(comm, 64, &hd->comm, NULL) == 0)
 		strrstrip(hd->comm);
 	hd->uid = (uid_t)-1;
@@ -129,13 +131,11 @@ int holders_find(const struct host *h, const char *node,
 	int n = 0;
 	DIR *d;
 
-	t.base = last(node);
 	t.have_st = stat(full, &t.st) == 0;
 	/* A node that is a symlink (umockdev's emulated devices point at a
 	 * pty) is matched by its target too. One readlink, not realpath():
 	 * umockdev's realpath() wrapper crashes. */
 	t.resolved = read_link(full);
-	t.rbase = t.resolved ? last(t.resolved) : NULL;
 	d = opendir(proc);
 	if (!d) {
 		free(t.resolved);
@@ -171,18 +171,17 @@ void holders_free(struct holder *v, int n)
 	free(v);
 }
 
-bool holders_is_media_server(const char *exe)
+bool holders_is_media_server(const struct holder *hd)
 {
-	static const char *const servers[] = { "pipewire", "wireplumber",
-					       "pipewire-media-session" };
-	const char *base;
+	static const char *const servers[] = {
+		"/usr/bin/pipewire", "/usr/bin/wireplumber",
+		"/usr/bin/pipewire-media-session",
+	};
 
-	if (!exe)
+	if (!hd->exe || !hd->exe_verified)
 		return false;
-	base = strrchr(exe, '/');
-	base = base ? base + 1 : exe;
 	for (size_t i = 0; i < ARRAY_SIZE(servers); i++)
-		if (strcmp(base, servers[i]) == 0)
+		if (strcmp(hd->exe, servers[i]) == 0)
 			return true;
 	return false;
 }

@@ -18,21 +18,26 @@ struct holder {
 	pid_t pid;
 	uid_t uid;
 	char *exe;	/* resolved executable path, or NULL if unreadable */
+	bool exe_verified;	/* exe, seen from here, is the very file the
+				 * process runs (same device and inode): not
+				 * a renamed copy, not a namespace's bind mount */
 	char *comm;	/* command name: the process sets it, so it is shown,
 			 * never trusted */
 	char *user;	/* account name, or NULL */
 };
 
 /* The processes holding node (a path as on the machine, "/dev/video0").
- * A /proc/PID/fd link matches when it names node, or when it resolves to
- * the same device (st_rdev) or file (st_dev, st_ino). Returns how many,
- * or -errno when /proc cannot be read. */
+ * A /proc/PID/fd link matches when it names node, or when the file it
+ * leads to is the same device (st_rdev) or file (st_dev, st_ino), as a
+ * bind mount of the node elsewhere would be. Returns how many, or -errno
+ * when /proc cannot be read. */
 int holders_find(const struct host *h, const char *node,
 		 struct holder **out);
 void holders_free(struct holder *v, int n);
 
-/* Whether exe is a media server that holds cameras for its clients
- * (PipeWire, WirePlumber), which hides the real application. */
-bool holders_is_media_server(const char *exe);
+/* Whether the holder is a media server that holds cameras for its
+ * clients (PipeWire, WirePlumber), which hides the real application: the
+ * system's own binary, verified, not anything named so. */
+bool holders_is_media_server(const struct holder *hd);
 
 #endif

@@ -91,8 +91,12 @@ static void test_attribution(void **state)
 	assert_string_equal(v[z].comm, "zoom");
 	assert_int_equal(v[z].uid, 1000);
 	assert_string_equal(v[z].user, "alice");
-	assert_false(holders_is_media_server(v[z].exe));
-	assert_true(holders_is_media_server(v[p].exe));
+	assert_false(holders_is_media_server(&v[z]));
+	/* It says /usr/bin/pipewire, but this machine's /usr/bin/pipewire
+	 * (below the root) is not the file it runs: named so, not so. */
+	assert_string_equal(v[p].exe, "/usr/bin/pipewire");
+	assert_false(v[p].exe_verified);
+	assert_false(holders_is_media_server(&v[p]));
 	holders_free(v, n);
 	host_free(h);
 }

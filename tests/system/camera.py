@@ -69,6 +69,53 @@ def main():
     assert "Never an image" in check["evidence"]["privacy"]
     ok("udev finds the capture node and not the metadata node")
 
+    # --once while a camera is held: the holder, judged, and nothing
+    # else (no sessions, so no events, and no re-evaluation loop).
+    p = hold(30)
+    deadline = time.time() + 10
+    while time.time() < deadline and not any(
+            os.path.exists(f"/proc/{p.pid}/fd/{fd}") and
+            os.path.realpath(f"/proc/{p.pid}/fd/{fd}").startswith("/dev/pts")
+            for fd in range(3, 6)):
+        time.sleep(0.05)
+    run = subprocess.run([endpointd, "--once", "--json", "--policy", policy,
+                          "--state-dir", os.path.join(tmp, "once")],
+                         capture_output=True, text=True, timeout=30)
+    report = json.loads(run.stdout)
+    cam = [c for c in report["checks"] if c["id"] == "camera"][0]
+    held = cam["evidence"]["cameras"][0]["sessions"]
+    p.kill()
+    p.wait()
+    assert [x["pid"] for x in held] == [p.pid], held
+    assert cam["status"] == "fail" and run.returncode == 1, cam
+    assert not [e for e in report["events"] if e["type"] == "camera_session"]
+    ok("--once names the process holding the camera, with no sessions")
+
+    # A program merely named pipewire is not the media server.
+    fake = os.path.join(tmp, "bin", "pipewire")
+    os.makedirs(os.path.dirname(fake))
+    subprocess.run(["cp", EXE, fake], check=True)
+    p = subprocess.Popen([fake, "-c", "import time; f = open('/dev/video0', "
+                          "'rb'); time.sleep(30)"])
+    deadline = time.time() + 10
+    run = None
+    while time.time() < deadline:
+        run = subprocess.run([endpointd, "--once", "--json", "--policy",
+                              policy, "--state-dir",
+                              os.path.join(tmp, "once")],
+                             capture_output=True, text=True, timeout=30)
+        cam = [c for c in json.loads(run.stdout)["checks"]
+               if c["id"] == "camera"][0]
+        if cam["evidence"]["cameras"][0]["sessions"]:
+            break
+        time.sleep(0.1)
+    p.kill()
+    p.wait()
+    held = cam["evidence"]["cameras"][0]["sessions"]
+    assert held and held[0]["media_server"] is False, held
+    assert cam["status"] == "fail", cam
+    ok("a copy named pipewire is judged as the application it is")
+
     d = Daemon(endpointd, ["--policy", policy, "--udev-rule", ""], tmp)
     try:
         me = os.getpid()
