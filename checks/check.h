@@ -117,6 +117,11 @@ char *host_path(const struct host *h, const char *path);
 /* Read a file of at most max bytes below the root. Returns 0 or -errno. */
 int host_read(const struct host *h, const char *path, size_t max,
 	      char **out);
+/* host_read() of a file a user controls (in a home directory): a symlink
+ * as the last component is refused, so root is not led to read another
+ * file. */
+int host_read_user(const struct host *h, const char *path, size_t max,
+		   char **out);
 /* The first line of a small file (sysfs attribute, /etc/machine-id),
  * trailing white space removed. Returns 0 or -errno. */
 int host_read_line(const struct host *h, const char *path, char **out);

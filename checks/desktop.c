@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -218,8 +219,10 @@ static long gv_int(const char *v, long def)
 }
 
 static void child_exec_dconf(int out, int profile, const char *home,
-			     const struct stat *st)
+			     const struct user *u)
 {
+	sigset_t none;
+
 	_cleanup_free_ char *env_home = xasprintf("HOME=%s", home);
 	_cleanup_free_ char *env_conf = xasprintf("XDG_CONFIG_HOME=%s/.config",
 						  home);
@@ -234,10 +237,14 @@ static void child_exec_dconf(int out, int profile, const char *home,
 	    dup2(null, 2) < 0 || dup2(profile, 3) < 0)
 		_exit(126);
 	closefrom(4);
-	/* Read the user's file with the user's rights only. */
-	if (geteuid() == 0 && st->st_uid != 0 &&
-	    (setgroups(0, NULL) < 0 || setgid(st->st_gid) < 0 ||
-	     setuid(st->st_uid) < 0))
+	/* The daemon blocks its signals for signalfd; dconf must not. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Read the user's file with that user's rights, from passwd: never
+	 * those of whoever owns a path the user controls. */
+	if (geteuid() == 0 &&
+	    (setgroups(0, NULL) < 0 || setgid(u->gid) < 0 ||
+	     setuid(u->uid) < 0))
 		_exit(126);
 	execle(DCONF_TOOL, "dconf", "dump", "/", (char *)NULL, env);
 	_exit(127);
@@ -278,19 +285,30 @@ static int read_child(int fd, char **out, size_t *len)
 	return 0;
 }
 
-/* `dconf dump /` of the user database at dbpath (below the root), as its
- * owner. Returns 0 with the keyfile text, or -errno. */
-static int dconf_dump(const char *home, const char *dbpath, char **out,
+/* Wait for the child until the deadline, then kill it. */
+static int reap(pid_t pid, int *status)
+{
+	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+	if (pfd >= 0 && poll(&p, 1, DCONF_TIMEOUT_MS) <= 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+/* `dconf dump /` of user u's database, as u. Returns 0 with the keyfile
+ * text, or -errno. */
+static int dconf_dump(const char *home, const struct user *u, char **out,
 		      size_t *len)
 {
 	static const char profile_text[] = "user-db:user\n";
 	_cleanup_close_ int profile = -1;
-	struct stat st;
 	int p[2], status = 0, r;
 	pid_t pid;
 
-	if (stat(dbpath, &st) < 0)
-		return -errno;
 	if (access(DCONF_TOOL, X_OK) < 0)
 		return -ENOENT;
 	profile = memfd_create("endpointd-dconf-profile", 0);
@@ -305,14 +323,14 @@ static int dconf_dump(const char *home, const char *dbpath, char **out,
 		return r;
 	}
 	if (pid == 0)
-		child_exec_dconf(p[1], profile, home, &st);
+		child_exec_dconf(p[1], profile, home, u);
 	close(p[1]);
 	r = read_child(p[0], out, len);
 	close(p[0]);
 	if (r < 0)
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (reap(pid, &status) < 0 && r == 0)
+		r = -ECHILD;
 	if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
 		free(*out);
 		return -EIO;
@@ -333,8 +351,10 @@ static int dconf_load_user(struct desktop_ctx *c, const struct user *u)
 		if (c->dbs[i].user)
 			json_object_clear(c->dbs[i].values);
 	if (access(db, F_OK) < 0)
-		return 0;	/* never changed a setting: defaults apply */
-	r = dconf_dump(home, db, &text, &len);
+		/* Never changed a setting: defaults apply. Unreadable (a
+		 * root-squashed NFS home) is not the same. */
+		return errno == ENOENT ? 0 : -errno;
+	r = dconf_dump(home, u, &text, &len);
 	if (r < 0)
 		return r;
 	for (int i = 0; i < c->ndbs; i++)
@@ -465,11 +485,22 @@ static void kde_conf(const struct desktop_ctx *c, const struct user *u,
 					    u->home);
 	struct kde_read k = { json_deep_copy(c->kde), c->kde_fixed, false };
 	const char *v;
-	int autolock, resume;
+	int autolock, resume, r;
 	long timeout;
 	unsigned fixed = 0;
 
-	inifile_read(c->h, rc, kde_handler, &k);
+	r = inifile_read_user(c->h, rc, kde_handler, &k);
+	if (r < 0 && r != -ENOENT) {
+		/* Not read is not default: the session may get anything. */
+		lc->desktop = "KDE Plasma";
+		lc->lock_enabled = lc->lock_on_suspend = -1;
+		lc->lock_after = -1;
+		lc->locked_by_it = -1;
+		lc->error = xasprintf("cannot read %s's kscreenlockerrc (%s)",
+				      u->name, strerror(-r));
+		json_decref(k.values);
+		return;
+	}
 	v = json_string_value(json_object_get(k.values, "Autolock"));
 	autolock = v ? inifile_bool(v) : 1;
 	v = json_string_value(json_object_get(k.values, "Timeout"));
@@ -497,7 +528,8 @@ struct xml_read {
 	json_t *values;
 	char *stack[XFCONF_DEPTH];
 	int depth;
-	bool overflow;
+	bool overflow;		/* inside a property that is skipped */
+	int overflow_at;	/* the depth where skipping began */
 };
 
 static const char *attr(const XML_Char **a, const char *name)
@@ -517,7 +549,12 @@ static void XMLCALL xml_start(void *data, const XML_Char *el,
 
 	if (strcmp(el, "property") != 0)
 		return;
-	if (x->depth >= XFCONF_DEPTH || !name || strchr(name, '/')) {
+	/* Below a property that cannot be named, nothing is kept (and
+	 * nothing allocated) until the parser climbs back out of it. */
+	if (x->overflow || x->depth >= XFCONF_DEPTH || !name ||
+	    strchr(name, '/')) {
+		if (!x->overflow)
+			x->overflow_at = x->depth;
 		x->depth++;
 		x->overflow = true;
 		return;
@@ -537,22 +574,26 @@ static void XMLCALL xml_end(void *data, const XML_Char *el)
 	if (strcmp(el, "property") != 0 || x->depth == 0)
 		return;
 	x->depth--;
-	if (x->depth < XFCONF_DEPTH && !x->overflow)
-		free(x->stack[x->depth]);
-	if (x->depth == 0)
+	if (x->overflow && x->depth == x->overflow_at)
 		x->overflow = false;
+	else if (!x->overflow)
+		free(x->stack[x->depth]);
 }
 
-/* Merge channel file path (below the root) into values. */
-static void xfconf_read(const struct host *h, const char *path, json_t *values)
+/* Merge channel file path (below the root) into values; a user's own
+ * file is read by host_read_user() rules. */
+static int xfconf_read(const struct host *h, const char *path, json_t *values,
+		       bool users)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct xml_read x = { .values = values };
 	XML_Parser p;
 	size_t len;
+	int r = users ? host_read_user(h, path, INIFILE_MAX, &buf)
+		      : host_read(h, path, INIFILE_MAX, &buf);
 
-	if (host_read(h, path, INIFILE_MAX, &buf) < 0)
-		return;
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
 	len = strlen(buf);
 	p = XML_ParserCreate("UTF-8");
 	if (!p)
@@ -562,11 +603,15 @@ static void xfconf_read(const struct host *h, const char *path, json_t *values)
 	if (XML_Parse(p, buf, (int)len, 1) == XML_STATUS_ERROR)
 		log_debug("%s: %s", path, XML_ErrorString(XML_GetErrorCode(p)));
 	XML_ParserFree(p);
+	/* A document cut short leaves names on the stack. */
 	while (x.depth > 0) {
 		x.depth--;
-		if (x.depth < XFCONF_DEPTH && !x.overflow)
+		if (x.overflow && x.depth == x.overflow_at)
+			x.overflow = false;
+		else if (!x.overflow)
 			free(x.stack[x.depth]);
 	}
+	return 0;
 }
 
 static int xf_bool(json_t *v, const char *key, int def)
@@ -591,7 +636,7 @@ static void xfce_conf(const struct desktop_ctx *c, const struct user *u,
 	_cleanup_free_ char *power = xasprintf(
 		"%s/.config/" XFCONF_DIR "/xfce4-power-manager.xml", u->home);
 	json_t *v = json_deep_copy(c->xfce);
-	int saver_on, idle_on, lock_on, lock_with_saver, suspend;
+	int saver_on, idle_on, lock_on, lock_with_saver, suspend, r;
 	long idle, delay;
 	_cleanup_free_ char *bin = host_path(c->h, "/usr/bin/xfce4-screensaver");
 
@@ -605,8 +650,15 @@ static void xfce_conf(const struct desktop_ctx *c, const struct user *u,
 		json_decref(v);
 		return;
 	}
-	xfconf_read(c->h, saver, v);
-	xfconf_read(c->h, power, v);
+	if ((r = xfconf_read(c->h, saver, v, true)) < 0 ||
+	    (r = xfconf_read(c->h, power, v, true)) < 0) {
+		lc->lock_enabled = lc->lock_on_suspend = -1;
+		lc->lock_after = -1;
+		lc->error = xasprintf("cannot read %s's XFCE settings (%s)",
+				      u->name, strerror(-r));
+		json_decref(v);
+		return;
+	}
 	saver_on = xf_bool(v, "/saver/enabled", 1);
 	idle_on = xf_bool(v, "/saver/idle-activation/enabled", 1);
 	idle = xf_int(v, "/saver/idle-activation/delay", 5);
@@ -642,9 +694,10 @@ struct desktop_ctx *desktop_ctx_new(const struct host *h)
 		json_object_set_new(c->kde_fixed, "[$i]", json_true());
 	inifile_read(h, "/etc/xdg/kscreenlockerrc", kde_handler, &k);
 	c->xfce = json_object();
-	xfconf_read(h, "/etc/xdg/" XFCONF_DIR "/xfce4-screensaver.xml", c->xfce);
+	xfconf_read(h, "/etc/xdg/" XFCONF_DIR "/xfce4-screensaver.xml", c->xfce,
+		    false);
 	xfconf_read(h, "/etc/xdg/" XFCONF_DIR "/xfce4-power-manager.xml",
-		    c->xfce);
+		    c->xfce, false);
 	return c;
 }
 

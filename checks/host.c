@@ -114,6 +114,14 @@ int host_read(const struct host *h, const char *path, size_t max, char **out)
 	return read_file(full, max, out, NULL);
 }
 
+int host_read_user(const struct host *h, const char *path, size_t max,
+		   char **out)
+{
+	_cleanup_free_ char *full = host_path(h, path);
+
+	return read_file_nofollow(full, max, out, NULL);
+}
+
 int host_read_line(const struct host *h, const char *path, char **out)
 {
 	char *buf, *nl;

@@ -56,6 +56,18 @@ int inifile_read(const struct host *h, const char *path, ini_handler fn,
 	return 0;
 }
 
+int inifile_read_user(const struct host *h, const char *path, ini_handler fn,
+		      void *user)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = host_read_user(h, path, INIFILE_MAX, &buf);
+
+	if (r < 0)
+		return r;
+	inifile_parse(buf, strlen(buf), fn, user);
+	return 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

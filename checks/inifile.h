@@ -26,6 +26,10 @@ int inifile_parse(const char *buf, size_t len, ini_handler fn, void *user);
 int inifile_read(const struct host *h, const char *path, ini_handler fn,
 		 void *user);
 
+/* inifile_read() of a file in a user's home: host_read_user() rules. */
+int inifile_read_user(const struct host *h, const char *path, ini_handler fn,
+		      void *user);
+
 /* Parse every regular file in directory dir below the root whose name ends
  * in suffix (NULL: any name not starting with '.'), in name order, as
  * drop-ins are. Returns how many were read, or -errno. */

@@ -109,9 +109,12 @@ char *strrstrip(char *s)
 	return s;
 }
 
-int read_file(const char *path, size_t max, char **out, size_t *len)
+static int read_file_flags(const char *path, int flags, size_t max,
+			   char **out, size_t *len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+					     O_NONBLOCK | flags);
 	_cleanup_free_ char *buf = NULL;
 	size_t n = 0, cap = 4096;
 	struct stat st;
@@ -122,6 +125,8 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
 	/* sysfs and procfs files report size 4096 or 0: read until EOF. */
 	buf = xmalloc(cap + 1);
 	for (;;) {
@@ -161,6 +166,17 @@ static int fsync_dir_of(const char *path)
 	if (dfd < 0)
 		return -errno;
 	return fsync(dfd) < 0 ? -errno : 0;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	return read_file_flags(path, 0, max, out, len);
+}
+
+int read_file_nofollow(const char *path, size_t max, char **out,
+		       size_t *len)
+{
+	return read_file_flags(path, O_NOFOLLOW, max, out, len);
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len,

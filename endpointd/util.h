@@ -37,8 +37,14 @@ void closep(int *fd);
 char *strrstrip(char *s);
 
 /* Read a whole regular file of at most max bytes into a NUL-terminated
- * buffer. Returns 0, or -errno (-EFBIG when the file is larger than max). */
+ * buffer. Anything else (a FIFO, a device) is refused with -EINVAL
+ * without blocking. Returns 0, or -errno (-EFBIG when the file is larger
+ * than max). */
 int read_file(const char *path, size_t max, char **out, size_t *len);
+/* The same, for a file a user controls: a symlink as the last component
+ * is refused too (-ELOOP). */
+int read_file_nofollow(const char *path, size_t max, char **out,
+		       size_t *len);
 
 /* Write data to path atomically: temp file in the same directory, fsync,
  * rename, fsync of the directory. Returns 0 or -errno. */

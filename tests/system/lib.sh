@@ -7,6 +7,9 @@ PY=/usr/bin/python3	# Debian's, which has python3-jsonschema
 # may lack.
 export PATH="$PATH:/usr/sbin:/sbin"
 T=$(mktemp -d "${TMPDIR:-/tmp}/endpointd-sys.XXXXXX")
+# Fixture roots are read by processes that drop to a test user (dconf
+# runs as the account it reads): they must be able to walk in.
+chmod 755 "$T"
 DAEMON_PID=
 
 cleanup() {

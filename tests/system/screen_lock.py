@@ -13,6 +13,8 @@ A private system bus runs python3-dbusmock's logind template. Then:
 Case files (# starts a comment):
   file PATH                   an empty file (a desktop's binary)
   file PATH <<                a file with the lines up to '>>'
+  fifo PATH                   a FIFO (a user's trap for a root reader)
+  symlink PATH TARGET         a symbolic link
   dconf-user USER <<          USER's dconf database, compiled from the
                               keyfile lines up to '>>' with `dconf compile`
   policy KEY = VALUE          added to [screen_lock]
@@ -82,6 +84,15 @@ def build(case, root):
         if word == "file":
             write(os.path.join(root, rest),
                   "" if body is None else "\n".join(body) + "\n")
+        elif word == "fifo":
+            path = os.path.join(root, rest)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.mkfifo(path)
+        elif word == "symlink":
+            link, target = rest.split()
+            path = os.path.join(root, link)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.symlink(target, path)
         elif word == "dconf-user":
             home = os.path.join(root, "home", rest, ".config", "dconf")
             write(os.path.join(home, "user.d", "keyfile"), "\n".join(body) + "\n")
@@ -121,10 +132,15 @@ def run_cases(endpointd, tmp, cases):
         extras, expects = build(case, root)
         policy = os.path.join(tmp, name + ".ini")
         write(policy, POLICY + "".join(x + "\n" for x in extras))
-        run = subprocess.run([endpointd, "--once", "--json", "--root", root,
-                              "--policy", policy, "--state-dir",
-                              os.path.join(tmp, name + ".state")],
-                             capture_output=True, text=True)
+        try:
+            run = subprocess.run([endpointd, "--once", "--json", "--root",
+                                  root, "--policy", policy, "--state-dir",
+                                  os.path.join(tmp, name + ".state")],
+                                 capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            print(f"FAIL: {name}: endpointd hung")
+            failed += 1
+            continue
         try:
             check = [c for c in json.loads(run.stdout)["checks"]
                      if c["id"] == "screen_lock"][0]
