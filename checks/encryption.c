@@ -732,7 +732,9 @@ static void conclude(struct finding *f, const struct result *res)
 static int encryption_evaluate(struct host *h, const struct policy *p,
 			       struct finding *f)
 {
-	_cleanup_free_ char *path = host_path(h, "/proc/self/mountinfo");
+	/* init's mounts, not endpointd's own: a hardened service sees /home
+	 * and more through a namespace of its own. */
+	_cleanup_free_ char *path = host_path(h, "/proc/1/mountinfo");
 	struct result res = { 0 };
 	struct walk w = { .h = h, .p = p };
 

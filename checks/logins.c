@@ -5,6 +5,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,17 +155,35 @@ static bool installed(const struct host *h, const char *binary)
 	return access(p, F_OK) == 0;
 }
 
-/* Empty password fields; the buffer holding the hashes is wiped. */
+/* Empty password fields. The hashes are read into one buffer, sized once
+ * (no reallocation leaves copies behind) and wiped on every path. */
 static int shadow_check(const struct host *h, json_t *problems)
 {
-	char *buf = NULL, *line, *save = NULL;
-	size_t len;
-	int r;
+	_cleanup_free_ char *path = host_path(h, "/etc/shadow");
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+					     O_NONBLOCK);
+	char *buf, *line, *save = NULL;
+	struct stat st;
+	size_t size, n = 0;
 
-	r = host_read(h, "/etc/shadow", 4 * 1024 * 1024, &buf);
-	if (r < 0)
-		return r;
-	len = strlen(buf);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size > 16 * 1024 * 1024)
+		return -EINVAL;
+	size = (size_t)st.st_size;
+	buf = xmalloc(size + 1);
+	while (n < size) {
+		ssize_t r = read(fd, buf + n, size - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *colon = strchr(line, ':');
@@ -174,7 +194,7 @@ static int shadow_check(const struct host *h, json_t *problems)
 			    "the account %s has no password", line);
 		}
 	}
-	explicit_bzero(buf, len);
+	explicit_bzero(buf, size + 1);
 	free(buf);
 	return 0;
 }

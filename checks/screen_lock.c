@@ -187,8 +187,14 @@ static void conf_evaluate(struct conf *c, struct host *h,
 			    json_pack("{s:b, s:I}", "enforced", logind_locks,
 				      "idle_action_seconds", (json_int_t)secs));
 	r = logins_check(h, logins);
+	/* Which account has no password is for IT (the evidence), not for
+	 * a summary every local user can read. */
 	json_array_foreach(logins, i, l)
-		say(c->problems, "%s", json_string_value(json_object_get(l, "detail")));
+		say(c->problems, "%s",
+		    strcmp(json_string_value(json_object_get(l, "kind")),
+			   "empty_password") == 0
+			    ? "an account on this laptop has no password"
+			    : json_string_value(json_object_get(l, "detail")));
 	if (json_array_size(logins))
 		c->remedy = "Contact IT support: every account needs a "
 			    "password, and the laptop must ask for it at "

@@ -104,8 +104,8 @@ static enum verdict judge_storage(const struct usb_dev *d)
 
 static enum verdict judge(const struct policy *p, const struct usb_dev *d)
 {
-	if (d->classes & USB_CLASS_HUB)
-		return V_OTHER;
+	/* What a device can store is judged first: a gadget that also
+	 * claims to be a hub is still a stick. */
 	if ((d->classes & (USB_CLASS_STORAGE | USB_CLASS_IMAGE | USB_CLASS_MTP)) &&
 	    allowed(p, d))
 		return V_ALLOWED;
@@ -115,7 +115,7 @@ static enum verdict judge(const struct policy *p, const struct usb_dev *d)
 		return judge_storage(d);
 	if (d->classes & USB_CLASS_VIDEO)
 		return V_VIDEO;
-	return V_OTHER;
+	return V_OTHER;	/* hubs, keyboards, mice */
 }
 
 /* What the policy says to do; -1 for nothing. */
@@ -195,8 +195,15 @@ static void on_device(struct usb_dev *d, enum usbdev_change what, void *data)
 
 	(void)data;
 	loop_timer_set(us.refresh, 1, 0);
-	if (!d)
-		return;		/* events lost: the refresh reconciles */
+	if (!d) {
+		/* Events were lost: look at every device again, judge what
+		 * is new; the refresh drops what is gone. */
+		if (usbdev_rescan() < 0)
+			log_warnx("usb_storage: cannot look at USB devices again");
+		for (struct usb_dev *x = usbdev_list(); x; x = x->next)
+			on_device(x, USBDEV_CHANGED, NULL);
+		return;
+	}
 	if (what == USBDEV_REMOVED) {
 		if (reportable(d->verdict))
 			host_event(us.h, json_pack("{s:s, s:s, s:s, s:o}", "type",

@@ -258,7 +258,7 @@ static void remove_dev(struct usb_dev *d)
 
 static void mounts_of(struct host *h)
 {
-	_cleanup_free_ char *path = host_path(h, "/proc/self/mountinfo");
+	_cleanup_free_ char *path = host_path(h, "/proc/1/mountinfo");
 	struct libmnt_table *tb = mnt_new_table_from_file(path);
 	struct libmnt_iter *it;
 	struct libmnt_fs *fs;
@@ -311,6 +311,19 @@ static int scan_subsystem(struct udev *udev, const char *subsystem)
 	return r < 0 ? r : 0;
 }
 
+static struct host *scan_host;
+
+int usbdev_rescan(void)
+{
+	struct udev *udev = scan_host ? host_udev(scan_host) : NULL;
+	int r;
+
+	if (!udev)
+		return -ENOMEM;
+	r = scan_subsystem(udev, "usb");
+	return r == 0 ? scan_subsystem(udev, "block") : r;
+}
+
 int usbdev_scan(struct host *h)
 {
 	struct udev *udev = host_udev(h);
@@ -318,6 +331,7 @@ int usbdev_scan(struct host *h)
 
 	if (!udev)
 		return -errno ? -errno : -ENOMEM;
+	scan_host = h;
 	usbdev_clear();
 	/* usb first: devices and their interfaces, then the disks. */
 	r = scan_subsystem(udev, "usb");
@@ -392,6 +406,9 @@ int usbdev_watch(struct host *h, usbdev_fn fn, void *data)
 								     NULL);
 	if (r >= 0)
 		r = udev_monitor_enable_receiving(mon);
+	/* Room for a hub of sticks before the kernel drops events. */
+	if (r >= 0)
+		udev_monitor_set_receive_buffer_size(mon, 4 << 20);
 	if (r >= 0) {
 		mon_src = loop_add_fd(udev_monitor_get_fd(mon), EPOLLIN,
 				      on_monitor, NULL);

@@ -64,6 +64,10 @@ typedef void (*usbdev_fn)(struct usb_dev *d, enum usbdev_change what,
 /* Fill the table with every USB device present, and the mount points of
  * their block devices (from the host's mountinfo). Returns 0 or -errno. */
 int usbdev_scan(struct host *h);
+/* Look at every USB device again and merge what is found into the table
+ * (new devices added, known ones updated, nothing dropped). For after lost
+ * udev events. Returns 0 or -errno. */
+int usbdev_rescan(void);
 /* Follow udev events from now on, calling fn. Returns 0 or -errno. */
 int usbdev_watch(struct host *h, usbdev_fn fn, void *data);
 void usbdev_unwatch(void);

@@ -88,6 +88,8 @@ int bus_init(struct host *h, bool watch)
 		bus = NULL;
 		return r;
 	}
+	/* A stuck logind must not hold the loop for sd-bus's default 25 s. */
+	sd_bus_set_method_call_timeout(bus, 2 * 1000 * 1000);
 	bus_host = h;
 	host_set_bus(h, bus);
 	if (!watch)

@@ -22,6 +22,7 @@
 
 struct client {
 	int fd;
+	bool full;		/* root: evidence and every event */
 	struct loop_source *src;
 	char *out;
 	size_t len;
@@ -137,10 +138,54 @@ static void line_queue(struct client *c, const json_t *line)
 	client_queue(c, nl, strlen(nl));
 }
 
+/* Events that name nobody: every local user may see them. */
+static bool public_event(const json_t *ev)
+{
+	static const char *const types[] = { "status_change", "policy_loaded",
+					     "policy_error", "events_dropped",
+					     "reports_dropped" };
+	const char *t = json_string_value(json_object_get(ev, "type"));
+
+	for (size_t i = 0; t && i < ARRAY_SIZE(types); i++)
+		if (strcmp(t, types[i]) == 0)
+			return true;
+	return false;
+}
+
+/* What a local user who is not root may read of a line: statuses and
+ * summaries for staff, no evidence (it can name people, devices and
+ * accounts), no event about someone. NULL: nothing. New reference. */
+static json_t *redact(const json_t *line)
+{
+	const char *type = json_string_value(json_object_get(line, "type"));
+	json_t *copy, *checks, *c;
+	size_t i;
+
+	if (type && strcmp(type, "event") == 0)
+		return public_event(json_object_get(line, "event"))
+			       ? json_deep_copy(line)
+			       : NULL;
+	copy = json_deep_copy(line);
+	json_object_del(json_object_get(copy, "finding"), "evidence");
+	checks = json_object_get(copy, "checks");
+	json_array_foreach(checks, i, c)
+		json_object_del(c, "evidence");
+	return copy;
+}
+
+static bool peer_is_root(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+	       cred.uid == 0;
+}
+
 static void sock_accept(int fd, uint32_t events, void *data)
 {
 	struct client *c;
-	json_t *snap;
+	json_t *snap, *shown;
 	int cfd;
 
 	(void)events;
@@ -160,11 +205,20 @@ static void sock_accept(int fd, uint32_t events, void *data)
 	c = xcalloc(1, sizeof(*c));
 	c->fd = cfd;
 	c->src = loop_add_fd(cfd, EPOLLIN, client_io, c);
+	if (!c->src) {
+		log_warn("status socket: watching a client");
+		close(cfd);
+		free(c);
+		return;
+	}
+	c->full = peer_is_root(cfd);
 	c->next = clients;
 	clients = c;
 	nclients++;
 	snap = sock_snapshot(sock_data);
-	line_queue(c, snap);
+	shown = c->full ? json_incref(snap) : redact(snap);
+	line_queue(c, shown);
+	json_decref(shown);
 	json_decref(snap);
 }
 
@@ -229,9 +283,21 @@ void statsock_exit(void)
 void statsock_send(const json_t *line)
 {
 	struct client *c = clients, *next;
+	json_t *shown = NULL;
+	bool redacted = false;
 
 	for (; c; c = next) {
 		next = c->next;
-		line_queue(c, line);
+		if (c->full) {
+			line_queue(c, line);
+			continue;
+		}
+		if (!redacted) {
+			shown = redact(line);
+			redacted = true;
+		}
+		if (shown)
+			line_queue(c, shown);
 	}
+	json_decref(shown);
 }

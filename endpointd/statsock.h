@@ -1,8 +1,9 @@
 /*
  * statsock: the status socket. A client that connects reads the current
  * status as one JSON object on one line, then one JSON line for every
- * change. Clients never write; the socket is readable by any local user
- * because it shows this laptop's compliance, nothing of other users.
+ * change. Clients never write. Any local user may connect: root reads
+ * everything; others read statuses, summaries and what to do, but no
+ * evidence and no event that names someone (SO_PEERCRED decides).
  */
 #ifndef ENDPOINTD_STATSOCK_H
 #define ENDPOINTD_STATSOCK_H

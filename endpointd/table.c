@@ -24,6 +24,22 @@ static const char *str_or(const json_t *obj, const char *key, const char *def)
 	return s ? s : def;
 }
 
+/* Text from the report may hold what a process or a device chose (a
+ * command name, a product string): control characters never reach the
+ * terminal. */
+static void put_safe(FILE *out, const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			fputc('?', out);
+		else if (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f) {
+			fputc('?', out);	/* a C1 control, in UTF-8 */
+			c++;
+		} else
+			fputc(*c, out);
+	}
+}
+
 void table_print(FILE *out, const json_t *checks, bool colour)
 {
 	size_t i;
@@ -43,9 +59,13 @@ void table_print(FILE *out, const json_t *checks, bool colour)
 			fprintf(out, "%s%-8s\033[0m ", colour_of(status), status);
 		else
 			fprintf(out, "%-8s ", status);
-		fprintf(out, "%-12s %s\n", str_or(c, "id", "?"),
-			str_or(c, "summary", ""));
-		if (remedy && strcmp(status, "pass") != 0)
-			fprintf(out, "%-21s What to do: %s\n", "", remedy);
+		fprintf(out, "%-12s ", str_or(c, "id", "?"));
+		put_safe(out, str_or(c, "summary", ""));
+		fputc('\n', out);
+		if (remedy && strcmp(status, "pass") != 0) {
+			fprintf(out, "%-21s What to do: ", "");
+			put_safe(out, remedy);
+			fputc('\n', out);
+		}
 	}
 }

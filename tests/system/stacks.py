@@ -3,7 +3,7 @@
 
 Each tests/fixtures/encryption/*.stack file describes one machine (its
 mounts, swaps, block devices) and what endpointd must say about it. This
-script builds the root (proc/self/mountinfo, proc/swaps, a sysfs tree,
+script builds the root (proc/1/mountinfo, proc/swaps, a sysfs tree,
 dev/ nodes as symlinks to real LUKS/ext4/swap images made by the caller),
 runs `endpointd --once --json --root ROOT` and checks the report.
 
@@ -15,7 +15,7 @@ Lines of a .stack file (# starts a comment):
         [backing=PATH] [image=luks2|luks1|weak|ext4|swap]
   btrfs UUID DEV,DEV...
   nosys                        (the root has no /sys at all)
-  nomountinfo                  (no /proc/self/mountinfo)
+  nomountinfo                  (no /proc/1/mountinfo)
   policy KEY = VALUE           (added to [encryption])
   expect status STATUS
   expect verdict WHAT VERDICT  (a target's verdict: WHAT is its "what")
@@ -106,7 +106,7 @@ def build(desc, root, images):
         else:
             sys.exit(f"{desc}:{lineno}: unknown line '{word}'")
     if "nomountinfo" not in flags:
-        write(f"{root}/proc/self/mountinfo", "\n".join(mountinfo) + "\n")
+        write(f"{root}/proc/1/mountinfo", "\n".join(mountinfo) + "\n")
     write(f"{root}/proc/swaps",
           "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
           + "".join(s + "\n" for s in swaps))

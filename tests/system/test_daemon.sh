@@ -19,6 +19,18 @@ wait_for "the watcher's first line" grep -q '"type": *"status"' "$T/lines"
 	die "status socket is not readable by every local user"
 ok "status socket serves the status"
 
+# Evidence can name people and devices: root reads it, others do not.
+json_get "$T/status.json" '[c for c in d["checks"] if "evidence" in c][0]["id"]' \
+	> /dev/null || die "root's status lacks the evidence"
+setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$B/endpointctl" --socket "$T/run/status.sock" status --json \
+	> "$T/nobody.json" || die "endpointctl status as nobody failed"
+[ "$(json_get "$T/nobody.json" 'sum("evidence" in c for c in d["checks"])')" = 0 ] ||
+	die "a user who is not root reads evidence"
+[ "$(json_get "$T/nobody.json" 'len(d["checks"])')" -gt 0 ] ||
+	die "a user who is not root reads no checks"
+ok "evidence for root only; every user reads the statuses"
+
 # A broken policy is refused; the old one stays and the error is visible.
 echo "this line is not INI" >> "$T/policy.ini"
 kill -HUP "$DAEMON_PID"

@@ -206,7 +206,7 @@ def once_mounted(endpointd, tmp, tb, fixtures):
     mount point (mountinfo from a fixture root)."""
     f = [x for x in fixtures if x.name == "vfat_stick"][0]
     root = os.path.join(tmp, "once-root")
-    write(os.path.join(root, "proc/self/mountinfo"),
+    write(os.path.join(root, "proc/1/mountinfo"),
           "25 1 8:16 / /media/alice/STICK rw,nosuid - vfat /dev/sdb rw\n")
     policy = os.path.join(tmp, "once.ini")
     write(policy, POLICY.format(mode="warn", version=1))
