@@ -58,9 +58,10 @@ LIB_SRCS := endpointd/util.c endpointd/log.c endpointd/utf8.c \
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 
 COLLECTOR_SRCS := collector/main.c collector/server.c collector/api.c \
-	collector/store_sqlite.c collector/reportcheck.c collector/secret.c
+	collector/store.c collector/db.c collector/db_sqlite.c \
+	collector/db_pg.c collector/reportcheck.c collector/secret.c
 COLLECTOR_OBJS := $(COLLECTOR_SRCS:%.c=$(B)/obj/%.o)
-COLLECTOR_PKGS := libmicrohttpd sqlite3 libcrypt
+COLLECTOR_PKGS := libmicrohttpd sqlite3 libpq libcrypt
 COLLECTOR_CFLAGS = $(shell pkg-config --cflags $(COLLECTOR_PKGS))
 COLLECTOR_LIBS = $(shell pkg-config --libs $(COLLECTOR_PKGS)) -lpthread
 

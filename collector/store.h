@@ -1,9 +1,10 @@
 /*
- * store: where collectord keeps the estate. One interface, chosen by the
- * database URL: "sqlite:PATH" (embedded, WAL) now; the PostgreSQL backend
- * goes behind the same operations. A store handle is one connection, used
- * by one thread at a time: the server opens one per worker thread, so
- * nothing that matters lives in a process's memory.
+ * store: where collectord keeps the estate, on SQLite ("sqlite:PATH",
+ * embedded, WAL) or PostgreSQL ("postgresql://..."), the same logic on
+ * both (db.h). A store handle is one connection, used by one thread at a
+ * time: the server opens one per worker thread, and nothing that matters
+ * lives in a process's memory, so several instances can share one
+ * PostgreSQL.
  *
  * Operations return 0 (or a documented positive value), -ENOENT when the
  * thing is not there, -EIO when the database failed (the API answers 503

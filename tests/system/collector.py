@@ -5,7 +5,9 @@ Enrolment, every status code of POST /api/v1/reports, a malformed-report
 corpus, a forged device, a rotated (revoked) token, admin authentication,
 metrics, and kill -9 while a client is sending: every report answered 2xx
 is in the database afterwards.
-Usage: collector.py COLLECTORD ENDPOINTD TMP
+With a PostgreSQL URL as DB, the same on PostgreSQL, and two collectord
+instances on it: the same report sent to both is stored once.
+Usage: collector.py COLLECTORD ENDPOINTD TMP [DB]
 """
 import base64
 import ctypes
@@ -48,6 +50,7 @@ class Collector:
         self.start()
 
     def start(self):
+        os.makedirs(self.tmp, exist_ok=True)
         self.log = open(os.path.join(self.tmp, "collectord.log"), "a")
         self.proc = subprocess.Popen(
             [self.exe, "--db", self.db, "--listen",
@@ -177,9 +180,41 @@ def corpus(base):
     ]
 
 
+def stored_seqs(db):
+    if db.startswith("sqlite:"):
+        return {r[0] for r in sqlite3.connect(db[7:]).execute(
+            "SELECT seq FROM reports")}
+    out = subprocess.run(["psql", db, "-At", "-c", "SELECT seq FROM reports"],
+                         capture_output=True, text=True, check=True).stdout
+    return {int(x) for x in out.split()}
+
+
+def two_instances(exe, db, tmp, token, report):
+    """Two collectords on one database behave as one."""
+    a = Collector(exe, db, os.path.join(tmp, "a"))
+    b = Collector(exe, db, os.path.join(tmp, "b"))
+    report["seq"] = 900000
+    results = []
+
+    def send(col):
+        results.append(post(col, token, report)[0])
+
+    ts = [threading.Thread(target=send, args=(c,)) for c in (a, b)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    check(sorted(results) == [200, 201] and
+          list(stored_seqs(db)).count(900000) == 1,
+          f"two instances, one report sent to both: stored once {results}")
+    a.stop()
+    b.stop()
+
+
 def main():
     exe, endpointd, tmp = sys.argv[1:4]
-    db = "sqlite:" + os.path.join(tmp, "estate.db")
+    db = sys.argv[4] if len(sys.argv) > 4 else \
+        "sqlite:" + os.path.join(tmp, "estate.db")
     col = Collector(exe, db, tmp)
     col.admin("ict", "correct horse battery")
     secret = col.secret("Oak Primary")
@@ -276,8 +311,7 @@ def main():
     col.proc.wait()
     stop.set()
     t.join()
-    rows = {r[0] for r in sqlite3.connect(db[7:]).execute(
-        "SELECT seq FROM reports")}
+    rows = stored_seqs(db)
     missing = [s for s in acked if s not in rows]
     check(acked and not missing, f"kill -9: all {len(acked)} reports "
           f"answered 2xx are stored ({len(missing)} missing)")
@@ -288,6 +322,8 @@ def main():
     rc = col.stop()
     log = open(os.path.join(tmp, "collectord.log")).read()
     check(rc == 0 and "Sanitizer" not in log, "SIGTERM stops it cleanly")
+    if not db.startswith("sqlite:"):
+        two_instances(exe, db, tmp, token, report)
     total = 0
     print(f"{len(FAILED)} collector tests wrong")
     return 1 if FAILED else 0

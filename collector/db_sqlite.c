@@ -1,0 +1,122 @@
+/*
+ * db_sqlite: the embedded database. Rows are copied out as text.
+ */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "db_private.h"
+#include "log.h"
+#include "util.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+struct sqlite_db {
+	struct db base;
+	sqlite3 *h;
+};
+
+static int sq_fail(struct sqlite_db *s, const char *what)
+{
+	log_errx("sqlite: %s: %s", what, sqlite3_errmsg(s->h));
+	return -EIO;
+}
+
+static int sq_run(struct db *d, const char *sql, int n,
+		  const char *const *params, struct db_rows **rows)
+{
+	struct sqlite_db *s = (struct sqlite_db *)d;
+	sqlite3_stmt *st = NULL;
+	struct db_rows *out = NULL;
+	int r, cols;
+
+	if (sqlite3_prepare_v2(s->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return sq_fail(s, sql);
+	for (int i = 0; i < n; i++) {
+		if (params[i])
+			sqlite3_bind_text(st, i + 1, params[i], -1,
+					  SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(st, i + 1);
+	}
+	cols = sqlite3_column_count(st);
+	if (rows)
+		out = db_rows_new(cols);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!out)
+			continue;
+		db_rows_add(out);
+		for (int c = 0; c < cols; c++)
+			db_rows_set(out, c, (const char *)sqlite3_column_text(st, c));
+	}
+	sqlite3_finalize(st);
+	if (r == SQLITE_CONSTRAINT) {
+		db_rows_free(out);
+		return -EEXIST;
+	}
+	if (r != SQLITE_DONE) {
+		db_rows_free(out);
+		return sq_fail(s, sql);
+	}
+	if (rows)
+		*rows = out;
+	return out ? (int)db_rows_count(out) : sqlite3_changes(s->h);
+}
+
+static int sq_script(struct db *d, const char *sql)
+{
+	struct sqlite_db *s = (struct sqlite_db *)d;
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_errx("sqlite: %s", msg ? msg : "error");
+		sqlite3_free(msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void sq_close(struct db *d)
+{
+	struct sqlite_db *s = (struct sqlite_db *)d;
+
+	sqlite3_close(s->h);
+	free(s);
+}
+
+static const struct db_driver sqlite_driver = {
+	.kind = DB_SQLITE,
+	.run = sq_run,
+	.script = sq_script,
+	.close = sq_close,
+	/* IMMEDIATE: the write lock now, so two writers do not deadlock. */
+	.begin_sql = "BEGIN IMMEDIATE",
+	/* BEGIN IMMEDIATE already excludes every other writer. */
+	.lock_migration_sql = NULL,
+};
+
+struct db *db_sqlite_open(const char *path, char **err)
+{
+	struct sqlite_db *s = xcalloc(1, sizeof(*s));
+
+	s->base.drv = &sqlite_driver;
+	if (sqlite3_open_v2(path, &s->h, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", path, sqlite3_errmsg(s->h));
+		sq_close(&s->base);
+		return NULL;
+	}
+	sqlite3_busy_timeout(s->h, BUSY_TIMEOUT_MS);
+	/* WAL with synchronous=FULL: a commit is on disk before 2xx. */
+	if (sq_script(&s->base, "PRAGMA journal_mode=WAL;"
+				"PRAGMA synchronous=FULL;"
+				"PRAGMA foreign_keys=ON") < 0) {
+		*err = xasprintf("%s: cannot set the journal up", path);
+		sq_close(&s->base);
+		return NULL;
+	}
+	return &s->base;
+}
