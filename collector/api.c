@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -252,6 +253,189 @@ static enum MHD_Result summary(struct MHD_Connection *c)
 	return server_reply(c, MHD_HTTP_OK, out);
 }
 
+/* A query argument, or NULL; over 256 bytes is refused as absent. */
+static const char *arg(struct MHD_Connection *c, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						    name);
+
+	return v && *v && strlen(v) <= 256 ? v : NULL;
+}
+
+static bool arg_uint(struct MHD_Connection *c, const char *name,
+		     unsigned def, unsigned min, unsigned max, unsigned *out)
+{
+	const char *v = arg(c, name);
+	char *end;
+	unsigned long n;
+
+	*out = def;
+	if (!v)
+		return true;
+	n = strtoul(v, &end, 10);
+	if (*end || n < min || n > max)
+		return false;
+	*out = (unsigned)n;
+	return true;
+}
+
+static bool filter_from(struct MHD_Connection *c, struct store_filter *f,
+			bool paged)
+{
+	const char *stale = arg(c, "stale");
+
+	memset(f, 0, sizeof(*f));
+	f->status = arg(c, "status");
+	f->check = arg(c, "check");
+	f->check_status = arg(c, "check_status");
+	f->group = arg(c, "group");
+	f->q = arg(c, "q");
+	f->sort = arg(c, "sort");
+	f->stale = stale && (strcmp(stale, "1") == 0 || strcmp(stale, "true") == 0);
+	if (!paged)
+		return true;
+	return arg_uint(c, "page", 1, 1, 1000000, &f->page) &&
+	       arg_uint(c, "per_page", 50, 1, 500, &f->per_page);
+}
+
+static enum MHD_Result devices(struct MHD_Connection *c)
+{
+	struct store *s = server_store();
+	struct store_filter f;
+	json_t *out;
+	int r;
+
+	if (!s)
+		return unavailable(c);
+	if (!admin(c, s))
+		return refuse_admin(c);
+	if (!filter_from(c, &f, true))
+		return server_error(c, MHD_HTTP_BAD_REQUEST,
+				    "page from 1, per_page from 1 to 500");
+	r = store_devices(s, &f, (int)server_config()->stale_hours, &out);
+	if (r == -EINVAL)
+		return server_error(c, MHD_HTTP_BAD_REQUEST,
+				    "sort by hostname, group, status or "
+				    "last_seen, with '-' for descending");
+	if (r < 0)
+		return unavailable(c);
+	return server_reply(c, MHD_HTTP_OK, out);
+}
+
+static enum MHD_Result device(struct MHD_Connection *c, const char *idtext)
+{
+	struct store *s = server_store();
+	json_t *out;
+	char *end;
+	long long id = strtoll(idtext, &end, 10);
+	int r;
+
+	if (!s)
+		return unavailable(c);
+	if (!admin(c, s))
+		return refuse_admin(c);
+	if (*end || id <= 0)
+		return server_error(c, MHD_HTTP_NOT_FOUND, "no such device");
+	r = store_device(s, id, (int)server_config()->stale_hours, &out);
+	if (r == -ENOENT)
+		return server_error(c, MHD_HTTP_NOT_FOUND, "no such device");
+	if (r < 0)
+		return unavailable(c);
+	return server_reply(c, MHD_HTTP_OK, out);
+}
+
+static enum MHD_Result events(struct MHD_Connection *c)
+{
+	struct store *s = server_store();
+	unsigned limit;
+	json_t *out;
+
+	if (!s)
+		return unavailable(c);
+	if (!admin(c, s))
+		return refuse_admin(c);
+	if (!arg_uint(c, "limit", 200, 1, 5000, &limit))
+		return server_error(c, MHD_HTTP_BAD_REQUEST,
+				    "limit from 1 to 5000");
+	if (store_events(s, arg(c, "type"), arg(c, "group"), arg(c, "since"),
+			 limit, &out) < 0)
+		return unavailable(c);
+	return server_reply(c, MHD_HTTP_OK, out);
+}
+
+/* One CSV cell: quoted, quotes doubled, and a leading character a
+ * spreadsheet would run as a formula neutralised with an apostrophe. */
+static void csv_cell(FILE *f, const char *v, bool last)
+{
+	fputc('"', f);
+	if (v && strchr("=+-@\t\r", v[0]) && v[0])
+		fputc('\'', f);
+	for (; v && *v; v++) {
+		if (*v == '"')
+			fputc('"', f);
+		fputc(*v, f);
+	}
+	fputs(last ? "\"\r\n" : "\",", f);
+}
+
+static enum MHD_Result devices_csv(struct MHD_Connection *c)
+{
+	static const char *const cols[] = { "id", "machine_id", "hostname",
+					    "group", "serial", "model", "os",
+					    "status", "last_seen", "failing" };
+	struct store *s = server_store();
+	_cleanup_free_ char *text = NULL;
+	struct store_filter f;
+	size_t len = 0, i;
+	json_t *out, *d;
+	FILE *csv;
+	enum MHD_Result ret;
+
+	if (!s)
+		return unavailable(c);
+	if (!admin(c, s))
+		return refuse_admin(c);
+	filter_from(c, &f, false);
+	if (store_devices(s, &f, (int)server_config()->stale_hours, &out) < 0)
+		return unavailable(c);
+	csv = open_memstream(&text, &len);
+	if (!csv)
+		abort();
+	for (size_t k = 0; k < ARRAY_SIZE(cols); k++)
+		csv_cell(csv, cols[k], k + 1 == ARRAY_SIZE(cols));
+	json_array_foreach(json_object_get(out, "devices"), i, d) {
+		for (size_t k = 0; k < ARRAY_SIZE(cols); k++) {
+			json_t *v = json_object_get(d, cols[k]);
+			_cleanup_free_ char *cell = NULL;
+
+			if (json_is_array(v)) {
+				size_t j;
+				json_t *x;
+
+				cell = xstrdup("");
+				json_array_foreach(v, j, x) {
+					char *more = xasprintf("%s%s%s", cell,
+							       j ? " " : "",
+							       json_string_value(x));
+					free(cell);
+					cell = more;
+				}
+			} else if (json_is_integer(v)) {
+				cell = xasprintf("%" JSON_INTEGER_FORMAT,
+						 json_integer_value(v));
+			} else if (json_is_string(v)) {
+				cell = xstrdup(json_string_value(v));
+			}
+			csv_cell(csv, cell, k + 1 == ARRAY_SIZE(cols));
+		}
+	}
+	fclose(csv);
+	json_decref(out);
+	ret = server_reply_text(c, MHD_HTTP_OK, "text/csv; charset=utf-8", text,
+				len);
+	return ret;
+}
+
 static enum MHD_Result healthz(struct MHD_Connection *c)
 {
 	if (!server_store())
@@ -284,10 +468,20 @@ enum MHD_Result api_dispatch(struct MHD_Connection *c, const char *url,
 		{ "POST", "/api/v1/enrol", H_BODY, { .body_fn = enrol } },
 		{ "POST", "/api/v1/reports", H_BODY, { .body_fn = reports } },
 		{ "GET", "/api/v1/summary", H_PLAIN, { .plain_fn = summary } },
+		{ "GET", "/api/v1/devices", H_PLAIN, { .plain_fn = devices } },
+		{ "GET", "/api/v1/devices.csv", H_PLAIN,
+		  { .plain_fn = devices_csv } },
+		{ "GET", "/api/v1/events", H_PLAIN, { .plain_fn = events } },
 		{ "GET", "/healthz", H_PLAIN, { .plain_fn = healthz } },
 		{ "GET", "/metrics", H_PLAIN, { .plain_fn = metrics } },
 	};
 	bool path_known = false;
+
+	if (strncmp(url, "/api/v1/devices/", 16) == 0 && url[16])
+		return strcmp(method, "GET") == 0
+			       ? device(c, url + 16)
+			       : server_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+					      "method not allowed");
 
 	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
 		if (strcmp(url, routes[i].path) != 0)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -25,7 +26,7 @@
 struct options {
 	struct server_config srv;
 	const char *add_admin, *revoke_secret, *group;
-	bool new_secret, debug;
+	bool new_secret, purge, debug;
 };
 
 static void usage(FILE *out)
@@ -34,7 +35,8 @@ static void usage(FILE *out)
 		"Usage: collectord [OPTIONS]\n"
 		"       collectord --db URL --add-admin NAME   (password on stdin)\n"
 		"       collectord --db URL --new-enrol-secret [--group NAME]\n"
-		"       collectord --db URL --revoke-enrol-secret SECRET\n\n"
+		"       collectord --db URL --revoke-enrol-secret SECRET\n"
+		"       collectord --db URL --purge   (history past retention)\n\n"
 		"  -l, --listen ADDR:PORT   where to serve (default 127.0.0.1:8080)\n"
 		"  -d, --db URL             sqlite:PATH\n"
 		"  -c, --config FILE        INI file with the same settings in "
@@ -106,7 +108,7 @@ static int config_handler(void *user, const char *section, const char *name,
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_TLS_CERT = 256, O_TLS_KEY, O_MAX_BODY, O_STALE, O_RETENTION,
-	       O_THREADS, O_ADMIN, O_NEW_SECRET, O_REVOKE, O_GROUP };
+	       O_THREADS, O_ADMIN, O_NEW_SECRET, O_REVOKE, O_GROUP, O_PURGE };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "db", required_argument, NULL, 'd' },
@@ -121,6 +123,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "new-enrol-secret", no_argument, NULL, O_NEW_SECRET },
 		{ "revoke-enrol-secret", required_argument, NULL, O_REVOKE },
 		{ "group", required_argument, NULL, O_GROUP },
+		{ "purge", no_argument, NULL, O_PURGE },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -151,6 +154,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case O_NEW_SECRET: o->new_secret = true; break;
 		case O_REVOKE: o->revoke_secret = optarg; break;
 		case O_GROUP: o->group = optarg; break;
+		case O_PURGE: o->purge = true; break;
 		case 'D': o->debug = true; break;
 		case 'V': printf("collectord %s\n", VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
@@ -218,8 +222,24 @@ static int revoke_secret(struct store *s, const char *secret)
 	return r < 0 ? 1 : 0;
 }
 
+/* Monitoring data is personal data: history past retention goes. */
+static int purge(struct store *s, unsigned days)
+{
+	int n = store_purge(s, days);
+
+	if (n < 0)
+		return 1;
+	log_info("purged %d records older than %u days", n, days);
+	return 0;
+}
+
+#define PURGE_EVERY_S 3600
+
 static int serve(const struct options *o)
 {
+	struct timespec every = { .tv_sec = PURGE_EVERY_S };
+	_cleanup_free_ char *err = NULL;
+	struct store *s;
 	sigset_t set;
 	int sig = 0;
 
@@ -233,8 +253,21 @@ static int serve(const struct options *o)
 		return 1;
 	sd_notify(0, "READY=1");
 	log_info("listening on %s, database %s", o->srv.listen, o->srv.db_url);
-	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-		;
+	/* The main thread waits for signals, and purges once an hour. */
+	for (;;) {
+		sig = sigtimedwait(&set, NULL, &every);
+		if (sig < 0 && errno == EAGAIN) {
+			s = store_open(o->srv.db_url, false, &err);
+			if (s)
+				purge(s, o->srv.retention_days);
+			store_close(s);
+			free(err);
+			err = NULL;
+			continue;
+		}
+		if (sig != SIGHUP && !(sig < 0 && errno == EINTR))
+			break;
+	}
 	sd_notify(0, "STOPPING=1");
 	log_info("signal %d: stopping", sig);
 	server_stop();
@@ -268,6 +301,8 @@ int main(int argc, char **argv)
 		status = new_secret(s, o.group);
 	else if (o.revoke_secret)
 		status = revoke_secret(s, o.revoke_secret);
+	else if (o.purge)
+		status = purge(s, o.srv.retention_days);
 	else
 		status = -1;
 	store_close(s);

@@ -406,3 +406,334 @@ int store_summary(struct store *s, int stale_hours, json_t **out)
 			 "by_check", by_check, "by_group", by_group);
 	return 0;
 }
+
+/* --- reading for the API --- */
+
+/* A growing list of bound parameters. */
+struct params {
+	const char *v[16];
+	char own[16][24];
+	int n;
+};
+
+static void param(struct params *p, const char *v)
+{
+	p->v[p->n++] = v;
+}
+
+static void param_num(struct params *p, int64_t v)
+{
+	p->v[p->n] = num(p->own[p->n], v);
+	p->n++;
+}
+
+/* LIKE pattern for a substring, its wildcards escaped. */
+static char *like(const char *q)
+{
+	char *out = xmalloc(strlen(q) * 2 + 3), *o = out;
+
+	*o++ = '%';
+	for (; *q; q++) {
+		if (*q == '%' || *q == '_' || *q == '\\')
+			*o++ = '\\';
+		*o++ = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
+	}
+	*o++ = '%';
+	*o = '\0';
+	return out;
+}
+
+static const char *order_by(const char *sort)
+{
+	static const struct {
+		const char *key, *sql;
+	} keys[] = {
+		{ "hostname", "hostname ASC, id" },
+		{ "-hostname", "hostname DESC, id" },
+		{ "group", "grp ASC, hostname, id" },
+		{ "-group", "grp DESC, hostname, id" },
+		{ "status", "status ASC, hostname, id" },
+		{ "-status", "status DESC, hostname, id" },
+		{ "last_seen", "last_seen ASC, id" },
+		{ "-last_seen", "last_seen DESC, id" },
+	};
+
+	if (!sort || !*sort)
+		return "hostname ASC, id";
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (strcmp(sort, keys[i].key) == 0)
+			return keys[i].sql;
+	return NULL;
+}
+
+static char *where(const struct store_filter *f, int64_t stale_since,
+		   struct params *p, char **pattern)
+{
+	char *sql = xstrdup(" WHERE 1 = 1");
+	char *more;
+
+#define ADD(clause)                                                  \
+	do {                                                         \
+		more = xasprintf("%s AND %s", sql, clause);          \
+		free(sql);                                           \
+		sql = more;                                          \
+	} while (0)
+	if (f->status) {
+		ADD("status = ?");
+		param(p, f->status);
+	}
+	if (f->group) {
+		ADD("grp = ?");
+		param(p, f->group);
+	}
+	if (f->q && *f->q) {
+		*pattern = like(f->q);
+		ADD("(lower(hostname) LIKE ? ESCAPE '\\' OR lower(serial) LIKE ?"
+		    " ESCAPE '\\' OR machine_id LIKE ? ESCAPE '\\')");
+		param(p, *pattern);
+		param(p, *pattern);
+		param(p, *pattern);
+	}
+	if (f->stale) {
+		ADD("(last_seen IS NULL OR last_seen < ?)");
+		param_num(p, stale_since);
+	}
+	if (f->check) {
+		ADD("id IN (SELECT device_id FROM checks_latest WHERE check_id = ?"
+		    " AND status = ?)");
+		param(p, f->check);
+		param(p, f->check_status ? f->check_status : "fail");
+	}
+#undef ADD
+	return sql;
+}
+
+static json_t *text_or_null(const char *v)
+{
+	return v ? json_string(v) : json_null();
+}
+
+static json_t *device_row(const struct db_rows *r, size_t i, int64_t since)
+{
+	const char *seen = db_rows_get(r, i, 8);
+
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b,"
+			 " s:o}",
+			 "id", int_at(r, i, 0),
+			 "machine_id", text_or_null(db_rows_get(r, i, 1)),
+			 "hostname", text_or_null(db_rows_get(r, i, 2)),
+			 "group", text_or_null(db_rows_get(r, i, 3)),
+			 "serial", text_or_null(db_rows_get(r, i, 4)),
+			 "model", text_or_null(db_rows_get(r, i, 5)),
+			 "os", text_or_null(db_rows_get(r, i, 6)),
+			 "status", text_or_null(db_rows_get(r, i, 7)),
+			 "last_seen", seen ? json_integer(strtoll(seen, NULL, 10))
+					   : json_null(),
+			 "stale", !seen || strtoll(seen, NULL, 10) < since,
+			 "failing", json_array());
+}
+
+#define DEVICE_COLS "id, machine_id, hostname, grp, serial, model, os," \
+		    " status, last_seen"
+
+/* The failing checks of the devices listed, in one query. */
+static int add_failing(struct store *s, json_t *devices)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+	_cleanup_free_ char *sql = NULL;
+	size_t i;
+	json_t *d;
+
+	if (!json_array_size(devices))
+		return 0;
+	sql = xstrdup("SELECT device_id, check_id FROM checks_latest WHERE"
+		      " status = 'fail' AND device_id IN (");
+	json_array_foreach(devices, i, d) {
+		char *more = xasprintf("%s%s%" JSON_INTEGER_FORMAT, sql,
+				       i ? ", " : "",
+				       json_integer_value(json_object_get(d, "id")));
+
+		free(sql);
+		sql = more;
+	}
+	{
+		char *more = xasprintf("%s) ORDER BY check_id", sql);
+
+		free(sql);
+		sql = more;
+	}
+	if (db_run(s->db, sql, 0, NULL, &r) < 0)
+		return -EIO;
+	for (size_t k = 0; k < db_rows_count(r); k++) {
+		json_int_t id = int_at(r, k, 0);
+
+		json_array_foreach(devices, i, d)
+			if (json_integer_value(json_object_get(d, "id")) == id)
+				json_array_append_new(json_object_get(d, "failing"),
+						      json_string(db_rows_get(r, k, 1)));
+	}
+	return 0;
+}
+
+int store_devices(struct store *s, const struct store_filter *f,
+		  int stale_hours, json_t **out)
+{
+	_cleanup_(db_rows_freep) struct db_rows *cnt = NULL, *rows = NULL;
+	_cleanup_free_ char *cond = NULL, *pattern = NULL, *sql = NULL,
+			    *csql = NULL;
+	int64_t since = time(NULL) - (int64_t)stale_hours * 3600;
+	const char *order = order_by(f->sort);
+	struct params p = { 0 };
+	json_t *devices;
+
+	if (!order)
+		return -EINVAL;
+	cond = where(f, since, &p, &pattern);
+	csql = xasprintf("SELECT COUNT(*) FROM devices%s", cond);
+	if (db_run(s->db, csql, p.n, p.v, &cnt) < 1)
+		return -EIO;
+	if (f->per_page) {
+		sql = xasprintf("SELECT " DEVICE_COLS " FROM devices%s ORDER BY %s"
+				" LIMIT CAST(? AS BIGINT) OFFSET CAST(? AS BIGINT)",
+				cond, order);
+		param_num(&p, f->per_page);
+		param_num(&p, (int64_t)(f->page - 1) * f->per_page);
+	} else {
+		sql = xasprintf("SELECT " DEVICE_COLS " FROM devices%s ORDER BY %s",
+				cond, order);
+	}
+	if (db_run(s->db, sql, p.n, p.v, &rows) < 0)
+		return -EIO;
+	devices = json_array();
+	for (size_t i = 0; i < db_rows_count(rows); i++)
+		json_array_append_new(devices, device_row(rows, i, since));
+	if (add_failing(s, devices) < 0) {
+		json_decref(devices);
+		return -EIO;
+	}
+	*out = json_pack("{s:I, s:i, s:i, s:o}", "total", int_at(cnt, 0, 0),
+			 "page", (int)f->page, "per_page", (int)f->per_page,
+			 "devices", devices);
+	return 0;
+}
+
+static json_t *parsed(const char *text)
+{
+	json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+
+	return v ? v : json_null();
+}
+
+int store_device(struct store *s, int64_t id, int stale_hours, json_t **out)
+{
+	_cleanup_(db_rows_freep) struct db_rows *d = NULL, *h = NULL, *e = NULL;
+	char ids[24];
+	const char *p[] = { num(ids, id) };
+	json_t *dev, *history, *events;
+	int64_t since = time(NULL) - (int64_t)stale_hours * 3600;
+	int k;
+
+	k = db_run(s->db, "SELECT " DEVICE_COLS ", vendor, agent_version,"
+			  " enrolled_at, latest FROM devices WHERE id = ?",
+		   1, p, &d);
+	if (k < 0)
+		return -EIO;
+	if (k == 0)
+		return -ENOENT;
+	if (db_run(s->db, "SELECT seq, received_at, generated_at, status"
+			  " FROM reports WHERE device_id = ?"
+			  " ORDER BY seq DESC LIMIT 200", 1, p, &h) < 0 ||
+	    db_run(s->db, "SELECT body FROM events WHERE device_id = ?"
+			  " ORDER BY at DESC, id DESC LIMIT 500", 1, p, &e) < 0)
+		return -EIO;
+	dev = device_row(d, 0, since);
+	json_object_del(dev, "failing");
+	json_object_set_new(dev, "vendor", text_or_null(db_rows_get(d, 0, 9)));
+	json_object_set_new(dev, "agent_version",
+			    text_or_null(db_rows_get(d, 0, 10)));
+	json_object_set_new(dev, "enrolled_at", json_integer(int_at(d, 0, 11)));
+	json_object_set_new(dev, "checks", parsed(db_rows_get(d, 0, 12)));
+	history = json_array();
+	for (size_t i = 0; i < db_rows_count(h); i++)
+		json_array_append_new(history, json_pack(
+			"{s:I, s:I, s:o, s:o}", "seq", int_at(h, i, 0),
+			"received_at", int_at(h, i, 1),
+			"generated_at", text_or_null(db_rows_get(h, i, 2)),
+			"status", text_or_null(db_rows_get(h, i, 3))));
+	events = json_array();
+	for (size_t i = 0; i < db_rows_count(e); i++)
+		json_array_append_new(events, parsed(db_rows_get(e, i, 0)));
+	json_object_set_new(dev, "history", history);
+	json_object_set_new(dev, "events", events);
+	*out = dev;
+	return 0;
+}
+
+int store_events(struct store *s, const char *type, const char *group,
+		 const char *since, unsigned limit, json_t **out)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+	_cleanup_free_ char *sql = xstrdup(
+		"SELECT e.body, d.id, d.hostname, d.grp FROM events e"
+		" JOIN devices d ON d.id = e.device_id WHERE 1 = 1");
+	struct params p = { 0 };
+	json_t *list;
+
+#define ADD(clause, value)                                           \
+	do {                                                         \
+		char *more = xasprintf("%s AND %s", sql, clause);    \
+		free(sql);                                           \
+		sql = more;                                          \
+		param(&p, value);                                    \
+	} while (0)
+	if (type)
+		ADD("e.type = ?", type);
+	if (group)
+		ADD("d.grp = ?", group);
+	if (since)
+		ADD("e.at >= ?", since);
+#undef ADD
+	{
+		char *more = xasprintf("%s ORDER BY e.at DESC, e.id DESC"
+				       " LIMIT CAST(? AS BIGINT)", sql);
+
+		free(sql);
+		sql = more;
+		param_num(&p, limit);
+	}
+	if (db_run(s->db, sql, p.n, p.v, &r) < 0)
+		return -EIO;
+	list = json_array();
+	for (size_t i = 0; i < db_rows_count(r); i++) {
+		json_t *ev = parsed(db_rows_get(r, i, 0));
+
+		json_array_append_new(list, json_pack(
+			"{s:o, s:I, s:o, s:o}", "event", ev, "device_id",
+			int_at(r, i, 1), "hostname",
+			text_or_null(db_rows_get(r, i, 2)), "group",
+			text_or_null(db_rows_get(r, i, 3))));
+	}
+	*out = list;
+	return 0;
+}
+
+int store_purge(struct store *s, unsigned days)
+{
+	char before[24];
+	const char *p[] = { num(before, time(NULL) - (int64_t)days * 86400) };
+	int a, b;
+
+	/* The history goes; what each device looks like now stays. */
+	if (db_begin(s->db) < 0)
+		return -EIO;
+	a = db_run(s->db, "DELETE FROM reports WHERE received_at < ? AND"
+			  " seq < (SELECT last_seq FROM devices"
+			  " WHERE devices.id = reports.device_id)", 1, p, NULL);
+	b = a < 0 ? a : db_run(s->db, "DELETE FROM events WHERE received_at < ?",
+			       1, p, NULL);
+	if (b < 0 || db_commit(s->db) < 0) {
+		db_rollback(s->db);
+		return -EIO;
+	}
+	return a + b;
+}

@@ -61,4 +61,34 @@ int store_report_put(struct store *s, int64_t id, const json_t *report,
  * {status: n}}, "by_group": {group: {"devices", "compliant"}}}. */
 int store_summary(struct store *s, int stale_hours, json_t **out);
 
+struct store_filter {
+	const char *status;	/* a device's overall status */
+	const char *check;	/* with check_status: that check's status */
+	const char *check_status;
+	const char *group;
+	const char *q;		/* in hostname, serial, machine id */
+	bool stale;		/* only devices silent for stale_hours */
+	unsigned page, per_page;	/* from 1; per_page up to 500 */
+	const char *sort;	/* hostname, group, status, last_seen; a
+				 * leading '-' for descending */
+};
+
+/* {"total", "page", "per_page", "devices": [{id, machine_id, hostname,
+ * group, serial, model, os, status, last_seen, stale, failing: [...]}]}.
+ * per_page 0: every device (for CSV). -EINVAL for a bad sort. */
+int store_devices(struct store *s, const struct store_filter *f,
+		  int stale_hours, json_t **out);
+
+/* One device: identity, latest checks, report history, recent events. */
+int store_device(struct store *s, int64_t id, int stale_hours, json_t **out);
+
+/* Events, newest first: of a type, a group, since a time (each optional),
+ * at most limit. */
+int store_events(struct store *s, const char *type, const char *group,
+		 const char *since, unsigned limit, json_t **out);
+
+/* Delete report history and events received more than days ago; each
+ * device's latest report stays. Returns how many rows went, or -EIO. */
+int store_purge(struct store *s, unsigned days);
+
 #endif

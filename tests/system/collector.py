@@ -189,6 +189,82 @@ def stored_seqs(db):
     return {int(x) for x in out.split()}
 
 
+def sql(db, statement):
+    """Run one statement on the test's database directly (to age rows)."""
+    if db.startswith("sqlite:"):
+        con = sqlite3.connect(db[7:])
+        con.execute(statement)
+        con.commit()
+        con.close()
+    else:
+        subprocess.run(["psql", db, "-q", "-c", statement], check=True,
+                       capture_output=True)
+
+
+def admin_get(col, path, auth):
+    st, body = col.request("GET", path, None, {"Authorization": f"Basic {auth}"})
+    try:
+        return st, json.loads(body)
+    except ValueError:
+        return st, body.decode()
+
+
+def reading(col, db, exe, secret2, report, auth):
+    """The admin API: lists, filters, one device, events, CSV, stale,
+    retention."""
+    hostile = '=HYPERLINK("http://x","click")'
+    st, e = enrol(col, secret2, "ee" * 16)
+    dev2 = e["device_id"]
+    sql(db, f"UPDATE devices SET hostname = '{hostile}', serial = 'a\"b'"
+            f" WHERE id = {dev2}")
+    st, d = admin_get(col, "/api/v1/devices", auth)
+    check(st == 200 and d["total"] == 2, "devices: both listed")
+    st, d = admin_get(col, "/api/v1/devices?group=Elm%20Academy", auth)
+    check(st == 200 and [x["id"] for x in d["devices"]] == [dev2],
+          "devices: filtered by group")
+    st, d = admin_get(col, "/api/v1/devices?q=HYPERLINK", auth)
+    check(st == 200 and d["total"] == 1, "devices: free-text search")
+    st, d = admin_get(col, "/api/v1/devices?q=%25", auth)
+    check(st == 200 and d["total"] == 0, "devices: a % in the search is "
+          "a character, not a wildcard")
+    st, d = admin_get(col, "/api/v1/devices?sort=password", auth)
+    check(st == 400, "devices: an unknown sort is refused")
+    st, d = admin_get(col, "/api/v1/devices?per_page=1&page=2&sort=-hostname",
+                      auth)
+    check(st == 200 and len(d["devices"]) == 1 and d["total"] == 2,
+          "devices: paging")
+    st, d = admin_get(col, "/api/v1/devices/1", auth)
+    check(st == 200 and d["history"] and d["checks"] and
+          any(e.get("type") == "usb_device" for e in d["events"]),
+          "one device: checks, history and events")
+    st, _ = admin_get(col, "/api/v1/devices/999", auth)
+    check(st == 404, "an unknown device: 404")
+    st, _ = col.request("GET", "/api/v1/devices/1")
+    check(st == 401, "one device without signing in: 401")
+    st, ev = admin_get(col, "/api/v1/events?type=usb_device", auth)
+    check(st == 200 and ev and ev[0]["event"]["device"]["product"] ==
+          'Evil "stick"\n\u001b[31m', "events: filtered by type, strings "
+          "kept as data")
+    st, text = admin_get(col, "/api/v1/devices.csv", auth)
+    check(st == 200 and "\"'=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\"" in text
+          and '"a""b"' in text,
+          "CSV: a formula is neutralised, quotes doubled")
+    sql(db, f"UPDATE devices SET last_seen = 1000 WHERE id = 1")
+    st, sm = admin_get(col, "/api/v1/summary", auth)
+    st2, d = admin_get(col, "/api/v1/devices?stale=1", auth)
+    check(sm["stale"] == 2 and d["total"] == 2, "stale devices counted and "
+          "listed (one silent, one never heard from)")
+    # Retention: history older than the limit goes, the latest stays.
+    sql(db, "UPDATE reports SET received_at = 1000")
+    sql(db, "UPDATE events SET received_at = 1000")
+    subprocess.run([exe, "--db", db, "--purge", "--retention-days", "30"],
+                   check=True, capture_output=True)
+    st, d = admin_get(col, "/api/v1/devices/1", auth)
+    check(st == 200 and len(d["history"]) == 1 and not d["events"] and
+          d["checks"], "retention purge: history and events gone, the "
+          "latest report kept")
+
+
 def two_instances(exe, db, tmp, token, report):
     """Two collectords on one database behave as one."""
     a = Collector(exe, db, os.path.join(tmp, "a"))
@@ -274,6 +350,13 @@ def main():
     check(st == 200 and s["devices"] == 1 and
           s["by_group"]["Oak Primary"]["devices"] == 1,
           "summary as admin: one device in Oak Primary")
+    report["seq"] += 1
+    report["events"] = [{"at": "2026-11-22T13:00:00Z", "type": "usb_device",
+                         "check": "usb_storage", "action": "add",
+                         "device": {"product": 'Evil "stick"\n\x1b[31m'}}]
+    st, _ = post(col, token, report)
+    check(st == 201, "a report with an event: 201")
+    reading(col, db, exe, col.secret("Elm Academy"), report, auth)
     wrong = base64.b64encode(b"ict:wrong password").decode()
     st, _ = col.request("GET", "/api/v1/summary", None,
                         {"Authorization": f"Basic {wrong}"})
@@ -281,7 +364,7 @@ def main():
     st, body = col.request("GET", "/metrics")
     text = body.decode()
     check(st == 200 and
-          'collectord_reports_accepted_total{result="stored"} 2' in text and
+          'collectord_reports_accepted_total{result="stored"} 3' in text and
           'collectord_reports_rejected_total{reason="forbidden"} 1' in text,
           "metrics count accepted and rejected reports")
     subprocess.run([exe, "--db", db, "--revoke-enrol-secret", secret],
