@@ -10,7 +10,9 @@
 #include <strings.h>
 
 #include "api.h"
+#include "check.h"
 #include "log.h"
+#include "policy.h"
 #include "reportcheck.h"
 #include "secret.h"
 #include "server.h"
@@ -436,6 +438,119 @@ static enum MHD_Result devices_csv(struct MHD_Connection *c)
 	return ret;
 }
 
+/* --- policies --- */
+
+static enum MHD_Result policy_text(struct MHD_Connection *c, const char *body,
+				   const char *sha)
+{
+	_cleanup_free_ char *etag = xasprintf("\"%s\"", sha);
+	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      "If-None-Match");
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	bool same = inm && strcmp(inm, etag) == 0;
+
+	r = same ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
+		 : MHD_create_response_from_buffer(strlen(body),
+						   (void *)(uintptr_t)body,
+						   MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "ETag", etag);
+	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	ret = MHD_queue_response(c, same ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK,
+				 r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* GET /api/v1/agent/policy: the policy of the device's group. */
+static enum MHD_Result agent_policy(struct MHD_Connection *c)
+{
+	_cleanup_free_ char *machine_id = NULL, *group = NULL, *body = NULL,
+			    *sha = NULL;
+	struct store *s = server_store();
+	int64_t id;
+	int r;
+
+	if (!s)
+		return unavailable(c);
+	r = device_of(c, s, &id, &machine_id);
+	if (r == -EACCES)
+		return server_error(c, MHD_HTTP_UNAUTHORIZED,
+				    "unknown or revoked device token");
+	if (r < 0 || store_device_group(s, id, &group) < 0)
+		return unavailable(c);
+	r = store_policy_get(s, group, &body, &sha);
+	if (r == -ENOENT)
+		return server_error(c, MHD_HTTP_NOT_FOUND,
+				    "no policy is set for this device's group");
+	if (r < 0)
+		return unavailable(c);
+	return policy_text(c, body, sha);
+}
+
+/* GET /api/v1/policy?group=: an admin reads a group's policy. */
+static enum MHD_Result policy_get(struct MHD_Connection *c)
+{
+	_cleanup_free_ char *body = NULL, *sha = NULL;
+	struct store *s = server_store();
+	const char *group = arg(c, "group");
+	int r;
+
+	if (!s)
+		return unavailable(c);
+	if (!admin(c, s))
+		return refuse_admin(c);
+	r = store_policy_get(s, group ? group : "", &body, &sha);
+	if (r == -ENOENT)
+		return server_error(c, MHD_HTTP_NOT_FOUND,
+				    "no policy is set for that group");
+	if (r < 0)
+		return unavailable(c);
+	return policy_text(c, body, sha);
+}
+
+/* PUT /api/v1/policy?group=: validated by the agent's own loader. */
+static enum MHD_Result policy_put(struct MHD_Connection *c, const char *body,
+				  size_t len)
+{
+	_cleanup_free_ char *errors = NULL;
+	struct store *s = server_store();
+	const char *group = arg(c, "group");
+	struct policy *p = NULL;
+	json_t *list;
+	char *line, *save = NULL;
+
+	if (!s)
+		return unavailable(c);
+	if (!admin(c, s))
+		return refuse_admin(c);
+	if (!group || !group_ok(group))
+		return server_error(c, MHD_HTTP_BAD_REQUEST,
+				    "group: the school the policy is for");
+	if (policy_parse("policy.ini", body, len, &p, &errors) < 0) {
+		list = json_array();
+		for (line = strtok_r(errors, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			json_array_append_new(list, json_string_lossy(line));
+		return server_reply(c, MHD_HTTP_BAD_REQUEST,
+				    json_pack("{s:s, s:o}", "error",
+					      "the policy has errors", "errors",
+					      list));
+	}
+	if (store_policy_put(s, group, body, p->sha256) < 0) {
+		policy_free(p);
+		return unavailable(c);
+	}
+	list = json_pack("{s:s, s:s, s:o, s:o}", "group", group, "sha256",
+			 p->sha256, "name", json_string_lossy(p->name),
+			 "version", json_string_lossy(p->version));
+	policy_free(p);
+	return server_reply(c, MHD_HTTP_OK, list);
+}
+
 static enum MHD_Result healthz(struct MHD_Connection *c)
 {
 	if (!server_store())
@@ -472,6 +587,10 @@ enum MHD_Result api_dispatch(struct MHD_Connection *c, const char *url,
 		{ "GET", "/api/v1/devices.csv", H_PLAIN,
 		  { .plain_fn = devices_csv } },
 		{ "GET", "/api/v1/events", H_PLAIN, { .plain_fn = events } },
+		{ "GET", "/api/v1/agent/policy", H_PLAIN,
+		  { .plain_fn = agent_policy } },
+		{ "GET", "/api/v1/policy", H_PLAIN, { .plain_fn = policy_get } },
+		{ "PUT", "/api/v1/policy", H_BODY, { .body_fn = policy_put } },
 		{ "GET", "/healthz", H_PLAIN, { .plain_fn = healthz } },
 		{ "GET", "/metrics", H_PLAIN, { .plain_fn = metrics } },
 	};

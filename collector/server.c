@@ -237,6 +237,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			}
 			memcpy(rq->body + rq->len, upload, *upload_size);
 			rq->len += *upload_size;
+			/* Handlers get a string as well as a length. */
+			rq->body[rq->len] = '\0';
 		}
 		*upload_size = 0;
 		return MHD_YES;

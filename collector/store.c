@@ -16,7 +16,7 @@
 #include "store.h"
 #include "util.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct store {
 	struct db *db;
@@ -48,6 +48,12 @@ static const char schema_v1[] =
 	" PRIMARY KEY (device_id, check_id));"
 	"CREATE INDEX devices_group ON devices(grp, status);"
 	"INSERT INTO schema_version VALUES (1);";
+
+/* Version 2: each group's policy, served to its agents. */
+static const char schema_v2[] =
+	"CREATE TABLE policies (grp TEXT PRIMARY KEY, body TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL, updated_at BIGINT NOT NULL);"
+	"UPDATE schema_version SET version = 2;";
 
 int store_schema_version(void)
 {
@@ -91,6 +97,8 @@ static int migrate(struct store *s)
 		goto failed;
 	}
 	if (v < 1 && db_script(s->db, v1) < 0)
+		goto failed;
+	if (v < 2 && db_script(s->db, schema_v2) < 0)
 		goto failed;
 	return db_commit(s->db);
 failed:
@@ -736,4 +744,45 @@ int store_purge(struct store *s, unsigned days)
 		return -EIO;
 	}
 	return a + b;
+}
+
+/* --- policies --- */
+
+int store_policy_put(struct store *s, const char *group, const char *body,
+		     const char *sha256)
+{
+	char now[24];
+	const char *p[] = { group, body, sha256, num(now, time(NULL)) };
+	int r = db_run(s->db, "INSERT INTO policies (grp, body, sha256,"
+			      " updated_at) VALUES (?, ?, ?, ?)"
+			      " ON CONFLICT (grp) DO UPDATE SET body = excluded.body,"
+			      " sha256 = excluded.sha256,"
+			      " updated_at = excluded.updated_at", 4, p, NULL);
+
+	return r < 0 ? r : 0;
+}
+
+int store_policy_get(struct store *s, const char *group, char **body,
+		     char **sha256)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+	const char *p[] = { group };
+	int k = db_run(s->db, "SELECT body, sha256 FROM policies WHERE grp = ?",
+		       1, p, &r);
+
+	if (k < 0)
+		return k;
+	if (k == 0)
+		return -ENOENT;
+	*body = xstrdup(db_rows_get(r, 0, 0));
+	*sha256 = xstrdup(db_rows_get(r, 0, 1));
+	return 0;
+}
+
+int store_device_group(struct store *s, int64_t id, char **group)
+{
+	char ids[24];
+	const char *p[] = { num(ids, id) };
+
+	return one(s, "SELECT grp FROM devices WHERE id = ?", 1, p, group);
 }

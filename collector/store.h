@@ -91,4 +91,12 @@ int store_events(struct store *s, const char *type, const char *group,
  * device's latest report stays. Returns how many rows went, or -EIO. */
 int store_purge(struct store *s, unsigned days);
 
+/* A group's policy text and its SHA-256 (the ETag). */
+int store_policy_put(struct store *s, const char *group, const char *body,
+		     const char *sha256);
+int store_policy_get(struct store *s, const char *group, char **body,
+		     char **sha256);
+/* The group a device belongs to (caller frees). */
+int store_device_group(struct store *s, int64_t id, char **group);
+
 #endif

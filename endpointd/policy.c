@@ -609,9 +609,7 @@ static void sha256_hex(const void *data, size_t len, char out[static 65])
 
 int policy_load(const char *path, struct policy **out, char **errors)
 {
-	_cleanup_(policy_freep) struct policy *p = xcalloc(1, sizeof(*p));
 	_cleanup_free_ char *buf = NULL;
-	struct parse ps = { .file = path, .p = p, .section = -2 };
 	size_t len = 0;
 	int r;
 
@@ -625,6 +623,22 @@ int policy_load(const char *path, struct policy **out, char **errors)
 	if (r < 0) {
 		*errors = xasprintf("%s: %s\n", path, strerror(-r));
 		return r;
+	}
+	return policy_parse(path, buf, len, out, errors);
+}
+
+int policy_parse(const char *path, const char *buf, size_t len,
+		 struct policy **out, char **errors)
+{
+	_cleanup_(policy_freep) struct policy *p = xcalloc(1, sizeof(*p));
+	struct parse ps = { .file = path, .p = p, .section = -2 };
+	int r;
+
+	*errors = NULL;
+	if (len > POLICY_MAX_BYTES) {
+		*errors = xasprintf("%s: larger than %d bytes; not a policy\n",
+				    path, POLICY_MAX_BYTES);
+		return -EINVAL;
 	}
 	p->path = xstrdup(path);
 	sha256_hex(buf, len, p->sha256);

@@ -90,6 +90,11 @@ struct policy {
  * message" a line, in *errors (caller frees). */
 int policy_load(const char *path, struct policy **out, char **errors);
 
+/* The same for policy text already in memory; errors name it as name
+ * ("policy.ini:12: ..."). */
+int policy_parse(const char *name, const char *buf, size_t len,
+		 struct policy **out, char **errors);
+
 void policy_free(struct policy *p);
 void policy_freep(struct policy **p);
 

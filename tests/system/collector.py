@@ -265,6 +265,55 @@ def reading(col, db, exe, secret2, report, auth):
           "latest report kept")
 
 
+def policies(col, db, exe, token, auth):
+    """IT sets a group's policy; its agents fetch it, with ETag."""
+    good = open("policy.ini").read()
+    hdr = {"Authorization": f"Basic {auth}", "Content-Type": "text/plain"}
+    st, body = col.request("PUT", "/api/v1/policy?group=Oak%20Primary",
+                           good, hdr)
+    sha = json.loads(body).get("sha256") if st == 200 else None
+    check(st == 200 and sha, "PUT policy: validated and stored")
+    st, body = col.request("PUT", "/api/v1/policy?group=Oak%20Primary",
+                           good + "\n[printer]\nink = low\n", hdr)
+    errs = json.loads(body).get("errors", []) if st == 400 else []
+    check(st == 400 and any(e.startswith("policy.ini:") and "[printer]" in e
+                            for e in errs),
+          f"PUT a broken policy: 400 with FILE:LINE errors ({errs[:1]})")
+    agent = {"Authorization": f"Bearer {token}"}
+    st, body = col.request("GET", "/api/v1/agent/policy", None, agent)
+    check(st == 200 and body.decode() == good,
+          "the agent fetches its group's policy, as it was stored "
+          f"({st}, {len(body)} bytes, {body[:60]!r})")
+    st, _ = col.request("GET", "/api/v1/agent/policy", None,
+                        dict(agent, **{"If-None-Match": f'"{sha}"'}))
+    check(st == 304, "unchanged since its ETag: 304")
+    st, _ = col.request("GET", "/api/v1/agent/policy", None,
+                        {"Authorization": "Bearer 1." + "0" * 64})
+    check(st == 401, "a wrong token gets no policy: 401")
+    st, body = admin_get(col, "/api/v1/policy?group=Oak%20Primary", auth)
+    check(st == 200 and body == good, "an admin reads a group's policy")
+    st, _ = admin_get(col, "/api/v1/policy?group=Nowhere", auth)
+    check(st == 404, "a group with no policy: 404")
+
+
+def migration(exe, db):
+    """A database of schema 1 is upgraded in place, its data kept."""
+    sql(db, "DROP TABLE policies")
+    sql(db, "UPDATE schema_version SET version = 1")
+    r = subprocess.run([exe, "--db", db, "--new-enrol-secret"],
+                       capture_output=True, text=True)
+    rows = stored_seqs(db)
+    if db.startswith("sqlite:"):
+        v = sqlite3.connect(db[7:]).execute(
+            "SELECT version FROM schema_version").fetchone()[0]
+    else:
+        v = int(subprocess.run(["psql", db, "-At", "-c",
+                                "SELECT version FROM schema_version"],
+                               capture_output=True, text=True).stdout)
+    check(r.returncode == 0 and v == 2 and rows,
+          "schema 1 upgraded to 2 in place, reports kept")
+
+
 def two_instances(exe, db, tmp, token, report):
     """Two collectords on one database behave as one."""
     a = Collector(exe, db, os.path.join(tmp, "a"))
@@ -357,6 +406,7 @@ def main():
     st, _ = post(col, token, report)
     check(st == 201, "a report with an event: 201")
     reading(col, db, exe, col.secret("Elm Academy"), report, auth)
+    policies(col, db, exe, token, auth)
     wrong = base64.b64encode(b"ict:wrong password").decode()
     st, _ = col.request("GET", "/api/v1/summary", None,
                         {"Authorization": f"Basic {wrong}"})
@@ -405,6 +455,7 @@ def main():
     rc = col.stop()
     log = open(os.path.join(tmp, "collectord.log")).read()
     check(rc == 0 and "Sanitizer" not in log, "SIGTERM stops it cleanly")
+    migration(exe, db)
     if not db.startswith("sqlite:"):
         two_instances(exe, db, tmp, token, report)
     total = 0
