@@ -551,6 +551,31 @@ static enum MHD_Result policy_put(struct MHD_Connection *c, const char *body,
 	return server_reply(c, MHD_HTTP_OK, list);
 }
 
+static enum MHD_Result listing(struct MHD_Connection *c,
+			       int (*fn)(struct store *, json_t **))
+{
+	struct store *s = server_store();
+	json_t *out;
+
+	if (!s)
+		return unavailable(c);
+	if (!admin(c, s))
+		return refuse_admin(c);
+	if (fn(s, &out) < 0)
+		return unavailable(c);
+	return server_reply(c, MHD_HTTP_OK, out);
+}
+
+static enum MHD_Result secrets(struct MHD_Connection *c)
+{
+	return listing(c, store_secrets);
+}
+
+static enum MHD_Result admins(struct MHD_Connection *c)
+{
+	return listing(c, store_admins);
+}
+
 static enum MHD_Result healthz(struct MHD_Connection *c)
 {
 	if (!server_store())
@@ -590,6 +615,8 @@ enum MHD_Result api_dispatch(struct MHD_Connection *c, const char *url,
 		{ "GET", "/api/v1/agent/policy", H_PLAIN,
 		  { .plain_fn = agent_policy } },
 		{ "GET", "/api/v1/policy", H_PLAIN, { .plain_fn = policy_get } },
+		{ "GET", "/api/v1/enrol-secrets", H_PLAIN, { .plain_fn = secrets } },
+		{ "GET", "/api/v1/admins", H_PLAIN, { .plain_fn = admins } },
 		{ "PUT", "/api/v1/policy", H_BODY, { .body_fn = policy_put } },
 		{ "GET", "/healthz", H_PLAIN, { .plain_fn = healthz } },
 		{ "GET", "/metrics", H_PLAIN, { .plain_fn = metrics } },

@@ -786,3 +786,40 @@ int store_device_group(struct store *s, int64_t id, char **group)
 
 	return one(s, "SELECT grp FROM devices WHERE id = ?", 1, p, group);
 }
+
+int store_secrets(struct store *s, json_t **out)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+
+	if (db_run(s->db, "SELECT hash, grp, created_at, revoked_at"
+			  " FROM enrol_secrets ORDER BY created_at, hash",
+		   0, NULL, &r) < 0)
+		return -EIO;
+	*out = json_array();
+	for (size_t i = 0; i < db_rows_count(r); i++) {
+		const char *revoked = db_rows_get(r, i, 3);
+
+		json_array_append_new(*out, json_pack(
+			"{s:s%, s:s, s:I, s:o}", "id", db_rows_get(r, i, 0),
+			(size_t)12, "group", db_rows_get(r, i, 1),
+			"created_at", int_at(r, i, 2), "revoked_at",
+			revoked ? json_integer(strtoll(revoked, NULL, 10))
+				: json_null()));
+	}
+	return 0;
+}
+
+int store_admins(struct store *s, json_t **out)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+
+	if (db_run(s->db, "SELECT name, created_at FROM admins ORDER BY name",
+		   0, NULL, &r) < 0)
+		return -EIO;
+	*out = json_array();
+	for (size_t i = 0; i < db_rows_count(r); i++)
+		json_array_append_new(*out, json_pack(
+			"{s:s, s:I}", "name", db_rows_get(r, i, 0),
+			"created_at", int_at(r, i, 1)));
+	return 0;
+}

@@ -91,6 +91,12 @@ int store_events(struct store *s, const char *type, const char *group,
  * device's latest report stays. Returns how many rows went, or -EIO. */
 int store_purge(struct store *s, unsigned days);
 
+/* [{"id" (the first 12 hex digits of the secret's hash), "group",
+ * "created_at", "revoked_at"}]: never the secrets themselves. */
+int store_secrets(struct store *s, json_t **out);
+/* [{"name", "created_at"}] */
+int store_admins(struct store *s, json_t **out);
+
 /* A group's policy text and its SHA-256 (the ETag). */
 int store_policy_put(struct store *s, const char *group, const char *body,
 		     const char *sha256);

@@ -294,6 +294,13 @@ def policies(col, db, exe, token, auth):
     check(st == 200 and body == good, "an admin reads a group's policy")
     st, _ = admin_get(col, "/api/v1/policy?group=Nowhere", auth)
     check(st == 404, "a group with no policy: 404")
+    st, lst = admin_get(col, "/api/v1/enrol-secrets", auth)
+    check(st == 200 and lst and all(len(x["id"]) == 12 for x in lst) and
+          "hash" not in json.dumps(lst), "enrolment secrets listed by a "
+          "short id, never the secret")
+    st, lst = admin_get(col, "/api/v1/admins", auth)
+    check(st == 200 and [x["name"] for x in lst] == ["ict"] and
+          "pwhash" not in json.dumps(lst), "admins listed, no password hash")
 
 
 def migration(exe, db):

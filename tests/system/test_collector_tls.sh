@@ -1,0 +1,26 @@
+# collectord serving HTTPS itself (--tls-cert, --tls-key): a certificate
+# made here, verified by curl; plain HTTP to the same port is refused.
+. tests/system/lib.sh
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" \
+	-out "$T/cert.pem" -days 2 -subj "/CN=127.0.0.1" \
+	-addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1 ||
+	die "openssl could not make a certificate"
+PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+S=$("$B/collectord" --db "sqlite:$T/db" --new-enrol-secret --group Oak) ||
+	die "no enrolment secret"
+"$B/collectord" --db "sqlite:$T/db" --listen "127.0.0.1:$PORT" \
+	--tls-cert "$T/cert.pem" --tls-key "$T/key.pem" 2>>"$T/log" &
+DAEMON_PID=$!
+wait_for "HTTPS" curl -sf --cacert "$T/cert.pem" "https://127.0.0.1:$PORT/healthz"
+code=$(curl -s -o "$T/enrol" -w '%{http_code}' --cacert "$T/cert.pem" \
+	-H 'Content-Type: application/json' \
+	-d "{\"enrol_secret\":\"$S\",\"device\":{\"machine_id\":\"abcdef01\"}}" \
+	"https://127.0.0.1:$PORT/api/v1/enrol")
+[ "$code" = 201 ] || die "enrolment over HTTPS: $code"
+ok "enrolment over HTTPS, the certificate verified"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz" || true)
+[ "$code" != 200 ] || die "plain HTTP answered on the TLS port"
+ok "plain HTTP is not served on the TLS port"
+stop_daemon
+ok "stops cleanly"
