@@ -41,3 +41,8 @@ printf 'bench' | cryptsetup luksFormat --batch-mode --type luks2 \
 mkdir -p "$T/usb"
 umockdev-wrapper /usr/bin/python3 bench/usb_latency.py "$B/endpointd" \
 	"$T/usb" 1000
+
+# collectord: reports/s and p99 on SQLite and PostgreSQL beside nginx.
+mkdir -p "$T/collector"
+chmod 755 "$T"
+sh bench/collector.sh "$B" "$T/collector"

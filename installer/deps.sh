@@ -10,12 +10,12 @@ libinih-dev libjansson-dev libsystemd-dev libudev-dev
 libblkid-dev libcryptsetup-dev libmount-dev libssl-dev libexpat1-dev
 libmicrohttpd-dev libsqlite3-dev libpq-dev libcrypt-dev"
 
-# Tests: cmocka, the schema validator, sanitizer runtime, and the real
-# things the system tests drive.
+# Tests and benchmarks: cmocka, the schema validator, and the real things
+# the system tests and make bench drive.
 TEST="libcmocka-dev python3 python3-jsonschema
 cryptsetup-bin e2fsprogs dosfstools
 umockdev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
-dconf-cli postgresql openssl curl"
+dconf-cli postgresql openssl curl wrk nginx-light"
 
 want() {
 	for p in $BUILD $TEST; do
