@@ -47,17 +47,9 @@ static enum MHD_Result unavailable(struct MHD_Connection *c)
 
 /* --- POST /api/v1/enrol --- */
 
-static bool group_ok(const char *g)
-{
-	size_t n = g ? strlen(g) : 0;
-
-	return n > 0 && n <= 64 &&
-	       strspn(g, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789 ._-'") == n;
-}
-
-static enum MHD_Result enrol(struct MHD_Connection *c, const char *body,
-			     size_t len)
+static enum MHD_Result enrol(struct MHD_Connection *c,
+			     struct request *rq __attribute__((unused)),
+			     const char *body, size_t len)
 {
 	_cleanup_free_ char *group = NULL, *token = NULL;
 	char err[256], hash[SECRET_HASH_LEN + 1], secret[SECRET_HEX_LEN + 1];
@@ -79,7 +71,7 @@ static enum MHD_Result enrol(struct MHD_Connection *c, const char *body,
 	problem = reportcheck_device(device, err);
 	if (!enrol_secret || strlen(enrol_secret) > 256)
 		problem = "enrol_secret: must be a string";
-	else if (given && !group_ok(given))
+	else if (given && !store_group_ok(given))
 		problem = "group: 1 to 64 letters, digits, spaces or ._-'";
 	if (problem) {
 		json_decref(req);
@@ -96,8 +88,14 @@ static enum MHD_Result enrol(struct MHD_Connection *c, const char *body,
 		free(group);
 		group = xstrdup(given);
 	}
-	if (r == -ENOENT || (r == 0 && !*group) ||
-	    (r == 0 && given && strcmp(given, group) != 0)) {
+	if (r == 0 && !*group) {
+		json_decref(req);
+		server_count(M_ENROL_REFUSED);
+		return server_error(c, MHD_HTTP_BAD_REQUEST,
+				    "group: this enrolment secret has no group; "
+				    "name the school");
+	}
+	if (r == -ENOENT || (r == 0 && given && strcmp(given, group) != 0)) {
 		json_decref(req);
 		server_count(M_ENROL_REFUSED);
 		return server_error(c, r == -ENOENT ? MHD_HTTP_UNAUTHORIZED
@@ -159,8 +157,8 @@ static int device_of(struct MHD_Connection *c, struct store *s, int64_t *id,
 	return 0;
 }
 
-static enum MHD_Result reports(struct MHD_Connection *c, const char *body,
-			       size_t len)
+static enum MHD_Result reports(struct MHD_Connection *c, struct request *rq,
+			       const char *body, size_t len)
 {
 	_cleanup_free_ char *machine_id = NULL;
 	struct store *s = server_store();
@@ -202,13 +200,8 @@ static enum MHD_Result reports(struct MHD_Connection *c, const char *body,
 				    "the report names another device than "
 				    "its token");
 	}
-	r = store_report_put(s, id, report, body, len);
-	json_decref(report);
-	if (r < 0)
-		return unavailable(c);
-	server_count(r == STORE_STORED ? M_REPORTS_STORED : M_REPORTS_DUPLICATE);
-	return server_reply(c, r == STORE_STORED ? MHD_HTTP_CREATED : MHD_HTTP_OK,
-			    json_pack("{s:b}", "stored", r == STORE_STORED));
+	(void)len;
+	return server_commit(c, rq, id, report);
 }
 
 /* --- admin --- */
@@ -392,13 +385,19 @@ static enum MHD_Result devices_csv(struct MHD_Connection *c)
 	json_t *out, *d;
 	FILE *csv;
 	enum MHD_Result ret;
+	int r;
 
 	if (!s)
 		return unavailable(c);
 	if (!admin(c, s))
 		return refuse_admin(c);
 	filter_from(c, &f, false);
-	if (store_devices(s, &f, (int)server_config()->stale_hours, &out) < 0)
+	r = store_devices(s, &f, (int)server_config()->stale_hours, &out);
+	if (r == -EINVAL)
+		return server_error(c, MHD_HTTP_BAD_REQUEST,
+				    "sort by hostname, group, status or "
+				    "last_seen, with '-' for descending");
+	if (r < 0)
 		return unavailable(c);
 	csv = open_memstream(&text, &len);
 	if (!csv)
@@ -513,8 +512,9 @@ static enum MHD_Result policy_get(struct MHD_Connection *c)
 }
 
 /* PUT /api/v1/policy?group=: validated by the agent's own loader. */
-static enum MHD_Result policy_put(struct MHD_Connection *c, const char *body,
-				  size_t len)
+static enum MHD_Result policy_put(struct MHD_Connection *c,
+				  struct request *rq __attribute__((unused)),
+				  const char *body, size_t len)
 {
 	_cleanup_free_ char *errors = NULL;
 	struct store *s = server_store();
@@ -527,7 +527,7 @@ static enum MHD_Result policy_put(struct MHD_Connection *c, const char *body,
 		return unavailable(c);
 	if (!admin(c, s))
 		return refuse_admin(c);
-	if (!group || !group_ok(group))
+	if (!group || !store_group_ok(group))
 		return server_error(c, MHD_HTTP_BAD_REQUEST,
 				    "group: the school the policy is for");
 	if (policy_parse("policy.ini", body, len, &p, &errors) < 0) {
@@ -578,7 +578,9 @@ static enum MHD_Result admins(struct MHD_Connection *c)
 
 static enum MHD_Result healthz(struct MHD_Connection *c)
 {
-	if (!server_store())
+	struct store *s = server_store();
+
+	if (!s || !store_ping(s))
 		return server_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				    "database unavailable");
 	return server_reply(c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
@@ -593,14 +595,16 @@ static enum MHD_Result metrics(struct MHD_Connection *c)
 				 strlen(text));
 }
 
-enum MHD_Result api_dispatch(struct MHD_Connection *c, const char *url,
-			     const char *method, const char *body, size_t len)
+enum MHD_Result api_dispatch(struct MHD_Connection *c, struct request *rq,
+			     const char *url, const char *method,
+			     const char *body, size_t len)
 {
 	static const struct {
 		const char *method, *path;
 		enum { H_BODY, H_PLAIN } kind;
 		union {
 			enum MHD_Result (*body_fn)(struct MHD_Connection *,
+						   struct request *,
 						   const char *, size_t);
 			enum MHD_Result (*plain_fn)(struct MHD_Connection *);
 		};
@@ -636,7 +640,7 @@ enum MHD_Result api_dispatch(struct MHD_Connection *c, const char *url,
 		if (strcmp(method, routes[i].method) != 0)
 			continue;
 		return routes[i].kind == H_BODY
-			       ? routes[i].body_fn(c, body, len)
+			       ? routes[i].body_fn(c, rq, body, len)
 			       : routes[i].plain_fn(c);
 	}
 	return server_error(c, path_known ? MHD_HTTP_METHOD_NOT_ALLOWED

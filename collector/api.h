@@ -9,7 +9,9 @@
 #include <stddef.h>
 
 /* Answer one complete request. body is NUL-terminated at len. */
-enum MHD_Result api_dispatch(struct MHD_Connection *c, const char *url,
-			     const char *method, const char *body, size_t len);
+struct request;
+enum MHD_Result api_dispatch(struct MHD_Connection *c, struct request *rq,
+			     const char *url, const char *method,
+			     const char *body, size_t len);
 
 #endif

@@ -12,11 +12,41 @@
 #include "util.h"
 
 #define BUSY_TIMEOUT_MS 5000
+#define CACHED 32	/* the store runs a few dozen distinct statements */
+
+struct cached {
+	char *sql;
+	sqlite3_stmt *st;
+};
 
 struct sqlite_db {
 	struct db base;
 	sqlite3 *h;
+	struct cached cache[CACHED];
+	unsigned next;	/* the slot to reuse when the cache is full */
 };
+
+/* A prepared statement for sql, kept for the next run of the same text:
+ * preparing costs more than running the store's small statements. */
+static sqlite3_stmt *prepared(struct sqlite_db *s, const char *sql)
+{
+	struct cached *c;
+	sqlite3_stmt *st;
+
+	for (unsigned i = 0; i < CACHED; i++)
+		if (s->cache[i].sql && strcmp(s->cache[i].sql, sql) == 0)
+			return s->cache[i].st;
+	if (sqlite3_prepare_v3(s->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+			       NULL) != SQLITE_OK)
+		return NULL;
+	c = &s->cache[s->next];
+	s->next = (s->next + 1) % CACHED;
+	sqlite3_finalize(c->st);
+	free(c->sql);
+	c->sql = xstrdup(sql);
+	c->st = st;
+	return st;
+}
 
 static int sq_fail(struct sqlite_db *s, const char *what)
 {
@@ -28,11 +58,11 @@ static int sq_run(struct db *d, const char *sql, int n,
 		  const char *const *params, struct db_rows **rows)
 {
 	struct sqlite_db *s = (struct sqlite_db *)d;
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = prepared(s, sql);
 	struct db_rows *out = NULL;
 	int r, cols;
 
-	if (sqlite3_prepare_v2(s->h, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!st)
 		return sq_fail(s, sql);
 	for (int i = 0; i < n; i++) {
 		if (params[i])
@@ -51,7 +81,8 @@ static int sq_run(struct db *d, const char *sql, int n,
 		for (int c = 0; c < cols; c++)
 			db_rows_set(out, c, (const char *)sqlite3_column_text(st, c));
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	if (r == SQLITE_CONSTRAINT) {
 		db_rows_free(out);
 		return -EEXIST;
@@ -82,6 +113,10 @@ static void sq_close(struct db *d)
 {
 	struct sqlite_db *s = (struct sqlite_db *)d;
 
+	for (unsigned i = 0; i < CACHED; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		free(s->cache[i].sql);
+	}
 	sqlite3_close(s->h);
 	free(s);
 }

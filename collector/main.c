@@ -38,7 +38,7 @@ static void usage(FILE *out)
 		"       collectord --db URL --revoke-enrol-secret SECRET\n"
 		"       collectord --db URL --purge   (history past retention)\n\n"
 		"  -l, --listen ADDR:PORT   where to serve (default 127.0.0.1:8080)\n"
-		"  -d, --db URL             sqlite:PATH\n"
+		"  -d, --db URL             sqlite:PATH, or postgresql://USER@HOST/DB\n"
 		"  -c, --config FILE        INI file with the same settings in "
 		"[collectord]\n"
 		"      --tls-cert FILE, --tls-key FILE   serve HTTPS\n"
@@ -200,6 +200,11 @@ static int new_secret(struct store *s, const char *group)
 {
 	char secret[SECRET_HEX_LEN + 1], hash[SECRET_HASH_LEN + 1];
 
+	if (group && !store_group_ok(group)) {
+		fprintf(stderr, "collectord: --group: 1 to 64 letters, digits, "
+				"spaces or ._-'\n");
+		return 1;
+	}
 	if (secret_new(secret) < 0)
 		return 1;
 	secret_hash(secret, hash);
@@ -237,7 +242,8 @@ static int purge(struct store *s, unsigned days)
 
 static int serve(const struct options *o)
 {
-	struct timespec every = { .tv_sec = PURGE_EVERY_S };
+	struct timespec every = { 0 };
+	time_t next_purge;
 	_cleanup_free_ char *err = NULL;
 	struct store *s;
 	sigset_t set;
@@ -252,11 +258,20 @@ static int serve(const struct options *o)
 	if (server_start(&o->srv) < 0)
 		return 1;
 	sd_notify(0, "READY=1");
-	log_info("listening on %s, database %s", o->srv.listen, o->srv.db_url);
-	/* The main thread waits for signals, and purges once an hour. */
+	/* A PostgreSQL URL may hold a password: never in the log. */
+	log_info("listening on %s, database %s", o->srv.listen,
+		 strncmp(o->srv.db_url, "sqlite:", 7) == 0 ? o->srv.db_url
+							   : "PostgreSQL");
+	/* The main thread waits for signals, and purges once an hour, on
+	 * the hour it planned, however many signals come in between. */
+	next_purge = time(NULL) + PURGE_EVERY_S;
 	for (;;) {
+		time_t now = time(NULL);
+
+		every.tv_sec = next_purge > now ? next_purge - now : 0;
 		sig = sigtimedwait(&set, NULL, &every);
 		if (sig < 0 && errno == EAGAIN) {
+			next_purge = time(NULL) + PURGE_EVERY_S;
 			s = store_open(o->srv.db_url, false, &err);
 			if (s)
 				purge(s, o->srv.retention_days);

@@ -25,7 +25,27 @@ struct request {
 	size_t len, cap;
 	bool too_big;
 	struct timespec t0;
+	/* A report waiting for, or back from, the committer. */
+	struct MHD_Connection *conn;
+	json_t *report;
+	struct store_put put;
+	bool committed;
+	struct request *next;
 };
+
+/* Group commit: one thread per process stores every report that has
+ * arrived in one transaction (one fsync), then lets their connections
+ * answer. Nothing is acknowledged before it is on disk. */
+#define BATCH_MAX 512
+
+#define MAX_COMMITTERS 1
+
+static pthread_t committers[MAX_COMMITTERS];
+static unsigned ncommitters;
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;
+static struct request *queue_head, *queue_tail;
+static bool committer_running, committer_stop;
 
 static struct MHD_Daemon *daemon_;
 static struct server_config cfg;
@@ -111,6 +131,105 @@ enum MHD_Result server_error(struct MHD_Connection *c, unsigned status,
 	return server_reply(c, status, json_pack("{s:s}", "error", msg));
 }
 
+static enum MHD_Result reply_put(struct MHD_Connection *c, struct request *rq)
+{
+	int r = rq->put.result;
+
+	if (r < 0) {
+		server_count(M_REJECT_STORAGE);
+		return server_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				    "storage unavailable; try again later");
+	}
+	server_count(r == STORE_STORED ? M_REPORTS_STORED : M_REPORTS_DUPLICATE);
+	return server_reply(c, r == STORE_STORED ? MHD_HTTP_CREATED : MHD_HTTP_OK,
+			    json_pack("{s:b}", "stored", r == STORE_STORED));
+}
+
+static void commit_batch(struct store **s, struct request **jobs, size_t n)
+{
+	struct store_put puts[BATCH_MAX];
+	_cleanup_free_ char *err = NULL;
+
+	if (!*s && !(*s = store_open(cfg.db_url, false, &err)))
+		log_errx("%s", err);
+	for (size_t i = 0; i < n; i++)
+		puts[i] = jobs[i]->put;
+	if (!*s || store_report_put_batch(*s, puts, n) < 0) {
+		for (size_t i = 0; i < n; i++)
+			puts[i].result = -EIO;
+		/* A broken connection is made again for the next batch. */
+		store_close(*s);
+		*s = NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		jobs[i]->put.result = puts[i].result;
+		jobs[i]->committed = true;
+		MHD_resume_connection(jobs[i]->conn);
+	}
+}
+
+static void *committer_main(void *arg)
+{
+	struct request *jobs[BATCH_MAX];
+	struct store *s = NULL;
+
+	(void)arg;
+	for (;;) {
+		size_t n = 0;
+
+		pthread_mutex_lock(&queue_lock);
+		while (!queue_head && !committer_stop)
+			pthread_cond_wait(&queue_cond, &queue_lock);
+		if (!queue_head) {
+			/* Stopping, and nothing waits: from now on workers
+			 * store their reports themselves. */
+			committer_running = false;
+			pthread_cond_broadcast(&queue_cond);
+			pthread_mutex_unlock(&queue_lock);
+			break;
+		}
+		while (queue_head && n < BATCH_MAX) {
+			jobs[n++] = queue_head;
+			queue_head = queue_head->next;
+		}
+		if (!queue_head)
+			queue_tail = NULL;
+		pthread_mutex_unlock(&queue_lock);
+		commit_batch(&s, jobs, n);
+	}
+	store_close(s);
+	return NULL;
+}
+
+enum MHD_Result server_commit(struct MHD_Connection *c, struct request *rq,
+			      int64_t id, json_t *report)
+{
+	rq->report = report;
+	rq->conn = c;
+	rq->put = (struct store_put){ id, report, rq->body ? rq->body : "",
+				      rq->len, 0 };
+	pthread_mutex_lock(&queue_lock);
+	if (!committer_running) {
+		struct store *s;
+
+		pthread_mutex_unlock(&queue_lock);
+		s = server_store();
+		rq->put.result = s ? store_report_put(s, id, report, rq->put.body,
+						      rq->len)
+				   : -EIO;
+		return reply_put(c, rq);
+	}
+	MHD_suspend_connection(c);
+	if (queue_tail)
+		queue_tail->next = rq;
+	else
+		queue_head = rq;
+	queue_tail = rq;
+	pthread_cond_signal(&queue_cond);
+	pthread_mutex_unlock(&queue_lock);
+	return MHD_YES;
+}
+
 static double elapsed(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -139,6 +258,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	hist[i]++;
 	hist_sum += t;
 	pthread_mutex_unlock(&hist_lock);
+	json_decref(rq->report);
 	free(rq->body);
 	free(rq);
 	*con_cls = NULL;
@@ -248,7 +368,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return server_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 				    "the body is larger than this server accepts");
 	}
-	return api_dispatch(c, url, method, rq->body ? rq->body : "", rq->len);
+	/* Resumed by the committer: the report is on disk, or not. */
+	if (rq->committed)
+		return reply_put(c, rq);
+	return api_dispatch(c, rq, url, method, rq->body ? rq->body : "",
+			    rq->len);
 }
 
 /* "HOST:PORT" into an IPv4 or IPv6 socket address. */
@@ -292,7 +416,7 @@ int server_start(const struct server_config *c)
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			 MHD_USE_ERROR_LOG;
+			 MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	int r;
 
 	cfg = *c;
@@ -329,11 +453,36 @@ int server_start(const struct server_config *c)
 		log_errx("cannot listen on %s", cfg.listen);
 		return -EADDRNOTAVAIL;
 	}
+	/* One committer per process. SQLite has one writer anyway; on
+	 * PostgreSQL, two batches updating the same devices in different
+	 * orders would wait on each other or deadlock (and one would be
+	 * answered 503). Several collectord instances each have theirs. */
+	committer_stop = false;
+	ncommitters = 1;
+	for (unsigned i = 0; i < ncommitters; i++) {
+		if (pthread_create(&committers[i], NULL, committer_main,
+				   NULL) != 0) {
+			ncommitters = i;
+			break;
+		}
+	}
+	committer_running = ncommitters > 0;
+	if (!committer_running)
+		log_warnx("no committer thread: each report commits alone");
 	return 0;
 }
 
 void server_stop(void)
 {
+	/* Every waiting report is committed and answered first: the
+	 * daemon must not stop with connections suspended. */
+	pthread_mutex_lock(&queue_lock);
+	committer_stop = true;
+	pthread_cond_broadcast(&queue_cond);
+	pthread_mutex_unlock(&queue_lock);
+	for (unsigned i = 0; i < ncommitters; i++)
+		pthread_join(committers[i], NULL);
+	ncommitters = 0;
 	if (daemon_)
 		MHD_stop_daemon(daemon_);
 	daemon_ = NULL;

@@ -48,6 +48,12 @@ enum MHD_Result server_reply_text(struct MHD_Connection *c, unsigned status,
 				  const char *type, const char *text,
 				  size_t len);
 
+/* Hand a validated report (ownership of report taken) to the group
+ * committer: the connection answers 201, 200 or 503 once its batch is
+ * committed. Returns what the access handler must return. */
+enum MHD_Result server_commit(struct MHD_Connection *c, struct request *rq,
+			      int64_t id, json_t *report);
+
 /* Counters for /metrics. */
 enum metric {
 	M_REPORTS_STORED, M_REPORTS_DUPLICATE, M_REJECT_INVALID,

@@ -328,8 +328,9 @@ static int put_latest(struct store *s, const char *ids, const json_t *report,
 	return 0;
 }
 
-int store_report_put(struct store *s, int64_t id, const json_t *report,
-		     const char *body, size_t len)
+/* One report inside the caller's transaction. */
+static int put_one(struct store *s, int64_t id, const json_t *report,
+		   const char *body, size_t len)
 {
 	const char *status = overall(json_object_get(report, "checks"));
 	char ids[24], seq[24], now[24];
@@ -343,24 +344,45 @@ int store_report_put(struct store *s, int64_t id, const json_t *report,
 	};
 	int r;
 
-	if (db_begin(s->db) < 0)
-		return -EIO;
 	r = db_run(s->db, "INSERT INTO reports (device_id, seq, received_at,"
 			  " generated_at, status, body) VALUES (?, ?, ?, ?, ?, ?)"
 			  " ON CONFLICT (device_id, seq) DO NOTHING", 6, p, NULL);
 	if (r < 0)
-		goto failed;
-	if (r == 0) {
-		db_rollback(s->db);
+		return -EIO;
+	if (r == 0)
 		return STORE_DUPLICATE;
-	}
 	if (put_events(s, ids, report, now) < 0 ||
-	    put_latest(s, ids, report, status, now) < 0 ||
-	    db_commit(s->db) < 0)
-		goto failed;
+	    put_latest(s, ids, report, status, now) < 0)
+		return -EIO;
 	return STORE_STORED;
+}
+
+int store_report_put(struct store *s, int64_t id, const json_t *report,
+		     const char *body, size_t len)
+{
+	struct store_put one = { id, report, body, len, 0 };
+
+	return store_report_put_batch(s, &one, 1) < 0 ? -EIO : one.result;
+}
+
+int store_report_put_batch(struct store *s, struct store_put *puts, size_t n)
+{
+	if (db_begin(s->db) < 0)
+		goto failed;
+	for (size_t i = 0; i < n; i++) {
+		puts[i].result = put_one(s, puts[i].id, puts[i].report,
+					 puts[i].body, puts[i].len);
+		if (puts[i].result < 0) {
+			db_rollback(s->db);
+			goto failed;
+		}
+	}
+	if (db_commit(s->db) < 0)
+		goto failed;
+	return 0;
 failed:
-	db_rollback(s->db);
+	for (size_t i = 0; i < n; i++)
+		puts[i].result = -EIO;
 	return -EIO;
 }
 
@@ -822,4 +844,18 @@ int store_admins(struct store *s, json_t **out)
 			"{s:s, s:I}", "name", db_rows_get(r, i, 0),
 			"created_at", int_at(r, i, 1)));
 	return 0;
+}
+
+bool store_ping(struct store *s)
+{
+	return db_run(s->db, "SELECT 1", 0, NULL, NULL) >= 0;
+}
+
+bool store_group_ok(const char *g)
+{
+	size_t n = g ? strlen(g) : 0;
+
+	return n > 0 && n <= 64 &&
+	       strspn(g, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789 ._-'") == n;
 }

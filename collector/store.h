@@ -23,6 +23,12 @@ struct store;
 struct store *store_open(const char *url, bool migrate, char **err);
 void store_close(struct store *s);
 
+/* Whether the database answers now. */
+bool store_ping(struct store *s);
+
+/* A group (school) name: 1 to 64 letters, digits, spaces or ._-' */
+bool store_group_ok(const char *g);
+
 /* The schema version this build writes. */
 int store_schema_version(void);
 
@@ -54,6 +60,18 @@ enum { STORE_STORED = 1, STORE_DUPLICATE = 2 };
  * or STORE_DUPLICATE when (device, seq) was stored before. */
 int store_report_put(struct store *s, int64_t id, const json_t *report,
 		     const char *body, size_t len);
+
+/* Many reports in one transaction, one commit (group commit). Each
+ * result is STORE_STORED, STORE_DUPLICATE, or -EIO for all when the
+ * transaction failed. Returns 0 or -EIO. */
+struct store_put {
+	int64_t id;
+	const json_t *report;
+	const char *body;
+	size_t len;
+	int result;
+};
+int store_report_put_batch(struct store *s, struct store_put *puts, size_t n);
 
 /* --- reading (for the API) --- */
 
