@@ -46,3 +46,7 @@ umockdev-wrapper /usr/bin/python3 bench/usb_latency.py "$B/endpointd" \
 mkdir -p "$T/collector"
 chmod 755 "$T"
 sh bench/collector.sh "$B" "$T/collector"
+
+# collectord: GET /summary with 100,000 devices.
+mkdir -p "$T/summary"
+sh bench/summary.sh "$B" "$T/summary"

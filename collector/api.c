@@ -588,11 +588,33 @@ static enum MHD_Result healthz(struct MHD_Connection *c)
 
 static enum MHD_Result metrics(struct MHD_Connection *c)
 {
-	_cleanup_free_ char *text = server_metrics_text();
+	_cleanup_free_ char *counters = server_metrics_text();
+	_cleanup_free_ char *text = NULL;
+	struct store *s = server_store();
+	json_t *sum = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
+	if (!f)
+		abort();
+	fputs(counters, f);
+	/* The estate now, from the database every instance shares. */
+	if (s && store_summary(s, (int)server_config()->stale_hours, &sum) == 0) {
+		fprintf(f, "# HELP collectord_devices Enrolled devices, by "
+			   "status.\n# TYPE collectord_devices gauge\n"
+			   "collectord_devices{status=\"compliant\"} %" JSON_INTEGER_FORMAT
+			   "\ncollectord_devices{status=\"failing\"} %" JSON_INTEGER_FORMAT
+			   "\ncollectord_devices{status=\"stale\"} %" JSON_INTEGER_FORMAT
+			   "\ncollectord_devices{status=\"all\"} %" JSON_INTEGER_FORMAT "\n",
+			json_integer_value(json_object_get(sum, "compliant")),
+			json_integer_value(json_object_get(sum, "failing")),
+			json_integer_value(json_object_get(sum, "stale")),
+			json_integer_value(json_object_get(sum, "devices")));
+		json_decref(sum);
+	}
+	fclose(f);
 	return server_reply_text(c, MHD_HTTP_OK,
-				 "text/plain; version=0.0.4", text,
-				 strlen(text));
+				 "text/plain; version=0.0.4", text, len);
 }
 
 enum MHD_Result api_dispatch(struct MHD_Connection *c, struct request *rq,

@@ -15,7 +15,7 @@ libmicrohttpd-dev libsqlite3-dev libpq-dev libcrypt-dev"
 TEST="libcmocka-dev python3 python3-jsonschema
 cryptsetup-bin e2fsprogs dosfstools
 umockdev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
-dconf-cli postgresql openssl curl wrk nginx-light"
+dconf-cli postgresql openssl curl wrk nginx-light sqlite3"
 
 want() {
 	for p in $BUILD $TEST; do

@@ -317,8 +317,8 @@ def migration(exe, db):
         v = int(subprocess.run(["psql", db, "-At", "-c",
                                 "SELECT version FROM schema_version"],
                                capture_output=True, text=True).stdout)
-    check(r.returncode == 0 and v == 2 and rows,
-          "schema 1 upgraded to 2 in place, reports kept")
+    check(r.returncode == 0 and v == 3 and rows,
+          "schema 1 upgraded to 3 in place, reports kept")
 
 
 def two_instances(exe, db, tmp, token, report):
@@ -420,6 +420,8 @@ def main():
     check(st == 401, "summary with a wrong password: 401")
     st, body = col.request("GET", "/metrics")
     text = body.decode()
+    check(st == 200 and 'collectord_devices{status="all"} 2' in text,
+          "metrics: devices by status")
     check(st == 200 and
           'collectord_reports_accepted_total{result="stored"} 3' in text and
           'collectord_reports_rejected_total{reason="forbidden"} 1' in text,
@@ -428,6 +430,31 @@ def main():
                    check=True, capture_output=True)
     st, _ = enrol(col, secret, "ab" * 16)
     check(st == 401, "a revoked enrolment secret: 401")
+
+    # The same settings from a configuration file.
+    cfg = os.path.join(tmp, "collectord.ini")
+    cport = free_port()
+    with open(cfg, "w") as f:
+        f.write(f"[collectord]\nlisten = 127.0.0.1:{cport}\ndb = {db}\n"
+                "stale_hours = 48\nretention_days = 30\n")
+    cp = subprocess.Popen([exe, "--config", cfg], stderr=subprocess.DEVNULL,
+                          preexec_fn=_die_with_parent)
+    ok_cfg = False
+    for _ in range(100):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", cport, timeout=2)
+            c.request("GET", "/healthz")
+            ok_cfg = c.getresponse().status == 200
+            break
+        except OSError:
+            time.sleep(0.05)
+    cp.terminate()
+    cp.wait()
+    bad = subprocess.run([exe, "--config", "/dev/null", "--db", db,
+                          "--stale-hours", "0"], capture_output=True,
+                         text=True)
+    check(ok_cfg and bad.returncode == 2 and "stale_hours" in bad.stderr,
+          "--config serves with its settings; a bad value is refused")
 
     # kill -9 while a client sends: every 2xx is in the database.
     acked, stop = [], threading.Event()
