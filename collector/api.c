@@ -234,15 +234,32 @@ static enum MHD_Result refuse_admin(struct MHD_Connection *c)
 	return ret;
 }
 
-static enum MHD_Result summary(struct MHD_Connection *c)
+/* This thread's database connection, once the request is from an
+ * admin; NULL with the refusal (or 503) already queued in *ret. */
+static struct store *as_admin(struct MHD_Connection *c, enum MHD_Result *ret)
 {
 	struct store *s = server_store();
+
+	if (!s) {
+		*ret = unavailable(c);
+		return NULL;
+	}
+	if (!admin(c, s)) {
+		*ret = refuse_admin(c);
+		return NULL;
+	}
+	return s;
+}
+
+static enum MHD_Result summary(struct MHD_Connection *c)
+{
+	enum MHD_Result ret;
+	struct store *s;
 	json_t *out;
 
+	s = as_admin(c, &ret);
 	if (!s)
-		return unavailable(c);
-	if (!admin(c, s))
-		return refuse_admin(c);
+		return ret;
 	if (store_summary(s, (int)server_config()->stale_hours, &out) < 0)
 		return unavailable(c);
 	return server_reply(c, MHD_HTTP_OK, out);
@@ -295,15 +312,15 @@ static bool filter_from(struct MHD_Connection *c, struct store_filter *f,
 
 static enum MHD_Result devices(struct MHD_Connection *c)
 {
-	struct store *s = server_store();
+	enum MHD_Result ret;
+	struct store *s;
 	struct store_filter f;
 	json_t *out;
 	int r;
 
+	s = as_admin(c, &ret);
 	if (!s)
-		return unavailable(c);
-	if (!admin(c, s))
-		return refuse_admin(c);
+		return ret;
 	if (!filter_from(c, &f, true))
 		return server_error(c, MHD_HTTP_BAD_REQUEST,
 				    "page from 1, per_page from 1 to 500");
@@ -319,16 +336,16 @@ static enum MHD_Result devices(struct MHD_Connection *c)
 
 static enum MHD_Result device(struct MHD_Connection *c, const char *idtext)
 {
-	struct store *s = server_store();
+	enum MHD_Result ret;
+	struct store *s;
 	json_t *out;
 	char *end;
 	long long id = strtoll(idtext, &end, 10);
 	int r;
 
+	s = as_admin(c, &ret);
 	if (!s)
-		return unavailable(c);
-	if (!admin(c, s))
-		return refuse_admin(c);
+		return ret;
 	if (*end || id <= 0)
 		return server_error(c, MHD_HTTP_NOT_FOUND, "no such device");
 	r = store_device(s, id, (int)server_config()->stale_hours, &out);
@@ -341,14 +358,14 @@ static enum MHD_Result device(struct MHD_Connection *c, const char *idtext)
 
 static enum MHD_Result events(struct MHD_Connection *c)
 {
-	struct store *s = server_store();
+	enum MHD_Result ret;
+	struct store *s;
 	unsigned limit;
 	json_t *out;
 
+	s = as_admin(c, &ret);
 	if (!s)
-		return unavailable(c);
-	if (!admin(c, s))
-		return refuse_admin(c);
+		return ret;
 	if (!arg_uint(c, "limit", 200, 1, 5000, &limit))
 		return server_error(c, MHD_HTTP_BAD_REQUEST,
 				    "limit from 1 to 5000");
@@ -378,19 +395,18 @@ static enum MHD_Result devices_csv(struct MHD_Connection *c)
 	static const char *const cols[] = { "id", "machine_id", "hostname",
 					    "group", "serial", "model", "os",
 					    "status", "last_seen", "failing" };
-	struct store *s = server_store();
+	enum MHD_Result ret;
+	struct store *s;
 	_cleanup_free_ char *text = NULL;
 	struct store_filter f;
 	size_t len = 0, i;
 	json_t *out, *d;
 	FILE *csv;
-	enum MHD_Result ret;
 	int r;
 
+	s = as_admin(c, &ret);
 	if (!s)
-		return unavailable(c);
-	if (!admin(c, s))
-		return refuse_admin(c);
+		return ret;
 	filter_from(c, &f, false);
 	r = store_devices(s, &f, (int)server_config()->stale_hours, &out);
 	if (r == -EINVAL)
@@ -494,14 +510,14 @@ static enum MHD_Result agent_policy(struct MHD_Connection *c)
 static enum MHD_Result policy_get(struct MHD_Connection *c)
 {
 	_cleanup_free_ char *body = NULL, *sha = NULL;
-	struct store *s = server_store();
+	enum MHD_Result ret;
+	struct store *s;
 	const char *group = arg(c, "group");
 	int r;
 
+	s = as_admin(c, &ret);
 	if (!s)
-		return unavailable(c);
-	if (!admin(c, s))
-		return refuse_admin(c);
+		return ret;
 	r = store_policy_get(s, group ? group : "", &body, &sha);
 	if (r == -ENOENT)
 		return server_error(c, MHD_HTTP_NOT_FOUND,
@@ -517,16 +533,16 @@ static enum MHD_Result policy_put(struct MHD_Connection *c,
 				  const char *body, size_t len)
 {
 	_cleanup_free_ char *errors = NULL;
-	struct store *s = server_store();
+	enum MHD_Result ret;
+	struct store *s;
 	const char *group = arg(c, "group");
 	struct policy *p = NULL;
 	json_t *list;
 	char *line, *save = NULL;
 
+	s = as_admin(c, &ret);
 	if (!s)
-		return unavailable(c);
-	if (!admin(c, s))
-		return refuse_admin(c);
+		return ret;
 	if (!group || !store_group_ok(group))
 		return server_error(c, MHD_HTTP_BAD_REQUEST,
 				    "group: the school the policy is for");
@@ -554,13 +570,13 @@ static enum MHD_Result policy_put(struct MHD_Connection *c,
 static enum MHD_Result listing(struct MHD_Connection *c,
 			       int (*fn)(struct store *, json_t **))
 {
-	struct store *s = server_store();
+	enum MHD_Result ret;
+	struct store *s;
 	json_t *out;
 
+	s = as_admin(c, &ret);
 	if (!s)
-		return unavailable(c);
-	if (!admin(c, s))
-		return refuse_admin(c);
+		return ret;
 	if (fn(s, &out) < 0)
 		return unavailable(c);
 	return server_reply(c, MHD_HTTP_OK, out);
