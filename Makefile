@@ -114,6 +114,7 @@ $(B)/bench/%: $(B)/obj/bench/%.o $(B)/libendpointd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 bench: $(PROGRAMS) $(BENCHES)
+	sh installer/deps.sh bench
 	sh bench/run.sh $(B)
 
 check-sanitize:

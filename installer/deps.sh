@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install the Debian packages that endpointd's build and tests need.
+# Install the Debian packages that endpointd's build and tests need
+# (and, with the argument "bench", what make bench needs too).
 # Idempotent: packages already installed are left alone, and apt is not
 # touched at all when nothing is missing. Uses sudo when not run as root.
 set -eu
@@ -15,10 +16,14 @@ libmicrohttpd-dev libsqlite3-dev libpq-dev libcrypt-dev"
 TEST="libcmocka-dev python3 python3-jsonschema
 cryptsetup-bin e2fsprogs dosfstools
 umockdev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
-dconf-cli postgresql openssl curl wrk nginx-light sqlite3"
+dconf-cli postgresql openssl curl sqlite3"
+
+# make bench only ("deps.sh bench"): a load generator and an HTTP ceiling.
+BENCH="wrk nginx-light"
+[ "${1:-}" = bench ] || BENCH=""
 
 want() {
-	for p in $BUILD $TEST; do
+	for p in $BUILD $TEST $BENCH; do
 		# dpkg-query prints "install ok installed" only for a package
 		# that is fully installed.
 		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
