@@ -755,6 +755,15 @@ int desktop_lockconf(struct desktop_ctx *c, const struct user *u,
 	return n;
 }
 
+bool desktop_any_installed(const struct desktop_ctx *c)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(gsdesks); i++)
+		if (installed(c->h, gsdesks[i].binary))
+			return true;
+	return installed(c->h, "/usr/bin/plasmashell") ||
+	       installed(c->h, "/usr/bin/xfce4-session");
+}
+
 void desktop_lockconf_free(struct lockconf *v, int n)
 {
 	for (int i = 0; i < n; i++)

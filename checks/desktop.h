@@ -41,6 +41,10 @@ int desktop_lockconf(struct desktop_ctx *c, const struct user *u,
 		     struct lockconf **out);
 void desktop_lockconf_free(struct lockconf *v, int n);
 
+/* Whether any desktop whose lock settings this module reads is
+ * installed. */
+bool desktop_any_installed(const struct desktop_ctx *c);
+
 /* logind's IdleAction and IdleActionSec from logind.conf and its drop-ins:
  * true and the seconds when logind locks idle sessions. */
 bool desktop_logind_locks(const struct host *h, long *seconds);

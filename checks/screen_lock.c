@@ -149,6 +149,12 @@ static void judge_users(struct conf *c, struct host *h,
 	if (n < 0)
 		say(c->unknown, "cannot read the accounts in /etc/passwd (%s)",
 		    strerror(-n));
+	/* A desktop with nobody to read settings for (accounts from a
+	 * directory service are not in /etc/passwd) is not a pass. */
+	else if (n == 0 && desktop_any_installed(ctx) && !logind_locks)
+		say(c->unknown, "no local account to read the desktop's lock "
+				"settings for (accounts from a directory "
+				"service are not read)");
 	for (int i = 0; i < n; i++) {
 		struct lockconf *lc = NULL;
 		int nd = desktop_lockconf(ctx, &us[i], &lc);
