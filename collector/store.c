@@ -305,6 +305,40 @@ static int put_events(struct store *s, const char *ids, const json_t *report,
 	return 0;
 }
 
+/* Every check's latest status in one statement (a report has up to 64
+ * checks; the committer runs this for each report, so statements count). */
+static int put_checks(struct store *s, const char *ids, json_t *checks)
+{
+	size_t n = json_array_size(checks), i;
+	const char **q;
+	char *sql, *o;
+	json_t *c;
+	int r;
+
+	if (n == 0)
+		return 0;
+	static const char head[] = "INSERT INTO checks_latest (device_id,"
+				   " check_id, status) VALUES ";
+	static const char row[] = ", (?, ?, ?)";
+	static const char tail[] = " ON CONFLICT (device_id, check_id)"
+				   " DO UPDATE SET status = excluded.status";
+
+	q = xcalloc(n * 3, sizeof(*q));
+	sql = o = xmalloc(sizeof(head) + n * (sizeof(row) - 1) + sizeof(tail));
+	o = stpcpy(o, head);
+	json_array_foreach(checks, i, c) {
+		o = stpcpy(o, row + (i ? 0 : 2));
+		q[3 * i] = ids;
+		q[3 * i + 1] = json_string_value(json_object_get(c, "id"));
+		q[3 * i + 2] = json_string_value(json_object_get(c, "status"));
+	}
+	strcpy(o, tail);
+	r = db_run(s->db, sql, (int)(n * 3), q, NULL);
+	free(sql);
+	free(q);
+	return r < 0 ? -EIO : 0;
+}
+
 /* Only a newer report changes what the device looks like now. */
 static int put_latest(struct store *s, const char *ids, const json_t *report,
 		      const char *status, const char *now)
@@ -315,8 +349,6 @@ static int put_latest(struct store *s, const char *ids, const json_t *report,
 	const char *p[] = { now, num(seq, json_integer_value(json_object_get(
 						    report, "seq"))),
 			    status, latest, ids, seq };
-	size_t i;
-	json_t *c;
 	int r;
 
 	r = db_run(s->db, "UPDATE devices SET last_seen = ?, last_seq = ?,"
@@ -324,19 +356,7 @@ static int put_latest(struct store *s, const char *ids, const json_t *report,
 			  " AND (last_seq IS NULL OR last_seq < ?)", 6, p, NULL);
 	if (r <= 0)
 		return r;
-	json_array_foreach(json_object_get(report, "checks"), i, c) {
-		const char *q[] = { ids,
-				    json_string_value(json_object_get(c, "id")),
-				    json_string_value(json_object_get(c, "status")) };
-
-		if (db_run(s->db, "INSERT INTO checks_latest (device_id, check_id,"
-				  " status) VALUES (?, ?, ?)"
-				  " ON CONFLICT (device_id, check_id)"
-				  " DO UPDATE SET status = excluded.status",
-			   3, q, NULL) < 0)
-			return -EIO;
-	}
-	return 0;
+	return put_checks(s, ids, json_object_get(report, "checks"));
 }
 
 /* One report inside the caller's transaction. */
