@@ -216,6 +216,9 @@ static void on_device(struct usb_dev *d, enum usbdev_change what, void *data)
 	/* A blocked device loses its disks; its verdict stands. */
 	if (d->blocked)
 		return;
+	/* The allow lists need the device's identity. */
+	if (!d->vid[0] || !d->pid[0])
+		usbdev_reidentify(d);
 	v = judge(us.p, d);
 	/* Disks going away before their device leave its verdict standing. */
 	if (v == (enum verdict)d->verdict ||

@@ -96,6 +96,38 @@ static void dev_identify(struct usb_dev *d, struct udev_device *ud)
 		d->product = bounded(udev_device_get_sysattr_value(ud, "product"));
 }
 
+/* An attribute read straight from sysfs, bounded. */
+static char *attr_direct(const struct usb_dev *d, const char *name)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", d->syspath, name);
+	char *v = NULL;
+
+	if (read_file(path, 4096, &v, NULL) < 0)
+		return NULL;
+	strrstrip(v);
+	if (strlen(v) > USBDEV_STRING_MAX)
+		v[USBDEV_STRING_MAX] = '\0';
+	return v;
+}
+
+void usbdev_reidentify(struct usb_dev *d)
+{
+	_cleanup_free_ char *vid = NULL, *pid = NULL;
+
+	/* libudev keeps an attribute it once failed to read as missing;
+	 * sysfs itself may have it by now. */
+	if (!d->vid[0] && (vid = attr_direct(d, "idVendor")))
+		copy_hex4(d->vid, vid);
+	if (!d->pid[0] && (pid = attr_direct(d, "idProduct")))
+		copy_hex4(d->pid, pid);
+	if (!d->serial)
+		d->serial = attr_direct(d, "serial");
+	if (!d->manufacturer)
+		d->manufacturer = attr_direct(d, "manufacturer");
+	if (!d->product)
+		d->product = attr_direct(d, "product");
+}
+
 static struct usb_dev *dev_add(struct udev_device *ud)
 {
 	const char *cls = udev_device_get_sysattr_value(ud, "bDeviceClass");

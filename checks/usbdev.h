@@ -81,6 +81,9 @@ int usbdev_reconcile(usbdev_fn gone, void *data);
 /* The table, in the order devices appeared. */
 struct usb_dev *usbdev_list(void);
 
+/* Fill in identity that libudev could not give, from sysfs directly. */
+void usbdev_reidentify(struct usb_dev *d);
+
 /* Deauthorise the device through sysfs, as USBGuard does: the kernel
  * unbinds its drivers and it stays off until replugged. */
 int usbdev_deauthorize(struct usb_dev *d);

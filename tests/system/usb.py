@@ -161,6 +161,8 @@ def run_mode(mode, endpointd, tmp, fixtures, tb, hexes):
     if rc != 0 or "Sanitizer" in log:
         print(f"FAIL: {mode}: endpointd exit {rc}:\n{log}")
         failed += 1
+    elif failed:
+        print(f"--- endpointd's log ({mode}):\n{log[-3000:]}")
     return failed
 
 
