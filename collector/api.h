@@ -14,4 +14,7 @@ enum MHD_Result api_dispatch(struct MHD_Connection *c, struct request *rq,
 			     const char *url, const char *method,
 			     const char *body, size_t len);
 
+/* Forget the cached admin verifications (at exit). */
+void api_exit(void);
+
 #endif

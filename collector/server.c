@@ -494,4 +494,5 @@ void server_stop(void)
 	free(tls_cert_pem);
 	free(tls_key_pem);
 	tls_cert_pem = tls_key_pem = NULL;
+	api_exit();
 }

@@ -430,6 +430,15 @@ def main():
                    check=True, capture_output=True)
     st, _ = enrol(col, secret, "ab" * 16)
     check(st == 401, "a revoked enrolment secret: 401")
+    # A new password ends the old one at once, whatever was verified.
+    col.admin("ict", "a brand new passphrase")
+    st, _ = col.request("GET", "/api/v1/summary", None,
+                        {"Authorization": f"Basic {auth}"})
+    new = base64.b64encode(b"ict:a brand new passphrase").decode()
+    st2, _ = col.request("GET", "/api/v1/summary", None,
+                         {"Authorization": f"Basic {new}"})
+    check(st == 401 and st2 == 200, "after a password change the old one "
+          "is refused at once, the new one accepted")
 
     # The same settings from a configuration file.
     cfg = os.path.join(tmp, "collectord.ini")
