@@ -48,7 +48,11 @@ static struct {
 	const struct policy *p;
 	bool watching;
 	struct loop_source *refresh;	/* re-evaluate after the table changed */
+	struct loop_source *retry;	/* switch-offs to try again */
 } us;
+
+#define BLOCK_TRIES 3
+#define BLOCK_RETRY_MS 50
 
 static bool allowed(const struct policy *p, const struct usb_dev *d)
 {
@@ -231,6 +235,14 @@ static void on_device(struct usb_dev *d, enum usbdev_change what, void *data)
 	if (act == USB_ACTION_BLOCK) {
 		int r = usbdev_deauthorize(d);
 
+		/* A device that has just appeared may not show its
+		 * authorized attribute yet: try again shortly before
+		 * settling for a warning. */
+		if (r < 0 && ++d->retries < BLOCK_TRIES) {
+			d->verdict = V_NONE;
+			loop_timer_set(us.retry, BLOCK_RETRY_MS, 0);
+			return;
+		}
 		if (r < 0) {
 			log_errx("usb_storage: cannot switch off %s: %s",
 				 d->bus_path, strerror(-r));
@@ -241,6 +253,14 @@ static void on_device(struct usb_dev *d, enum usbdev_change what, void *data)
 				   "usb_device", "check", "usb_storage",
 				   "action", "add", "device", device_json(d),
 				   "taken", act < 0 ? "none" : taken_names[act]));
+}
+
+static void on_retry(void *data)
+{
+	(void)data;
+	for (struct usb_dev *d = usbdev_list(); d; d = d->next)
+		if (d->verdict == V_NONE && d->retries)
+			on_device(d, USBDEV_CHANGED, NULL);
 }
 
 static void on_refresh(void *data)
@@ -404,7 +424,8 @@ static int usb_start(struct host *h, const struct policy *p)
 	us.p = p;
 	write_rule(h, p);
 	us.refresh = loop_add_timer(0, 0, on_refresh, NULL);
-	if (!us.refresh)
+	us.retry = loop_add_timer(0, 0, on_retry, NULL);
+	if (!us.refresh || !us.retry)
 		return -errno;
 	r = usbdev_scan(h);
 	if (r < 0)
@@ -425,7 +446,8 @@ static void usb_stop(struct host *h)
 	usbdev_unwatch();
 	usbdev_clear();
 	loop_remove(us.refresh);
-	us.refresh = NULL;
+	loop_remove(us.retry);
+	us.refresh = us.retry = NULL;
 	us.watching = false;
 }
 

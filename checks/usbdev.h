@@ -50,6 +50,7 @@ struct usb_dev {
 	/* For the check: */
 	int verdict;		/* its own codes; 0 not judged yet */
 	bool blocked;		/* authorized written to 0 */
+	unsigned retries;	/* switch-off attempts that failed */
 	struct usb_dev *next;
 };
 

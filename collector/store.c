@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 #include "store.h"
 #include "util.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 struct store {
 	struct db *db;
@@ -64,6 +65,23 @@ static const char schema_v3[] =
 	"CREATE INDEX IF NOT EXISTS devices_seen ON devices(last_seen);"
 	"UPDATE schema_version SET version = 3;";
 
+/* Version 4: counts kept as reports arrive, so the summary reads a few
+ * hundred rows instead of counting the estate. check_id "#" counts the
+ * devices of a group, "" their overall status, others each check. */
+static const char schema_v4[] =
+	"CREATE TABLE IF NOT EXISTS counts (grp TEXT NOT NULL,"
+	" check_id TEXT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL,"
+	" PRIMARY KEY (grp, check_id, status));"
+	"DELETE FROM counts;"
+	"INSERT INTO counts SELECT grp, '#', 'enrolled', COUNT(*) FROM devices"
+	" GROUP BY grp;"
+	"INSERT INTO counts SELECT grp, '', status, COUNT(*) FROM devices"
+	" WHERE status IS NOT NULL GROUP BY grp, status;"
+	"INSERT INTO counts SELECT d.grp, c.check_id, c.status, COUNT(*)"
+	" FROM checks_latest c JOIN devices d ON d.id = c.device_id"
+	" GROUP BY d.grp, c.check_id, c.status;"
+	"UPDATE schema_version SET version = 4;";
+
 int store_schema_version(void)
 {
 	return SCHEMA_VERSION;
@@ -110,6 +128,8 @@ static int migrate(struct store *s)
 	if (v < 2 && db_script(s->db, schema_v2) < 0)
 		goto failed;
 	if (v < 3 && db_script(s->db, schema_v3) < 0)
+		goto failed;
+	if (v < 4 && db_script(s->db, schema_v4) < 0)
 		goto failed;
 	return db_commit(s->db);
 failed:
@@ -213,6 +233,107 @@ int store_secret_group(struct store *s, const char *hash, char **group)
 		      " WHERE hash = ? AND revoked_at IS NULL", 1, p, group);
 }
 
+/* Changes to the counts table, gathered over a transaction and applied
+ * at its end in key order: instances sharing a database lock the same
+ * rows in the same order, so they wait but never deadlock. */
+static void delta(json_t *d, const char *grp, const char *check,
+		  const char *status, int by)
+{
+	_cleanup_free_ char *key = NULL;
+
+	if (!grp || !status)
+		return;
+	key = xasprintf("%s\x1f%s\x1f%s", grp, check, status);
+	json_object_set_new(d, key, json_integer(
+		json_integer_value(json_object_get(d, key)) + by));
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int apply_deltas(struct store *s, json_t *d)
+{
+	size_t n = json_object_size(d), k = 0;
+	const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+	const char *key;
+	json_t *v;
+	int r = 0;
+
+	json_object_foreach(d, key, v)
+		keys[k++] = key;
+	qsort(keys, n, sizeof(*keys), cmp_keys);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		_cleanup_free_ char *copy = xstrdup(keys[i]);
+		char *check = strchr(copy, '\x1f'), *status, by[24];
+		json_int_t m = json_integer_value(json_object_get(d, keys[i]));
+
+		if (m == 0)
+			continue;
+		*check++ = '\0';
+		status = strchr(check, '\x1f');
+		*status++ = '\0';
+		{
+			const char *p[] = { copy, check, status, num(by, m) };
+
+			if (db_run(s->db, "INSERT INTO counts (grp, check_id, status,"
+					  " n) VALUES (?, ?, ?, ?)"
+					  " ON CONFLICT (grp, check_id, status)"
+					  " DO UPDATE SET n = counts.n + excluded.n",
+				   4, p, NULL) < 0)
+				r = -EIO;
+		}
+	}
+	free(keys);
+	json_object_clear(d);
+	return r;
+}
+
+/* What a device looks like now: group, status, latest checks. */
+struct device_now {
+	char *grp, *status;
+	json_t *checks;
+};
+
+static void device_now_clear(struct device_now *n)
+{
+	free(n->grp);
+	free(n->status);
+	json_decref(n->checks);
+	memset(n, 0, sizeof(*n));
+}
+
+static int device_now(struct store *s, const char *sql, const char *key,
+		      struct device_now *out)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+	const char *p[] = { key };
+	int k = db_run(s->db, sql, 1, p, &r);
+
+	memset(out, 0, sizeof(*out));
+	if (k <= 0)
+		return k;
+	out->grp = xstrdup(db_rows_get(r, 0, 0));
+	out->status = db_rows_get(r, 0, 1) ? xstrdup(db_rows_get(r, 0, 1)) : NULL;
+	out->checks = db_rows_get(r, 0, 2) ? json_loads(db_rows_get(r, 0, 2), 0,
+							 NULL)
+					   : NULL;
+	return 1;
+}
+
+/* Count a device's state in (by +1) or out (by -1) of its group. */
+static void count_device(json_t *d, const struct device_now *n, int by)
+{
+	size_t i;
+	json_t *c;
+
+	delta(d, n->grp, "", n->status, by);
+	json_array_foreach(n->checks, i, c)
+		delta(d, n->grp, json_string_value(json_object_get(c, "id")),
+		      json_string_value(json_object_get(c, "status")), by);
+}
+
 int store_device_enrol(struct store *s, const json_t *device,
 		       const char *group, const char *token_hash,
 		       int64_t *id)
@@ -230,7 +351,18 @@ int store_device_enrol(struct store *s, const json_t *device,
 		num(now, time(NULL)),
 	};
 	_cleanup_free_ char *out = NULL;
-	int r = one(s, "INSERT INTO devices (machine_id, grp, token_hash,"
+	struct device_now before, after;
+	json_t *deltas;
+	int r;
+
+	if (db_begin(s->db) < 0)
+		return -EIO;
+	if (device_now(s, "SELECT grp, status, latest FROM devices"
+			  " WHERE machine_id = ?", p[0], &before) < 0) {
+		db_rollback(s->db);
+		return -EIO;
+	}
+	r = one(s, "INSERT INTO devices (machine_id, grp, token_hash,"
 		       " hostname, vendor, model, serial, os, agent_version,"
 		       " enrolled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 		       " ON CONFLICT (machine_id) DO UPDATE SET grp = excluded.grp,"
@@ -239,9 +371,33 @@ int store_device_enrol(struct store *s, const json_t *device,
 		       " model = excluded.model, serial = excluded.serial,"
 		       " os = excluded.os, agent_version = excluded.agent_version"
 		       " RETURNING id", ARRAY_SIZE(p), p, &out);
-
-	if (r < 0)
+	if (r < 0) {
+		device_now_clear(&before);
+		db_rollback(s->db);
 		return r == -ENOENT ? -EIO : r;
+	}
+	/* A new device joins its group's count; one that changes group
+	 * takes its state along. */
+	deltas = json_object();
+	after = (struct device_now){ xstrdup(group), before.status
+				     ? xstrdup(before.status) : NULL,
+				     json_incref(before.checks) };
+	if (before.grp && strcmp(before.grp, group) != 0) {
+		count_device(deltas, &before, -1);
+		delta(deltas, before.grp, "#", "enrolled", -1);
+	}
+	if (!before.grp || strcmp(before.grp, group) != 0) {
+		count_device(deltas, &after, +1);
+		delta(deltas, group, "#", "enrolled", +1);
+	}
+	device_now_clear(&before);
+	device_now_clear(&after);
+	r = apply_deltas(s, deltas);
+	json_decref(deltas);
+	if (r < 0 || db_commit(s->db) < 0) {
+		db_rollback(s->db);
+		return -EIO;
+	}
 	*id = strtoll(out, NULL, 10);
 	return 0;
 }
@@ -341,8 +497,9 @@ static int put_checks(struct store *s, const char *ids, json_t *checks)
 
 /* Only a newer report changes what the device looks like now. */
 static int put_latest(struct store *s, const char *ids, const json_t *report,
-		      const char *status, const char *now)
+		      const char *status, const char *now, json_t *deltas)
 {
+	struct device_now before = { 0 }, after = { 0 };
 	_cleanup_free_ char *latest = json_dumps(json_object_get(report, "checks"),
 						 JSON_COMPACT);
 	char seq[24];
@@ -351,17 +508,29 @@ static int put_latest(struct store *s, const char *ids, const json_t *report,
 			    status, latest, ids, seq };
 	int r;
 
+	if (device_now(s, "SELECT grp, status, latest FROM devices WHERE id = ?",
+		       ids, &before) < 0)
+		return -EIO;
 	r = db_run(s->db, "UPDATE devices SET last_seen = ?, last_seq = ?,"
 			  " status = ?, latest = ? WHERE id = ?"
 			  " AND (last_seq IS NULL OR last_seq < ?)", 6, p, NULL);
-	if (r <= 0)
+	if (r <= 0) {
+		device_now_clear(&before);
 		return r;
+	}
+	after.grp = xstrdup(before.grp ? before.grp : "");
+	after.status = xstrdup(status);
+	after.checks = json_incref(json_object_get(report, "checks"));
+	count_device(deltas, &before, -1);
+	count_device(deltas, &after, +1);
+	device_now_clear(&before);
+	device_now_clear(&after);
 	return put_checks(s, ids, json_object_get(report, "checks"));
 }
 
 /* One report inside the caller's transaction. */
 static int put_one(struct store *s, int64_t id, const json_t *report,
-		   const char *body, size_t len)
+		   const char *body, size_t len, json_t *deltas)
 {
 	const char *status = overall(json_object_get(report, "checks"));
 	char ids[24], seq[24], now[24];
@@ -383,7 +552,7 @@ static int put_one(struct store *s, int64_t id, const json_t *report,
 	if (r == 0)
 		return STORE_DUPLICATE;
 	if (put_events(s, ids, report, now) < 0 ||
-	    put_latest(s, ids, report, status, now) < 0)
+	    put_latest(s, ids, report, status, now, deltas) < 0)
 		return -EIO;
 	return STORE_STORED;
 }
@@ -396,22 +565,56 @@ int store_report_put(struct store *s, int64_t id, const json_t *report,
 	return store_report_put_batch(s, &one, 1) < 0 ? -EIO : one.result;
 }
 
+static const struct store_put *sort_base;
+
+static int cmp_put(const void *a, const void *b)
+{
+	const struct store_put *x = &sort_base[*(const size_t *)a];
+	const struct store_put *y = &sort_base[*(const size_t *)b];
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Devices in id order: two instances' batches lock device rows in the
+ * same order, so they wait for each other but never deadlock. */
+static size_t *in_device_order(const struct store_put *puts, size_t n)
+{
+	size_t *order = xcalloc(n ? n : 1, sizeof(*order));
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	pthread_mutex_lock(&lock);
+	sort_base = puts;
+	qsort(order, n, sizeof(*order), cmp_put);
+	pthread_mutex_unlock(&lock);
+	return order;
+}
+
 int store_report_put_batch(struct store *s, struct store_put *puts, size_t n)
 {
+	_cleanup_free_ size_t *order = in_device_order(puts, n);
+	json_t *deltas = json_object();
+
 	if (db_begin(s->db) < 0)
 		goto failed;
-	for (size_t i = 0; i < n; i++) {
-		puts[i].result = put_one(s, puts[i].id, puts[i].report,
-					 puts[i].body, puts[i].len);
-		if (puts[i].result < 0) {
+	for (size_t k = 0; k < n; k++) {
+		struct store_put *p = &puts[order[k]];
+
+		p->result = put_one(s, p->id, p->report, p->body, p->len, deltas);
+		if (p->result < 0) {
 			db_rollback(s->db);
 			goto failed;
 		}
 	}
-	if (db_commit(s->db) < 0)
+	if (apply_deltas(s, deltas) < 0 || db_commit(s->db) < 0) {
+		db_rollback(s->db);
 		goto failed;
+	}
+	json_decref(deltas);
 	return 0;
 failed:
+	json_decref(deltas);
 	for (size_t i = 0; i < n; i++)
 		puts[i].result = -EIO;
 	return -EIO;
@@ -426,44 +629,58 @@ static json_int_t int_at(const struct db_rows *r, size_t i, int col)
 
 int store_summary(struct store *s, int stale_hours, json_t **out)
 {
-	_cleanup_(db_rows_freep) struct db_rows *tot = NULL, *bc = NULL,
-					       *bg = NULL;
+	_cleanup_(db_rows_freep) struct db_rows *cnt = NULL, *st1 = NULL,
+					       *st2 = NULL;
 	char since[24];
 	const char *p[] = { num(since, time(NULL) - (int64_t)stale_hours * 3600) };
+	json_int_t devices = 0, compliant = 0, failing = 0;
 	json_t *by_check, *by_group;
 
-	if (db_run(s->db, "SELECT COUNT(*),"
-			  " COUNT(*) FILTER (WHERE status = 'pass'),"
-			  " COUNT(*) FILTER (WHERE status = 'fail'),"
-			  " COUNT(*) FILTER (WHERE last_seen IS NULL"
-			  " OR last_seen < ?) FROM devices", 1, p, &tot) < 1 ||
-	    db_run(s->db, "SELECT check_id, status, COUNT(*) FROM checks_latest"
-			  " GROUP BY check_id, status", 0, NULL, &bc) < 0 ||
-	    db_run(s->db, "SELECT grp, COUNT(*),"
-			  " COUNT(*) FILTER (WHERE status = 'pass')"
-			  " FROM devices GROUP BY grp", 0, NULL, &bg) < 0)
+	/* The counts table is small: a row per group, check and status. */
+	if (db_run(s->db, "SELECT grp, check_id, status, n FROM counts"
+			  " WHERE n <> 0", 0, NULL, &cnt) < 0 ||
+	    db_run(s->db, "SELECT COUNT(*) FROM devices WHERE last_seen < ?",
+		   1, p, &st1) < 1 ||
+	    db_run(s->db, "SELECT COUNT(*) FROM devices WHERE last_seen IS NULL",
+		   0, NULL, &st2) < 1)
 		return -EIO;
 	by_check = json_object();
-	for (size_t i = 0; i < db_rows_count(bc); i++) {
-		const char *check = db_rows_get(bc, i, 0);
-		json_t *c = json_object_get(by_check, check);
-
-		if (!c)
-			json_object_set_new(by_check, check, c = json_object());
-		json_object_set_new(c, db_rows_get(bc, i, 1),
-				    json_integer(int_at(bc, i, 2)));
-	}
 	by_group = json_object();
-	for (size_t i = 0; i < db_rows_count(bg); i++)
-		json_object_set_new(by_group, db_rows_get(bg, i, 0),
-				    json_pack("{s:I, s:I}", "devices",
-					      int_at(bg, i, 1), "compliant",
-					      int_at(bg, i, 2)));
+	for (size_t i = 0; i < db_rows_count(cnt); i++) {
+		const char *grp = db_rows_get(cnt, i, 0);
+		const char *check = db_rows_get(cnt, i, 1);
+		const char *status = db_rows_get(cnt, i, 2);
+		json_int_t n = int_at(cnt, i, 3);
+		json_t *g = json_object_get(by_group, grp), *c;
+
+		if (!g)
+			json_object_set_new(by_group, grp, g = json_pack(
+				"{s:i, s:i}", "devices", 0, "compliant", 0));
+		if (strcmp(check, "#") == 0) {
+			devices += n;
+			json_object_set_new(g, "devices", json_integer(
+				json_integer_value(json_object_get(g, "devices")) + n));
+		} else if (!*check) {
+			if (strcmp(status, "pass") == 0) {
+				compliant += n;
+				json_object_set_new(g, "compliant", json_integer(
+					json_integer_value(json_object_get(
+						g, "compliant")) + n));
+			} else if (strcmp(status, "fail") == 0) {
+				failing += n;
+			}
+		} else {
+			c = json_object_get(by_check, check);
+			if (!c)
+				json_object_set_new(by_check, check, c = json_object());
+			json_object_set_new(c, status, json_integer(
+				json_integer_value(json_object_get(c, status)) + n));
+		}
+	}
 	*out = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o}",
-			 "devices", int_at(tot, 0, 0),
-			 "compliant", int_at(tot, 0, 1),
-			 "failing", int_at(tot, 0, 2),
-			 "stale", int_at(tot, 0, 3),
+			 "devices", devices, "compliant", compliant,
+			 "failing", failing,
+			 "stale", int_at(st1, 0, 0) + int_at(st2, 0, 0),
 			 "by_check", by_check, "by_group", by_group);
 	return 0;
 }

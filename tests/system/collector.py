@@ -317,8 +317,8 @@ def migration(exe, db):
         v = int(subprocess.run(["psql", db, "-At", "-c",
                                 "SELECT version FROM schema_version"],
                                capture_output=True, text=True).stdout)
-    check(r.returncode == 0 and v == 3 and rows,
-          "schema 1 upgraded to 3 in place, reports kept")
+    check(r.returncode == 0 and v == 4 and rows,
+          "schema 1 upgraded to 4 in place, reports kept")
 
 
 def two_instances(exe, db, tmp, token, report):
@@ -413,6 +413,20 @@ def main():
     st, _ = post(col, token, report)
     check(st == 201, "a report with an event: 201")
     reading(col, db, exe, col.secret("Elm Academy"), report, auth)
+    # The summary's counts follow a device that moves school.
+    st, sm = admin_get(col, "/api/v1/summary", auth)
+    before = (sm["by_group"]["Oak Primary"]["devices"],
+              sm["by_group"]["Elm Academy"]["devices"], sm["devices"])
+    st, e = enrol(col, secret, "ee" * 16)
+    st, sm = admin_get(col, "/api/v1/summary", auth)
+    after = (sm["by_group"]["Oak Primary"]["devices"],
+             sm["by_group"].get("Elm Academy", {}).get("devices", 0),
+             sm["devices"])
+    checks = sum(sum(v.values()) for v in sm["by_check"].values())
+    check(before == (1, 1, 2) and after == (2, 0, 2) and
+          checks == len(report["checks"]),
+          f"summary counts follow a device into another group "
+          f"({before} -> {after}, {checks} check results)")
     policies(col, db, exe, token, auth)
     wrong = base64.b64encode(b"ict:wrong password").decode()
     st, _ = col.request("GET", "/api/v1/summary", None,
