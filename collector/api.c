@@ -322,18 +322,17 @@ static struct store *as_admin(struct MHD_Connection *c, enum MHD_Result *ret)
 	return s;
 }
 
+static int summary_of(struct store *s, json_t **out)
+{
+	return store_summary(s, (int)server_config()->stale_hours, out);
+}
+
+static enum MHD_Result listing(struct MHD_Connection *c,
+			       int (*fn)(struct store *, json_t **));
+
 static enum MHD_Result summary(struct MHD_Connection *c)
 {
-	enum MHD_Result ret;
-	struct store *s;
-	json_t *out;
-
-	s = as_admin(c, &ret);
-	if (!s)
-		return ret;
-	if (store_summary(s, (int)server_config()->stale_hours, &out) < 0)
-		return unavailable(c);
-	return server_reply(c, MHD_HTTP_OK, out);
+	return listing(c, summary_of);
 }
 
 /* A query argument, or NULL; over 256 bytes is refused as absent. */
