@@ -275,7 +275,13 @@ static int read_child(int fd, char **out, size_t *len)
 		r = read(fd, buf + n, cap - n - 1);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r < 0) {
+			/* Half the settings would be read as the defaults. */
+			r = -errno;
+			free(buf);
+			return (int)r;
+		}
+		if (r == 0)
 			break;
 		n += (size_t)r;
 	}

@@ -179,7 +179,15 @@ static int shadow_check(const struct host *h, json_t *problems)
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r < 0) {
+			/* A part of the file could hide an empty password. */
+			int e = errno;
+
+			explicit_bzero(buf, size + 1);
+			free(buf);
+			return -e;
+		}
+		if (r == 0)
 			break;
 		n += (size_t)r;
 	}

@@ -380,27 +380,41 @@ static bool filter_from(struct MHD_Connection *c, struct store_filter *f,
 	       arg_uint(c, "per_page", 50, 1, 500, &f->per_page);
 }
 
-static enum MHD_Result devices(struct MHD_Connection *c)
+/* The devices the query string asks for, or NULL with the answer to give
+ * in *ret. The CSV export is not paged: it has every matching device. */
+static json_t *devices_query(struct MHD_Connection *c, bool paged,
+			     enum MHD_Result *ret)
 {
-	enum MHD_Result ret;
-	struct store *s;
 	struct store_filter f;
+	struct store *s;
 	json_t *out;
 	int r;
 
-	s = as_admin(c, &ret);
+	s = as_admin(c, ret);
 	if (!s)
-		return ret;
-	if (!filter_from(c, &f, true))
-		return server_error(c, MHD_HTTP_BAD_REQUEST,
+		return NULL;
+	if (!filter_from(c, &f, paged)) {
+		*ret = server_error(c, MHD_HTTP_BAD_REQUEST,
 				    "page from 1, per_page from 1 to 500");
+		return NULL;
+	}
 	r = store_devices(s, &f, (int)server_config()->stale_hours, &out);
 	if (r == -EINVAL)
-		return server_error(c, MHD_HTTP_BAD_REQUEST,
+		*ret = server_error(c, MHD_HTTP_BAD_REQUEST,
 				    "sort by hostname, group, status or "
 				    "last_seen, with '-' for descending");
-	if (r < 0)
-		return unavailable(c);
+	else if (r < 0)
+		*ret = unavailable(c);
+	return r < 0 ? NULL : out;
+}
+
+static enum MHD_Result devices(struct MHD_Connection *c)
+{
+	enum MHD_Result ret;
+	json_t *out = devices_query(c, true, &ret);
+
+	if (!out)
+		return ret;
 	return server_reply(c, MHD_HTTP_OK, out);
 }
 
@@ -466,25 +480,14 @@ static enum MHD_Result devices_csv(struct MHD_Connection *c)
 					    "group", "serial", "model", "os",
 					    "status", "last_seen", "failing" };
 	enum MHD_Result ret;
-	struct store *s;
 	_cleanup_free_ char *text = NULL;
-	struct store_filter f;
 	size_t len = 0, i;
 	json_t *out, *d;
 	FILE *csv;
-	int r;
 
-	s = as_admin(c, &ret);
-	if (!s)
+	out = devices_query(c, false, &ret);
+	if (!out)
 		return ret;
-	filter_from(c, &f, false);
-	r = store_devices(s, &f, (int)server_config()->stale_hours, &out);
-	if (r == -EINVAL)
-		return server_error(c, MHD_HTTP_BAD_REQUEST,
-				    "sort by hostname, group, status or "
-				    "last_seen, with '-' for descending");
-	if (r < 0)
-		return unavailable(c);
 	csv = open_memstream(&text, &len);
 	if (!csv)
 		abort();
