@@ -37,7 +37,7 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
-ALL_CPPFLAGS = -D_GNU_SOURCE -Iendpointd -Ichecks -Icollector \
+ALL_CPPFLAGS = -D_GNU_SOURCE -Iendpointd -Ichecks -Icollector -Iuploader \
 	-DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	-DLOCALSTATEDIR='"$(LOCALSTATEDIR)"' -DRUNSTATEDIR='"$(RUNSTATEDIR)"' \
 	$(CPPFLAGS)
@@ -49,7 +49,7 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 LIB_SRCS := endpointd/util.c endpointd/log.c endpointd/utf8.c \
 	endpointd/policy.c endpointd/loop.c endpointd/state.c \
 	endpointd/report.c endpointd/spool.c endpointd/statsock.c \
-	endpointd/agent.c endpointd/table.c \
+	endpointd/agent.c endpointd/table.c endpointd/uplink.c \
 	checks/host.c checks/finding.c checks/registry.c \
 	checks/blockdev.c checks/encryption.c \
 	checks/inifile.c checks/users.c checks/desktop.c checks/logins.c \
@@ -65,8 +65,15 @@ COLLECTOR_PKGS := libmicrohttpd sqlite3 libpq libcrypt
 COLLECTOR_CFLAGS = $(shell pkg-config --cflags $(COLLECTOR_PKGS))
 COLLECTOR_LIBS = $(shell pkg-config --libs $(COLLECTOR_PKGS)) -lpthread
 
+# The uploader and endpointctl talk to the collector; endpointd links no
+# network library at all.
+UPLOAD_PKGS := libcurl
+UPLOAD_CFLAGS = $(shell pkg-config --cflags $(UPLOAD_PKGS))
+UPLOAD_LIBS = $(shell pkg-config --libs $(UPLOAD_PKGS))
+
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
-PROGRAMS := $(B)/endpointd $(B)/endpointctl $(B)/collectord
+PROGRAMS := $(B)/endpointd $(B)/endpointctl $(B)/collectord \
+	$(B)/endpointd-upload
 
 .PHONY: all deps check check-sanitize bench run install clean
 # Test objects are intermediate files; keep them for incremental builds.
@@ -83,7 +90,7 @@ deps: $(B)/.deps-ok
 $(B)/obj/%.o: %.c | $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) \
-		$(COLLECTOR_CFLAGS) -MMD -MP -c -o $@ $<
+		$(COLLECTOR_CFLAGS) $(UPLOAD_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/libendpointd.a: $(LIB_OBJS)
 	rm -f $@
@@ -92,8 +99,13 @@ $(B)/libendpointd.a: $(LIB_OBJS)
 $(B)/endpointd: $(B)/obj/endpointd/main.o $(B)/libendpointd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/endpointctl: $(B)/obj/endpointctl/endpointctl.o $(B)/libendpointd.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/endpointctl: $(B)/obj/endpointctl/endpointctl.o $(B)/obj/uploader/http.o \
+		$(B)/libendpointd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(UPLOAD_LIBS)
+
+$(B)/endpointd-upload: $(B)/obj/uploader/upload.o $(B)/obj/uploader/http.o \
+		$(B)/libendpointd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(UPLOAD_LIBS)
 
 $(B)/collectord: $(COLLECTOR_OBJS) $(B)/libendpointd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COLLECTOR_LIBS) $(PKG_LIBS)

@@ -1,20 +1,26 @@
 /*
  * endpointctl: what a member of staff or IT runs on the laptop. It reads
- * endpointd's status socket (never writes to it) and validates policy
- * files with the daemon's own parser.
+ * endpointd's status socket (never writes to it), validates policy files
+ * with the daemon's own parser, and enrols the laptop with the collector
+ * (the only command that talks to the network; IT runs it as root).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "agent.h"
+#include "http.h"
 #include "policy.h"
+#include "report.h"
 #include "table.h"
 #include "util.h"
 
@@ -24,6 +30,14 @@
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
 #endif
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define UPLOAD_USER "endpointd-upload"
+#define ENROL_ANSWER_MAX (64 * 1024)
 
 /* The status object is a few KB; this bounds a confused peer. */
 #define STATUS_MAX (4 * 1024 * 1024)
@@ -37,9 +51,12 @@ static void usage(FILE *out)
 		"Usage: endpointctl [--socket PATH] COMMAND\n\n"
 		"Commands:\n"
 		"  status [--json]       this laptop's checks and what to do\n"
-		"  policy check FILE     validate a policy file\n\n"
+		"  policy check FILE     validate a policy file\n"
+		"  enroll --collector URL --secret-file FILE [--group NAME]\n"
+		"                        enrol this laptop with the collector (root)\n\n"
 		"Exit status: 0 nothing fails, 1 a check fails or the policy is\n"
-		"invalid, 2 endpointd could not be asked.\n");
+		"invalid, 2 endpointd could not be asked or enrolment failed.\n"
+		"See endpointctl(1) for enroll's other options.\n");
 }
 
 static int connect_socket(const char *path)
@@ -100,6 +117,50 @@ static int read_line(int fd, char **out)
 	}
 }
 
+static const char *str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* Where the reports are: the uploader's last word and the spool. */
+static void print_upload(const json_t *u)
+{
+	const json_t *spool = json_object_get(u, "spool");
+	const char *state = str(u, "state"), *col = str(u, "collector");
+	json_int_t n = json_integer_value(json_object_get(spool, "reports"));
+	json_int_t bytes = json_integer_value(json_object_get(spool, "bytes"));
+
+	if (!u)
+		return;
+	putchar('\n');
+	if (!state || strcmp(state, "unknown") == 0)
+		printf("Reports: the uploader has not run yet.\n");
+	else if (strcmp(state, "not_enrolled") == 0)
+		printf("Reports: this laptop is not enrolled with a collector "
+		       "(IT: endpointctl enroll).\n");
+	else if (strcmp(state, "token_revoked") == 0)
+		printf("Reports: the collector %s no longer accepts this "
+		       "laptop's token. Nothing is lost: reports are kept "
+		       "until IT enrols it again (endpointctl enroll).\n",
+		       col ? col : "");
+	else
+		printf("Collector: %s\n", col ? col : "(unknown)");
+	printf("Last delivered: %s\n", str(u, "last_delivery") ?
+	       str(u, "last_delivery") : "never");
+	printf("Waiting to be sent: %lld report%s (%lld KB)\n", (long long)n,
+	       n == 1 ? "" : "s", (long long)((bytes + 1023) / 1024));
+	if (str(u, "last_error") && strcmp(state, "idle") != 0)
+		printf("Last problem: %s%s%s\n", str(u, "last_error"),
+		       str(u, "next_attempt") ? "; next try at " : "",
+		       str(u, "next_attempt") ? str(u, "next_attempt") : "");
+	if (json_integer_value(json_object_get(u, "rejected_total")))
+		printf("Refused by the collector and set aside: %lld\n",
+		       (long long)json_integer_value(
+			       json_object_get(u, "rejected_total")));
+	if (str(spool, "error"))
+		printf("Reports cannot be written: %s\n", str(spool, "error"));
+}
+
 static int cmd_status(const char *socket_path, bool json)
 {
 	_cleanup_close_ int fd = -1;
@@ -147,6 +208,7 @@ static int cmd_status(const char *socket_path, bool json)
 		if (err)
 			printf("\nThe newest policy was refused; the previous "
 			       "one is still in force:\n%s\n", err);
+		print_upload(json_object_get(status, "upload"));
 	}
 	json_decref(status);
 	return ret;
@@ -165,6 +227,237 @@ static int cmd_policy_check(const char *path)
 	       p->version);
 	policy_free(p);
 	return EXIT_PASSED;
+}
+
+struct enroll_options {
+	const char *collector, *secret_file, *group, *policy, *state_dir;
+	const char *upload_dir, *user, *root;
+};
+
+static size_t on_answer(char *p, size_t size, size_t n, void *data)
+{
+	struct { char *buf; size_t len; } *a = data;
+	size_t len = size * n;
+
+	if (a->len + len > ENROL_ANSWER_MAX)
+		return 0;
+	a->buf = xrealloc(a->buf, a->len + len + 1);
+	memcpy(a->buf + a->len, p, len);
+	a->len += len;
+	a->buf[a->len] = '\0';
+	return len;
+}
+
+/* The policy whose [report] TLS settings apply: the collector's copy when
+ * one is in force, else the given file. */
+static struct policy *enroll_policy(const struct enroll_options *o)
+{
+	_cleanup_free_ char *errors = NULL, *copy = NULL;
+	struct policy *p = NULL;
+
+	if (!o->policy) {
+		copy = agent_collector_policy_path(o->state_dir);
+		if (access(copy, F_OK) == 0 && policy_load(copy, &p, &errors) == 0)
+			return p;
+		free(errors);
+		errors = NULL;
+	}
+	if (policy_load(o->policy ? o->policy : SYSCONFDIR "/endpointd/policy.ini",
+			&p, &errors) < 0) {
+		fputs(errors, stderr);
+		return NULL;
+	}
+	return p;
+}
+
+static int read_secret(const char *path, char **out)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = read_file(path, 4096, &text, NULL);
+
+	if (r < 0) {
+		fprintf(stderr, "endpointctl: %s: %s\n", path, strerror(-r));
+		return r;
+	}
+	strrstrip(text);
+	if (!text[0] || strlen(text) > 256 ||
+	    strspn(text, "0123456789abcdefABCDEF") != strlen(text)) {
+		fprintf(stderr, "endpointctl: %s: not an enrolment secret (the "
+				"hex line collectord --new-enrol-secret printed)\n",
+			path);
+		return -EINVAL;
+	}
+	*out = text;
+	text = NULL;
+	return 0;
+}
+
+static int cmd_enroll(const struct enroll_options *o)
+{
+	_cleanup_free_ char *secret = NULL, *url = NULL, *body = NULL,
+			    *collector = NULL, *pins = NULL, *etag = NULL;
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct { char *buf; size_t len; } answer = { NULL, 0 };
+	struct enrolment e = { 0 };
+	struct curl_slist *hdrs = NULL;
+	const char *problem, *token;
+	struct passwd *pw = NULL;
+	struct host *h;
+	json_t *req, *ans = NULL;
+	CURL *curl;
+	CURLcode cc;
+	long code = 0;
+	int r, ret = EXIT_ERROR;
+
+	problem = http_url_problem(o->collector);
+	if (problem) {
+		fprintf(stderr, "endpointctl: --collector %s %s\n",
+			o->collector ? o->collector : "", problem);
+		return EXIT_ERROR;
+	}
+	collector = xstrdup(o->collector);
+	while (collector[0] && collector[strlen(collector) - 1] == '/')
+		collector[strlen(collector) - 1] = '\0';
+	if (!o->secret_file || read_secret(o->secret_file, &secret) < 0)
+		return EXIT_ERROR;
+	p = enroll_policy(o);
+	if (!p)
+		return EXIT_ERROR;
+	pw = getpwnam(o->user ? o->user : UPLOAD_USER);
+	if (!pw && o->user) {
+		fprintf(stderr, "endpointctl: no user %s\n", o->user);
+		return EXIT_ERROR;
+	}
+	if (!pw)
+		fprintf(stderr, "endpointctl: no user %s: the token stays "
+				"readable by root only\n", UPLOAD_USER);
+	for (size_t i = 0; i < p->report.pinned_pubkey.n; i++) {
+		char *joined = xasprintf("%s%s%s", pins ? pins : "",
+					 pins ? ";" : "",
+					 p->report.pinned_pubkey.v[i]);
+		free(pins);
+		pins = joined;
+	}
+
+	h = host_new(o->root);
+	req = json_pack("{s:s, s:s?, s:o}", "enrol_secret", secret,
+			"group", o->group, "device", report_device(h));
+	host_free(h);
+	body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	url = xasprintf("%s/api/v1/enrol", collector);
+
+	curl = curl_easy_init();
+	if (!curl || http_setup(curl, p->report.ca_file.n ? p->report.ca_file.v[0]
+							 : NULL, pins) < 0) {
+		fprintf(stderr, "endpointctl: libcurl refused the TLS settings\n");
+		curl_easy_cleanup(curl);
+		return EXIT_ERROR;
+	}
+	hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_answer);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
+	cc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(curl);
+	curl_slist_free_all(hdrs);
+	if (cc != CURLE_OK) {
+		fprintf(stderr, "endpointctl: %s: %s\n", url,
+			curl_easy_strerror(cc));
+		goto out;
+	}
+	if (code != 201) {
+		_cleanup_free_ char *why = http_error_text(
+			answer.buf ? answer.buf : "", answer.len);
+
+		fprintf(stderr, "endpointctl: the collector refused the "
+				"enrolment (%ld): %s\n", code, why);
+		goto out;
+	}
+	ans = json_loadb(answer.buf ? answer.buf : "", answer.len, 0, NULL);
+	token = json_string_value(json_object_get(ans, "token"));
+	if (!token || strlen(token) > 256 ||
+	    !json_is_integer(json_object_get(ans, "device_id"))) {
+		fprintf(stderr, "endpointctl: the collector's answer has no "
+				"device_id and token\n");
+		goto out;
+	}
+	if (mkdir(o->upload_dir, 0700) == 0 && pw &&
+	    chown(o->upload_dir, pw->pw_uid, pw->pw_gid) < 0) {
+		fprintf(stderr, "endpointctl: %s: %s\n", o->upload_dir,
+			strerror(errno));
+		goto out;
+	}
+	e.collector = collector;
+	e.device_id = json_integer_value(json_object_get(ans, "device_id"));
+	e.token = (char *)(uintptr_t)token;
+	e.group = (char *)(uintptr_t)o->group;
+	r = enrolment_write(o->upload_dir, &e, pw ? pw->pw_uid : (uid_t)-1,
+			    pw ? pw->pw_gid : (gid_t)-1);
+	if (r < 0) {
+		fprintf(stderr, "endpointctl: %s/%s: %s\n", o->upload_dir,
+			ENROLMENT_NAME, strerror(-r));
+		goto out;
+	}
+	/* A new enrolment fetches the group's policy afresh. */
+	etag = xasprintf("%s/policy.etag", o->upload_dir);
+	unlink(etag);
+	printf("Enrolled with %s as device %lld%s%s.\n"
+	       "The token is in %s/%s; the uploader sends reports from now "
+	       "on.\n", collector, (long long)e.device_id,
+	       o->group ? " in group " : "", o->group ? o->group : "",
+	       o->upload_dir, ENROLMENT_NAME);
+	ret = EXIT_PASSED;
+out:
+	json_decref(ans);
+	free(answer.buf);
+	return ret;
+}
+
+static int enroll_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "collector", required_argument, NULL, 'c' },
+		{ "secret-file", required_argument, NULL, 'f' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "upload-dir", required_argument, NULL, 'u' },
+		{ "user", required_argument, NULL, 'U' },
+		{ "root", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct enroll_options o = {
+		.state_dir = LOCALSTATEDIR "/lib/endpointd",
+		.upload_dir = LOCALSTATEDIR "/lib/endpointd-upload",
+		.root = "/",
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:f:g:p:s:u:U:r:", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'c': o.collector = optarg; break;
+		case 'f': o.secret_file = optarg; break;
+		case 'g': o.group = optarg; break;
+		case 'p': o.policy = optarg; break;
+		case 's': o.state_dir = optarg; break;
+		case 'u': o.upload_dir = optarg; break;
+		case 'U': o.user = optarg; break;
+		case 'r': o.root = optarg; break;
+		default: usage(stderr); return EXIT_ERROR;
+		}
+	}
+	if (optind < argc || !o.collector || !o.secret_file) {
+		fprintf(stderr, "endpointctl: enroll needs --collector URL and "
+				"--secret-file FILE\n");
+		return EXIT_ERROR;
+	}
+	return cmd_enroll(&o);
 }
 
 int main(int argc, char **argv)
@@ -201,6 +494,8 @@ int main(int argc, char **argv)
 		}
 		return cmd_status(socket_path, json);
 	}
+	if (argc >= 1 && strcmp(argv[0], "enroll") == 0)
+		return enroll_main(argc, argv);
 	if (argc == 3 && strcmp(argv[0], "policy") == 0 &&
 	    strcmp(argv[1], "check") == 0)
 		return cmd_policy_check(argv[2]);

@@ -14,11 +14,15 @@
 #include "spool.h"
 #include "state.h"
 #include "statsock.h"
+#include "uplink.h"
 #include "util.h"
 
 #define STATUS_SCHEMA "endpointd.status/1"
 /* Events close together (a hub of sticks) share one report. */
 #define REPORT_DELAY_MS 1000
+/* After a failure to write a report (a full disk), try again this soon. */
+#define SPOOL_RETRY_MS (60 * 1000)
+#define COLLECTOR_POLICY "collector-policy.ini"
 
 static struct host *agent_host_;	/* the machine the checks read */
 static struct policy *agent_policy;
@@ -29,6 +33,12 @@ static bool agent_running;
 static struct loop_source *agent_eval_timer;
 static struct loop_source *agent_report_timer;
 static bool agent_report_due;		/* agent_report_timer is armed */
+static struct loop_source *agent_heartbeat_timer;
+static char *agent_state_dir;
+/* Reports that could not be written since the last one that was. */
+static unsigned agent_spool_failures;
+static char *agent_spool_error;
+static char agent_spool_since[32];
 
 static bool check_enabled(const struct check_ops *ops)
 {
@@ -84,6 +94,7 @@ int agent_init(struct host *h, struct policy *p,
 		return r;
 	agent_host_ = h;
 	agent_policy = p;
+	agent_state_dir = xstrdup(state_dir);
 	agent_registry = registry;
 	state_set_listener(on_state, NULL);
 	host_set_callbacks(h, on_changed, on_event, NULL);
@@ -97,6 +108,20 @@ void agent_exit(void)
 	agent_policy = NULL;
 	free(agent_policy_error);
 	agent_policy_error = NULL;
+	free(agent_state_dir);
+	agent_state_dir = NULL;
+	free(agent_spool_error);
+	agent_spool_error = NULL;
+}
+
+char *agent_collector_policy_path(const char *state_dir)
+{
+	return xasprintf("%s/%s", state_dir, COLLECTOR_POLICY);
+}
+
+const char *agent_policy_path(void)
+{
+	return agent_policy->path;
 }
 
 struct host *agent_host(void)
@@ -129,6 +154,42 @@ json_t *agent_report(int *err)
 			    state_take_events());
 }
 
+static uint64_t heartbeat_ms(void)
+{
+	return (uint64_t)agent_policy->report.heartbeat_minutes * 60 * 1000;
+}
+
+static bool is_spool_event(const json_t *e)
+{
+	const char *t = json_string_value(json_object_get(e, "type"));
+
+	return t && strcmp(t, "spool_write_failed") == 0;
+}
+
+/* The report could not be written: keep its events for the next one and
+ * try again soon. */
+static void spool_failed(json_t *report, int err)
+{
+	json_t *events = json_array(), *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(report, "events"), i, e)
+		if (!is_spool_event(e))
+			json_array_append(events, e);
+	state_events_restore(events);
+	if (agent_spool_failures++ == 0)
+		time_rfc3339(agent_spool_since);
+	free(agent_spool_error);
+	agent_spool_error = xstrdup(strerror(-err));
+	log_errx("cannot write a report to the spool %s (%u since %s): %s; "
+		 "trying again in %d s", spool_path(), agent_spool_failures,
+		 agent_spool_since, agent_spool_error, SPOOL_RETRY_MS / 1000);
+	if (agent_report_timer && !agent_report_due) {
+		loop_timer_set(agent_report_timer, SPOOL_RETRY_MS, 0);
+		agent_report_due = true;
+	}
+}
+
 static void write_report(void)
 {
 	json_t *report;
@@ -138,24 +199,54 @@ static void write_report(void)
 	if (!report) {
 		log_errx("cannot keep the report sequence number: %s",
 			 strerror(-err));
+		spool_failed(NULL, err);
 		return;
+	}
+	if (agent_spool_failures) {
+		char now[32];
+
+		time_rfc3339(now);
+		json_array_append_new(json_object_get(report, "events"),
+				      json_pack("{s:s, s:s, s:i, s:s, s:s}",
+						"at", now,
+						"type", "spool_write_failed",
+						"count",
+						(json_int_t)agent_spool_failures,
+						"error", agent_spool_error,
+						"since", agent_spool_since));
 	}
 	dropped = spool_put((uint64_t)json_integer_value(
 				    json_object_get(report, "seq")),
 			    report);
+	if (dropped < 0) {
+		spool_failed(report, dropped);
+		json_decref(report);
+		return;
+	}
 	json_decref(report);
-	if (dropped < 0)
-		log_errx("cannot write a report to the spool: %s",
-			 strerror(-dropped));
-	else if (dropped > 0)
+	if (agent_spool_failures) {
+		log_info("reports are written to the spool again");
+		agent_spool_failures = 0;
+		free(agent_spool_error);
+		agent_spool_error = NULL;
+	}
+	if (dropped > 0)
 		state_event(json_pack("{s:s, s:i}", "type", "reports_dropped",
 				      "count", dropped));
+	if (agent_heartbeat_timer)
+		loop_timer_set(agent_heartbeat_timer, heartbeat_ms(), 0);
 }
 
 static void on_report_timer(void *data)
 {
 	(void)data;
 	agent_report_due = false;
+	write_report();
+}
+
+static void on_heartbeat_timer(void *data)
+{
+	(void)data;
 	write_report();
 }
 
@@ -192,6 +283,10 @@ static void checks_stop(void)
 			(*c)->stop(agent_host_);
 }
 
+static void on_collector_policy(const char *text, size_t len,
+				const char *error);
+static void on_uplink_event(json_t *event);
+
 static json_t *snapshot(void *data)
 {
 	(void)data;
@@ -202,7 +297,8 @@ int agent_start(const char *spool_dir, const char *socket_path)
 {
 	int r;
 
-	r = spool_init(spool_dir, agent_policy->report.spool_max_reports);
+	r = spool_init(spool_dir, agent_policy->report.spool_max_reports,
+		       agent_policy->report.spool_max_bytes);
 	if (r < 0)
 		return r;
 	r = statsock_init(socket_path, snapshot, NULL);
@@ -211,10 +307,17 @@ int agent_start(const char *spool_dir, const char *socket_path)
 	agent_report_timer = loop_add_timer(0, 0, on_report_timer, NULL);
 	agent_eval_timer = loop_add_timer(0, interval_ms(), on_eval_timer,
 					  NULL);
-	if (!agent_report_timer || !agent_eval_timer) {
+	agent_heartbeat_timer = loop_add_timer(heartbeat_ms(), 0,
+					       on_heartbeat_timer, NULL);
+	if (!agent_report_timer || !agent_eval_timer ||
+	    !agent_heartbeat_timer) {
 		r = -errno;
 		goto failed_timers;
 	}
+	r = uplink_start(agent_state_dir, on_collector_policy, on_uplink_event);
+	if (r < 0)
+		goto failed_timers;
+	uplink_publish(agent_policy);
 	agent_running = true;
 	checks_start();
 	return 0;
@@ -222,6 +325,8 @@ int agent_start(const char *spool_dir, const char *socket_path)
 failed_timers:
 	loop_remove(agent_report_timer);
 	loop_remove(agent_eval_timer);
+	loop_remove(agent_heartbeat_timer);
+	agent_report_timer = agent_eval_timer = agent_heartbeat_timer = NULL;
 	statsock_exit();
 failed_statsock:
 	spool_exit();
@@ -232,9 +337,11 @@ void agent_stop(void)
 {
 	checks_stop();
 	agent_running = false;
+	uplink_stop();
 	loop_remove(agent_report_timer);
 	loop_remove(agent_eval_timer);
-	agent_report_timer = agent_eval_timer = NULL;
+	loop_remove(agent_heartbeat_timer);
+	agent_report_timer = agent_eval_timer = agent_heartbeat_timer = NULL;
 	statsock_exit();
 	spool_exit();
 }
@@ -256,6 +363,29 @@ static void policy_refused(const char *errors)
 	report_soon();
 }
 
+/* Put p (ownership taken) in force. */
+static void policy_swap(struct policy *p, const char *source)
+{
+	if (agent_running)
+		checks_stop();
+	policy_free(agent_policy);
+	agent_policy = p;
+	free(agent_policy_error);
+	agent_policy_error = NULL;
+	state_set_max_events(p->report.max_events);
+	if (agent_running) {
+		spool_set_limits(p->report.spool_max_reports,
+				 p->report.spool_max_bytes);
+		loop_timer_set(agent_eval_timer, 0, interval_ms());
+		uplink_publish(p);
+		checks_start();
+	}
+	/* Announced once the checks run under it. */
+	log_info("policy %s %s loaded from %s", p->name, p->version, source);
+	state_event(json_pack("{s:s, s:o, s:s}", "type", "policy_loaded",
+			      "policy", report_policy(p), "source", source));
+}
+
 int agent_reload(void)
 {
 	_cleanup_free_ char *errors = NULL;
@@ -269,24 +399,54 @@ int agent_reload(void)
 		sd_notify(0, "READY=1");
 		return r;
 	}
-	if (agent_running)
-		checks_stop();
-	policy_free(agent_policy);
-	agent_policy = p;
-	free(agent_policy_error);
-	agent_policy_error = NULL;
-	state_set_max_events(p->report.max_events);
-	if (agent_running) {
-		spool_set_max(p->report.spool_max_reports);
-		loop_timer_set(agent_eval_timer, 0, interval_ms());
-		checks_start();
-	}
-	/* Announced once the checks run under it. */
-	log_info("policy %s %s loaded from %s", p->name, p->version, p->path);
-	state_event(json_pack("{s:s, s:o}", "type", "policy_loaded", "policy",
-			      report_policy(p)));
+	policy_swap(p, p->path);
 	sd_notify(0, "READY=1");
 	return 0;
+}
+
+/* A policy the uploader fetched from the collector: validated by the
+ * same loader as any file, kept in the state directory once valid (it
+ * stays in force across restarts), refused otherwise. */
+static void on_collector_policy(const char *text, size_t len,
+				const char *error)
+{
+	_cleanup_free_ char *errors = NULL, *path = NULL;
+	struct policy *p = NULL;
+	int r;
+
+	if (!text) {
+		policy_refused(error);
+		return;
+	}
+	r = policy_parse("collector:" COLLECTOR_POLICY, text, len, &p, &errors);
+	if (r < 0) {
+		policy_refused(errors ? errors : strerror(-r));
+		return;
+	}
+	if (strcmp(p->sha256, agent_policy->sha256) == 0) {
+		policy_free(p);
+		return;
+	}
+	path = agent_collector_policy_path(agent_state_dir);
+	r = write_file_atomic(path, text, len, 0644);
+	if (r < 0) {
+		_cleanup_free_ char *why = xasprintf(
+			"%s: cannot be kept: %s", path, strerror(-r));
+
+		policy_free(p);
+		policy_refused(why);
+		return;
+	}
+	free(p->path);
+	p->path = xstrdup(path);
+	policy_swap(p, "the collector");
+	report_soon();
+}
+
+static void on_uplink_event(json_t *event)
+{
+	state_event(event);
+	report_soon();
 }
 
 json_t *agent_status(void)
@@ -296,7 +456,7 @@ json_t *agent_status(void)
 	json_object_set_new(pol, "path", json_string_lossy(agent_policy->path));
 	json_object_set_new(pol, "interval_minutes",
 			    json_integer(agent_policy->interval_minutes));
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
 			 "type", "status",
 			 "schema", STATUS_SCHEMA,
 			 "policy", pol,
@@ -304,7 +464,8 @@ json_t *agent_status(void)
 			 "last_evaluation",
 			 agent_last_eval[0] ? json_string(agent_last_eval)
 					    : json_null(),
-			 "checks", state_checks_json());
+			 "checks", state_checks_json(),
+			 "upload", uplink_status(agent_spool_error));
 }
 
 bool agent_any_fail(void)

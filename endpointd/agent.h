@@ -24,6 +24,13 @@ void agent_exit(void);
 int agent_start(const char *spool_dir, const char *socket_path);
 void agent_stop(void);
 
+/* Where a policy accepted from the collector is kept (caller frees); in
+ * force, when present, instead of the local file. */
+char *agent_collector_policy_path(const char *state_dir);
+
+/* The file of the policy in force. */
+const char *agent_policy_path(void);
+
 /* The host the checks read. */
 struct host *agent_host(void);
 

@@ -130,6 +130,24 @@ static struct policy *load_policy(const char *path)
 	return p;
 }
 
+/* A policy accepted from the collector earlier stays in force. */
+static struct policy *collector_policy(const struct options *o)
+{
+	_cleanup_free_ char *path = agent_collector_policy_path(o->state_dir);
+	_cleanup_free_ char *errors = NULL;
+	struct policy *p = NULL;
+	int r = policy_load(path, &p, &errors);
+
+	if (r == -ENOENT)
+		return NULL;
+	if (r < 0) {
+		log_warnx("%s: cannot be used (%s); using %s", path,
+			  errors ? strrstrip(errors) : strerror(-r), o->policy);
+		return NULL;
+	}
+	return p;
+}
+
 static int run_once(const struct options *o)
 {
 	json_t *report;
@@ -209,7 +227,7 @@ static int run_daemon(const struct options *o)
 		watchdog = loop_add_timer(wd_usec / 2000, wd_usec / 2000,
 					  on_watchdog, NULL);
 	sd_notify(0, "READY=1");
-	log_info("started; policy %s", o->policy);
+	log_info("started; policy %s", agent_policy_path());
 	r = loop_run();
 	if (r < 0)
 		log_errx("event loop: %s", strerror(-r));
@@ -239,8 +257,13 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &o) < 0)
 		return EXIT_ERROR;
+	/* A full disk or a file-size limit is an error to report, not a
+	 * reason to die. */
+	signal(SIGXFSZ, SIG_IGN);
 	log_init("endpointd", o.debug);
-	p = load_policy(o.policy);
+	p = o.check || o.print_rule ? NULL : collector_policy(&o);
+	if (!p)
+		p = load_policy(o.policy);
 	if (!p)
 		return o.check ? EXIT_FAILED : EXIT_ERROR;
 	if (o.print_rule) {

@@ -94,6 +94,17 @@ static const char *item_device(const char *item)
 	return NULL;
 }
 
+/* A public-key pin as curl takes it: sha256// and 44 base64 characters. */
+static const char *item_pin(const char *item)
+{
+	if (strlen(item) != 8 + 44 || strncmp(item, "sha256//", 8) != 0 ||
+	    strspn(item + 8, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			     "0123456789+/=") != 44 || item[8 + 43] != '=')
+		return "is not a public-key pin (sha256// and the key's "
+		       "SHA-256 in base64, 44 characters)";
+	return NULL;
+}
+
 static const char *item_cipher(const char *item)
 {
 	if (strspn(item, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
@@ -133,7 +144,16 @@ static const struct key_def key_defs[] = {
 	UINT("policy", "interval_minutes", interval_minutes, "60", 1, 1440),
 	UINT("report", "spool_max_reports", report.spool_max_reports, "1000",
 	     1, 100000),
+	UINT("report", "spool_max_bytes", report.spool_max_bytes, "52428800",
+	     65536, 1073741824),
 	UINT("report", "max_events", report.max_events, "1000", 10, 100000),
+	UINT("report", "heartbeat_minutes", report.heartbeat_minutes, "15", 1,
+	     1440),
+	LIST("report", "ca_file", report.ca_file, "", 0, 1, item_path),
+	LIST("report", "pinned_pubkey", report.pinned_pubkey, "", 0, 16,
+	     item_pin),
+	UINT("report", "retry_max_seconds", report.retry_max_seconds, "3600",
+	     10, 86400),
 
 	CHECK_KEYS(encryption, "high"),
 	LIST("encryption", "mounts", encryption.mounts, "/, /home", 0, 64,

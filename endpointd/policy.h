@@ -52,7 +52,15 @@ struct policy {
 	/* [report] */
 	struct {
 		unsigned spool_max_reports;
+		unsigned spool_max_bytes;
 		unsigned max_events;
+		unsigned heartbeat_minutes;
+		/* For the uploader: the collector's CA (at most one path;
+		 * none means the system store), public-key pins in curl's
+		 * "sha256//BASE64" form, the longest wait between retries. */
+		struct policy_list ca_file;
+		struct policy_list pinned_pubkey;
+		unsigned retry_max_seconds;
 	} report;
 
 	struct {

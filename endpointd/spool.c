@@ -1,8 +1,11 @@
 /*
- * spool: atomic report files, bounded in count, oldest dropped first.
+ * spool: atomic report files, bounded in count and bytes, oldest dropped
+ * first.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +18,32 @@
 
 static char *spool_dir;
 static unsigned spool_max;
+static uint64_t spool_max_bytes;
 
-int spool_init(const char *dir, unsigned max_reports)
+/* Shared with the uploader's group when the installer created it. */
+static int spool_share(const char *dir)
 {
+	struct group *g = getgrnam(UPLOAD_GROUP);
+
+	if (!g)
+		return chmod(dir, 0750) < 0 ? -errno : 0;
+	if (chown(dir, 0, g->gr_gid) < 0 || chmod(dir, 02770) < 0)
+		return -errno;
+	return 0;
+}
+
+int spool_init(const char *dir, unsigned max_reports, uint64_t max_bytes)
+{
+	int r;
+
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
 		return -errno;
+	r = spool_share(dir);
+	if (r < 0)
+		log_warnx("spool %s: cannot share it with group %s: %s", dir,
+			  UPLOAD_GROUP, strerror(-r));
 	spool_dir = xstrdup(dir);
-	spool_max = max_reports;
+	spool_set_limits(max_reports, max_bytes);
 	return 0;
 }
 
@@ -31,12 +53,18 @@ void spool_exit(void)
 	spool_dir = NULL;
 }
 
-void spool_set_max(unsigned max_reports)
+void spool_set_limits(unsigned max_reports, uint64_t max_bytes)
 {
 	spool_max = max_reports;
+	spool_max_bytes = max_bytes;
 }
 
-static bool is_report_name(const char *name)
+const char *spool_path(void)
+{
+	return spool_dir;
+}
+
+bool spool_is_report_name(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -44,42 +72,84 @@ static bool is_report_name(const char *name)
 	       strcmp(name + 20, ".json") == 0;
 }
 
-static int cmp_names(const void *a, const void *b)
+struct spooled {
+	char name[26];
+	uint64_t size;
+};
+
+static int cmp_spooled(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct spooled *)a)->name,
+		      ((const struct spooled *)b)->name);
 }
 
-/* Remove the oldest reports beyond spool_max; returns how many. */
-static int spool_trim(void)
+/* The reports in the spool, oldest first. Returns how many, or -errno. */
+static ssize_t spool_list(struct spooled **out, uint64_t *total)
 {
 	DIR *d = opendir(spool_dir);
-	char **names = NULL;
-	size_t n = 0, removed = 0;
+	struct spooled *v = NULL;
+	size_t n = 0;
 	struct dirent *de;
 
+	*total = 0;
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		if (!is_report_name(de->d_name))
-			continue;
-		names = xrealloc(names, (n + 1) * sizeof(*names));
-		names[n++] = xstrdup(de->d_name);
+		struct stat st;
+
+		if (!spool_is_report_name(de->d_name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;	/* not a report, or just sent */
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		memcpy(v[n].name, de->d_name, sizeof(v[n].name));
+		v[n].size = (uint64_t)st.st_size;
+		*total += v[n].size;
+		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
-	for (size_t i = 0; i < n; i++) {
-		if (n - removed > spool_max) {
-			_cleanup_free_ char *p = xasprintf("%s/%s", spool_dir,
-							   names[i]);
+	qsort(v, n, sizeof(*v), cmp_spooled);
+	*out = v;
+	return (ssize_t)n;
+}
 
-			if (unlink(p) == 0)
-				removed++;
-			else
-				log_warn("spool: removing %s", p);
+int spool_usage(unsigned *reports, uint64_t *bytes)
+{
+	_cleanup_free_ struct spooled *v = NULL;
+	ssize_t n = spool_dir ? spool_list(&v, bytes) : -ENOENT;
+
+	if (n < 0)
+		return (int)n;
+	*reports = (unsigned)n;
+	return 0;
+}
+
+/* Remove the oldest reports beyond the limits; returns how many. The
+ * newest report always stays, however large. */
+static int spool_trim(void)
+{
+	_cleanup_free_ struct spooled *v = NULL;
+	uint64_t total;
+	ssize_t n = spool_list(&v, &total);
+	size_t left, removed = 0;
+
+	if (n < 0)
+		return (int)n;
+	left = (size_t)n;
+	for (size_t i = 0; i + 1 < (size_t)n; i++) {
+		if (left <= spool_max && total <= spool_max_bytes)
+			break;
+		_cleanup_free_ char *p = xasprintf("%s/%s", spool_dir,
+						   v[i].name);
+
+		if (unlink(p) == 0) {
+			removed++;
+		} else if (errno != ENOENT) {	/* ENOENT: just delivered */
+			log_warn("spool: removing %s", p);
+			continue;
 		}
-		free(names[i]);
+		left--;
+		total -= v[i].size;
 	}
-	free(names);
 	return (int)removed;
 }
 

@@ -1,21 +1,43 @@
 /*
  * spool: reports waiting for the uploader, one file each in the spool
  * directory, written atomically (temp file, fsync, rename, fsync of the
- * directory) and named by sequence number so the oldest sorts first.
+ * directory) and named by sequence number so the oldest sorts first. The
+ * uploader removes a report once the collector has acknowledged it.
+ *
+ * The directory is shared with the uploader, which runs as its own user:
+ * when the group UPLOAD_GROUP exists the directory belongs to it (mode
+ * 2770) and reports are group-readable (0640). The uploader also leaves
+ * its status (uploader.status) and policies fetched from the collector
+ * (policy.incoming) there; endpointd reads both as untrusted input.
  */
 #ifndef ENDPOINTD_SPOOL_H
 #define ENDPOINTD_SPOOL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
-/* Use dir (created 0750 when missing); keep at most max_reports. */
-int spool_init(const char *dir, unsigned max_reports);
-void spool_exit(void);
-void spool_set_max(unsigned max_reports);
+#define UPLOAD_GROUP "endpointd-upload"
+#define SPOOL_STATUS_NAME "uploader.status"
+#define SPOOL_POLICY_NAME "policy.incoming"
+#define SPOOL_SETTINGS_NAME "uploader.json"
+#define SPOOL_REJECTED_DIR "rejected"
 
-/* Write report number seq. When more than max_reports are spooled the
+/* Use dir (created when missing); keep at most max_reports reports and
+ * max_bytes bytes of them. */
+int spool_init(const char *dir, unsigned max_reports, uint64_t max_bytes);
+void spool_exit(void);
+void spool_set_limits(unsigned max_reports, uint64_t max_bytes);
+const char *spool_path(void);
+
+/* Write report number seq. When more than the limits are spooled the
  * oldest are removed; returns how many were, or -errno. */
 int spool_put(uint64_t seq, const json_t *report);
+
+/* Reports waiting and their bytes. Returns 0 or -errno. */
+int spool_usage(unsigned *reports, uint64_t *bytes);
+
+/* Whether name is a report's file name: 20 digits and ".json". */
+bool spool_is_report_name(const char *name);
 
 #endif

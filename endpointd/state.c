@@ -51,7 +51,7 @@ int state_init(const char *dir, unsigned max_events)
 {
 	int r;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0711) < 0 && errno != EEXIST)
 		return -errno;
 	state_dir = xstrdup(dir);
 	state_events = json_array();
@@ -222,4 +222,36 @@ int state_next_seq(uint64_t *seq)
 		return r;
 	*seq = ++state_seq;
 	return 0;
+}
+
+void state_events_restore(json_t *events)
+{
+	size_t i;
+	json_t *e;
+
+	/* Taken events go back in front of any that arrived since, with
+	 * the newest kept when that is more than max_events. */
+	json_array_extend(events, state_events);
+	json_decref(state_events);
+	state_events = events;
+	while (json_array_size(state_events) > state_max_events) {
+		e = json_array_get(state_events, 0);
+		if (json_is_object(e) &&
+		    strcmp(json_string_value(json_object_get(e, "type")) ?: "",
+			   "events_dropped") == 0)
+			state_dropped += (unsigned long)json_integer_value(
+				json_object_get(e, "count"));
+		else
+			state_dropped++;
+		json_array_remove(state_events, 0);
+	}
+	/* A restored "events_dropped" is counted again when taken. */
+	json_array_foreach(state_events, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "type")) ?: "",
+			   "events_dropped") == 0) {
+			state_dropped += (unsigned long)json_integer_value(
+				json_object_get(e, "count"));
+			json_array_remove(state_events, i);
+			break;
+		}
 }

@@ -15,7 +15,8 @@
 
 typedef void (*state_listener_fn)(json_t *line, void *data);
 
-/* Use dir (created 0700 when missing) for the sequence number; keep at
+/* Use dir (created 0711 when missing: the uploader
+ * walks through it to the spool) for the sequence number; keep at
  * most max_events events between reports. Returns 0 or -errno. */
 int state_init(const char *dir, unsigned max_events);
 void state_exit(void);
@@ -42,6 +43,10 @@ bool state_has_events(void);
 /* The pending events (new reference); the pending list is emptied. A
  * "events_dropped" event leads when any were dropped. */
 json_t *state_take_events(void);
+
+/* Put back events (ownership taken) taken for a report that could not be
+ * written, ahead of those that arrived since. */
+void state_events_restore(json_t *events);
 
 /* The next report sequence number, stored durably before it is returned,
  * so it only grows across restarts. Returns 0 or -errno. */

@@ -186,7 +186,13 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 	const char *p = data;
 	int fd, r = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* The spool is shared with a less privileged user: never follow
+	 * or reuse what may have been planted at the temporary name. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  mode);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			       O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
 	while (len > 0) {

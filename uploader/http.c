@@ -1,0 +1,153 @@
+/*
+ * http: collector URLs, TLS options and the enrolment file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "util.h"
+
+const char *http_url_problem(const char *url)
+{
+	_cleanup_free_ char *host = NULL, *scheme = NULL;
+	CURLU *u;
+	bool loopback;
+
+	if (!url || strlen(url) > 1024)
+		return "is missing or too long";
+	u = curl_url();
+	if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		curl_url_cleanup(u);
+		return "is not a URL";
+	}
+	curl_url_cleanup(u);
+	loopback = strcmp(host, "localhost") == 0 ||
+		   strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0;
+	if (strcasecmp(scheme, "https") == 0)
+		return NULL;
+	if (strcasecmp(scheme, "http") == 0 && loopback)
+		return NULL;
+	if (strcasecmp(scheme, "http") == 0)
+		return "uses http:// to another machine: the token would "
+		       "travel in clear; use https://";
+	return "is neither https:// nor http:// to this machine";
+}
+
+int http_setup(CURL *h, const char *ca_file, const char *pins)
+{
+	CURLcode c = CURLE_OK;
+
+#define SET(opt, val) \
+	do { if (c == CURLE_OK) c = curl_easy_setopt(h, opt, val); } while (0)
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_TIMEOUT, (long)HTTP_TIMEOUT_S);
+	SET(CURLOPT_CONNECTTIMEOUT, (long)HTTP_CONNECT_TIMEOUT_S);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	SET(CURLOPT_USERAGENT, "endpointd-upload/" VERSION);
+	if (ca_file) {
+		SET(CURLOPT_CAINFO, ca_file);
+		SET(CURLOPT_CAPATH, NULL);
+	}
+	if (pins)
+		SET(CURLOPT_PINNEDPUBLICKEY, pins);
+#undef SET
+	return c == CURLE_OK ? 0 : -EINVAL;
+}
+
+char *http_error_text(const char *body, size_t len)
+{
+	json_t *v = json_loadb(body, len, 0, NULL);
+	const char *e = json_string_value(json_object_get(v, "error"));
+	char *out;
+
+	if (e) {
+		out = xstrndup(e, 512);
+	} else {
+		out = xstrndup(body, len < 200 ? len : 200);
+		for (char *p = out; *p; p++)
+			if ((unsigned char)*p < 0x20)
+				*p = ' ';
+	}
+	json_decref(v);
+	return out;
+}
+
+int enrolment_read(const char *dir, struct enrolment *e)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, ENROLMENT_NAME);
+	_cleanup_free_ char *text = NULL;
+	json_t *v;
+	const char *col, *tok, *grp;
+	size_t len;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	r = read_file_nofollow(path, 64 * 1024, &text, &len);
+	if (r < 0)
+		return r == -ENOENT ? r : -EINVAL;
+	v = json_loadb(text, len, 0, NULL);
+	col = json_string_value(json_object_get(v, "collector"));
+	tok = json_string_value(json_object_get(v, "token"));
+	grp = json_string_value(json_object_get(v, "group"));
+	if (!col || http_url_problem(col) || !tok || strlen(tok) > 256 ||
+	    !json_is_integer(json_object_get(v, "device_id"))) {
+		json_decref(v);
+		return -EINVAL;
+	}
+	e->collector = xstrdup(col);
+	e->token = xstrdup(tok);
+	e->group = grp ? xstrdup(grp) : NULL;
+	e->device_id = json_integer_value(json_object_get(v, "device_id"));
+	json_decref(v);
+	return 0;
+}
+
+int enrolment_write(const char *dir, const struct enrolment *e, uid_t uid,
+		    gid_t gid)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, ENROLMENT_NAME);
+	_cleanup_free_ char *tmp = xasprintf("%s.new", path);
+	_cleanup_free_ char *text = NULL;
+	char now[32];
+	json_t *v;
+	int r;
+
+	time_rfc3339(now);
+	v = json_pack("{s:s, s:I, s:s, s:s?, s:s}", "collector", e->collector,
+		      "device_id", (json_int_t)e->device_id, "token", e->token,
+		      "group", e->group, "enrolled_at", now);
+	text = json_dumps(v, JSON_INDENT(2));
+	json_decref(v);
+	if (!text)
+		return -ENOMEM;
+	/* Mode 0600 from the start; the uploader's once complete. */
+	r = write_file_atomic(tmp, text, strlen(text), 0600);
+	if (r < 0)
+		return r;
+	if ((uid != (uid_t)-1 && chown(tmp, uid, gid) < 0) ||
+	    rename(tmp, path) < 0) {
+		r = -errno;
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+void enrolment_clear(struct enrolment *e)
+{
+	free(e->collector);
+	free(e->token);
+	free(e->group);
+	memset(e, 0, sizeof(*e));
+}

@@ -1,0 +1,46 @@
+/*
+ * http: what the uploader and `endpointctl enroll` share about talking to
+ * the collector: which URLs are acceptable, TLS settings (verification is
+ * always on), and the enrolment file that holds the device token.
+ */
+#ifndef UPLOADER_HTTP_H
+#define UPLOADER_HTTP_H
+
+#include <curl/curl.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ENROLMENT_NAME "enrolment.json"
+#define HTTP_TIMEOUT_S 60
+#define HTTP_CONNECT_TIMEOUT_S 15
+
+/* Why url cannot be a collector's address, or NULL when it can: https://,
+ * or http:// to a loopback address only (the token would travel in
+ * clear). */
+const char *http_url_problem(const char *url);
+
+/* Common options on h: protocols, timeouts, no redirects, TLS
+ * verification of peer and host always; ca_file (NULL: the system store)
+ * and pins ("sha256//...;sha256//...", NULL: none). Returns 0 or -EINVAL
+ * when libcurl refuses an option. */
+int http_setup(CURL *h, const char *ca_file, const char *pins);
+
+/* The "error" of a collector's JSON error body, or the body's start. */
+char *http_error_text(const char *body, size_t len);
+
+struct enrolment {
+	char *collector;	/* base URL, no trailing slash */
+	int64_t device_id;
+	char *token;		/* "ID.HEX" */
+	char *group;		/* NULL: the collector's default */
+};
+
+/* Read dir/enrolment.json. Returns 0, -ENOENT, or -EINVAL. */
+int enrolment_read(const char *dir, struct enrolment *e);
+/* Write it atomically, mode 0600, owned by uid:gid (unchanged when
+ * uid is -1). Returns 0 or -errno. */
+int enrolment_write(const char *dir, const struct enrolment *e, uid_t uid,
+		    gid_t gid);
+void enrolment_clear(struct enrolment *e);
+
+#endif
