@@ -1,6 +1,7 @@
 # endpointd: `make` builds every program into build/, `make check` runs
 # every test, `make check-sanitize` runs them built with ASan and UBSan,
-# `make run` evaluates this machine against policy.ini.
+# `make run` evaluates this machine, enrols it with a collectord started for
+# the purpose and shows what each side sees.
 #
 # On Debian, missing build or test packages are installed first by
 # installer/deps.sh (idempotent; it does nothing when all are present).
@@ -133,9 +134,7 @@ check-sanitize:
 	$(MAKE) B=build/sanitize SANITIZE=1 CFLAGS="-O1 -g" check
 
 run: $(PROGRAMS)
-	@mkdir -p $(B)/state
-	@$(B)/endpointd --once --policy policy.ini --state-dir $(B)/state; \
-	 st=$$?; [ $$st -le 1 ] || exit $$st
+	@sh tools/run-local.sh $(B)
 
 install: $(PROGRAMS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \

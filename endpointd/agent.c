@@ -33,6 +33,7 @@ static bool agent_running;
 static struct loop_source *agent_eval_timer;
 static struct loop_source *agent_report_timer;
 static bool agent_report_due;		/* agent_report_timer is armed */
+static bool agent_report_retry;		/* ... to retry a failed write */
 static struct loop_source *agent_heartbeat_timer;
 static char *agent_state_dir;
 /* Reports that could not be written since the last one that was. */
@@ -58,9 +59,10 @@ static void on_state(json_t *line, void *data)
  * it further. */
 static void report_soon(void)
 {
-	if (agent_report_timer && !agent_report_due) {
+	if (agent_report_timer && (!agent_report_due || agent_report_retry)) {
 		loop_timer_set(agent_report_timer, REPORT_DELAY_MS, 0);
 		agent_report_due = true;
+		agent_report_retry = false;
 	}
 }
 
@@ -186,7 +188,7 @@ static void spool_failed(json_t *report, int err)
 		 agent_spool_since, agent_spool_error, SPOOL_RETRY_MS / 1000);
 	if (agent_report_timer && !agent_report_due) {
 		loop_timer_set(agent_report_timer, SPOOL_RETRY_MS, 0);
-		agent_report_due = true;
+		agent_report_due = agent_report_retry = true;
 	}
 }
 
@@ -240,7 +242,7 @@ static void write_report(void)
 static void on_report_timer(void *data)
 {
 	(void)data;
-	agent_report_due = false;
+	agent_report_due = agent_report_retry = false;
 	write_report();
 }
 

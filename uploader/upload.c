@@ -55,7 +55,7 @@ static struct {
 	int ino, sigfd;
 
 	/* From endpointd (uploader.json) and from enrolment. */
-	bool configured;
+	bool configured, reconnect;
 	char *ca_file, *pins;
 	unsigned retry_max_s, heartbeat_min;
 	bool enrolled, revoked;
@@ -186,6 +186,8 @@ static void read_settings(void)
 		free(up.pins);
 		up.pins = joined;
 	}
+	/* A connection kept alive was checked under the old settings. */
+	up.reconnect = true;
 	up.retry_max_s = (unsigned)retry;
 	if (up.heartbeat_min != (unsigned)beat && up.configured)
 		up.next_policy_ms = now_ms() + (uint64_t)beat * 60000;
@@ -552,6 +554,17 @@ static void next(uint64_t now)
 		return;
 	if (up.rescan)
 		queue_scan();
+	if (up.reconnect) {
+		curl_easy_cleanup(up.easy);
+		curl_multi_cleanup(up.multi);
+		up.multi = curl_multi_init();
+		up.easy = curl_easy_init();
+		if (!up.multi || !up.easy) {
+			log_errx("libcurl: out of memory");
+			exit(2);
+		}
+		up.reconnect = false;
+	}
 	if (now >= up.next_policy_ms) {
 		up.next_policy_ms = now + (uint64_t)up.heartbeat_min * 60000;
 		if (start(POLICY, "/api/v1/agent/policy") == 0)

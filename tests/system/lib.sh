@@ -13,6 +13,7 @@ chmod 755 "$T"
 DAEMON_PID=
 
 cleanup() {
+	[ -z "${KEEP_T:-}" ] || { echo "kept $T" >&2; return; }
 	[ -z "$DAEMON_PID" ] || kill -9 "$DAEMON_PID" 2>/dev/null || true
 	rm -rf "$T"
 }

@@ -1,0 +1,446 @@
+#!/usr/bin/python3
+"""The whole chain with the real programs: endpointd -> spool ->
+endpointd-upload -> collectord (SQLite, loopback), enrolled with
+endpointctl enroll.
+
+Enrolment and delivery; a new report leaving within seconds; the
+heartbeat; the collector down for 500 reports, then back while the
+uploader is killed -9 at random points (all arrive, each once, in order);
+endpointd killed -9 while it writes (nothing partial is sent); a full
+disk; a poison report; a revoked token; a bad policy from the collector;
+TLS: a self-signed collector refused without its CA, a wrong pinned key
+refused.
+Usage: upload.py BUILD TMP
+"""
+import base64
+import hashlib
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from collector import Collector, check, FAILED, _die_with_parent  # noqa
+
+B, T = sys.argv[1], sys.argv[2]
+FIXTURE = "tests/fixtures/laptop"
+GROUP = "Hill School"
+UP_LOG = os.path.join(T, "upload.log")
+D_LOG = os.path.join(T, "endpointd.log")
+
+
+def wait(what, cond, timeout=20):
+    """Wait for another process's reaction; never a measured time."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if cond():
+                return True
+        except (OSError, ValueError, KeyError, sqlite3.Error):
+            pass
+        time.sleep(0.05)
+    check(False, "timed out waiting for " + what)
+    return False
+
+
+def policy(path, version, extra=""):
+    with open(path, "w") as f:
+        f.write(f"""[policy]
+name = Upload test
+version = {version}
+interval_minutes = 1440
+
+[report]
+heartbeat_minutes = 1
+retry_max_seconds = 10
+{extra}
+
+[encryption]
+clause = All laptops, memory sticks and devices used must be encrypted.
+
+[camera]
+enabled = false
+clause = Images of pupils only on school equipment.
+""")
+
+
+class Laptop:
+    """endpointd and its uploader on one state directory."""
+
+    def __init__(self, name, policy_extra=""):
+        self.dir = os.path.join(T, name)
+        self.state = os.path.join(self.dir, "state")
+        self.spool = os.path.join(self.state, "spool")
+        self.upload_dir = os.path.join(self.dir, "upload")
+        self.sock = os.path.join(self.dir, "status.sock")
+        self.policy = os.path.join(self.dir, "policy.ini")
+        os.makedirs(self.dir, exist_ok=True)
+        policy(self.policy, 1, policy_extra)
+        self.d = self.u = None
+
+    def start_daemon(self):
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        self.d = subprocess.Popen(
+            [f"{B}/endpointd", "--policy", self.policy, "--root", FIXTURE,
+             "--state-dir", self.state, "--socket", self.sock,
+             "--udev-rule", ""],
+            stderr=open(D_LOG, "a"), preexec_fn=_die_with_parent)
+        wait("endpointd's socket", lambda: os.path.exists(self.sock))
+
+    def stop_daemon(self, sig=signal.SIGTERM):
+        self.d.send_signal(sig)
+        rc = self.d.wait(timeout=20)
+        self.d = None
+        return rc
+
+    def start_uploader(self):
+        self.u = subprocess.Popen(
+            [f"{B}/endpointd-upload", "--state-dir", self.state,
+             "--upload-dir", self.upload_dir, "--debug"],
+            stderr=open(UP_LOG, "a"), preexec_fn=_die_with_parent)
+
+    def stop_uploader(self, sig=signal.SIGTERM):
+        self.u.send_signal(sig)
+        rc = self.u.wait(timeout=20)
+        self.u = None
+        return rc
+
+    def enroll(self, url, secret_file, extra=()):
+        return subprocess.run(
+            [f"{B}/endpointctl", "enroll", "--collector", url,
+             "--secret-file", secret_file, "--group", GROUP,
+             "--upload-dir", self.upload_dir, "--state-dir", self.state,
+             "--policy", self.policy, "--root", FIXTURE, *extra],
+            capture_output=True, text=True)
+
+    def status(self):
+        out = subprocess.run([f"{B}/endpointctl", "--socket", self.sock,
+                              "status", "--json"], capture_output=True,
+                             text=True).stdout
+        return json.loads(out)
+
+    def status_text(self):
+        return subprocess.run([f"{B}/endpointctl", "--socket", self.sock,
+                               "status"], capture_output=True,
+                              text=True).stdout
+
+    def spooled(self):
+        return sorted(n for n in os.listdir(self.spool)
+                      if n.endswith(".json") and n[:20].isdigit())
+
+    def uploader_status(self):
+        with open(os.path.join(self.spool, "uploader.status")) as f:
+            return json.load(f)
+
+
+def db_rows(db, q, *args):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(q, args).fetchall()
+    finally:
+        con.close()
+
+
+def seqs(db, device):
+    return [r[0] for r in db_rows(db, "SELECT seq FROM reports WHERE "
+                                  "device_id = ? ORDER BY rowid", device)]
+
+
+def events(db, device, etype):
+    return [json.loads(r[0]) for r in db_rows(
+        db, "SELECT body FROM events WHERE device_id = ? AND type = ?",
+        device, etype)]
+
+
+def device_id(lap):
+    with open(os.path.join(lap.upload_dir, "enrolment.json")) as f:
+        return json.load(f)["device_id"]
+
+
+def spool_report(lap, seq, body):
+    """A report as endpointd writes it: temp file, then rename."""
+    path = os.path.join(lap.spool, "%020d.json" % seq)
+    with open(path + ".tmp.test", "w") as f:
+        f.write(body)
+    os.rename(path + ".tmp.test", path)
+
+
+def main():
+    db = os.path.join(T, "c.db")
+    col = Collector(f"{B}/collectord", "sqlite:" + db,
+                    os.path.join(T, "col"))
+    url = f"http://127.0.0.1:{col.port}"
+    secret = os.path.join(T, "secret")
+    with open(secret, "w") as f:
+        f.write(col.secret(GROUP) + "\n")
+    col.admin("ict", "correct horse battery")
+    auth = base64.b64encode(b"ict:correct horse battery").decode()
+
+    # A second laptop that is never touched: its heartbeat is checked at
+    # the end (heartbeat_minutes = 1).
+    quiet = Laptop("quiet")
+    quiet.start_daemon()
+    wait("quiet's first report", lambda: quiet.spooled())
+    quiet_started = time.time()
+
+    lap = Laptop("lap")
+    lap.start_daemon()
+
+    # --- enrolment, first report, findings on the collector ---
+    r = lap.enroll("http://192.0.2.1:8080", secret)
+    check(r.returncode == 2 and "clear" in r.stderr,
+          "enroll refuses http:// to another machine")
+    r = lap.enroll(url, secret)
+    check(r.returncode == 0, "endpointctl enroll: " + r.stdout + r.stderr)
+    st = os.stat(os.path.join(lap.upload_dir, "enrolment.json"))
+    check(st.st_mode & 0o777 == 0o600, "the token file is mode 0600")
+    dev = device_id(lap)
+    lap.start_uploader()
+    wait("the first report at the collector", lambda: seqs(db, dev))
+    st, body = col.request("GET", f"/api/v1/devices/{dev}", None,
+                           {"Authorization": f"Basic {auth}"})
+    detail = json.loads(body) if st == 200 else {}
+    check(st == 200 and detail.get("group") == GROUP,
+          "the collector's API shows the enrolled device in its group")
+    check("encryption" in json.dumps(detail),
+          "and its findings")
+    wait("the spool to empty", lambda: not lap.spooled())
+    wait("the uploader's status", lambda: lap.uploader_status()
+         ["last_delivery"] is not None)
+    s = lap.status()
+    check(s["upload"].get("collector") == url and
+          s["upload"].get("last_delivery") and
+          s["upload"]["spool"]["reports"] == 0,
+          "endpointctl status: collector, last delivery, spool size")
+    check("Collector: " + url in lap.status_text(),
+          "endpointctl status says where reports go")
+
+    # --- a new report leaves within seconds ---
+    before = len(seqs(db, dev))
+    policy(lap.policy, 2)
+    lap.d.send_signal(signal.SIGHUP)
+    wait("the report of the reload at the collector",
+         lambda: len(seqs(db, dev)) > before)
+    check(any(e.get("policy", {}).get("version") == "2"
+              for e in events(db, dev, "policy_loaded")),
+          "the reload's event reached the collector")
+
+    # --- the collector down for 500 reports; uploader killed -9 ---
+    col.stop()
+    last = max(seqs(db, dev))
+    template = json.loads(db_rows(db, "SELECT body FROM reports WHERE "
+                                  "device_id = ? AND seq = ?", dev,
+                                  last)[0][0])
+    batch = list(range(1000, 1500))
+    for n in batch:
+        template["seq"] = n
+        spool_report(lap, n, json.dumps(template))
+    wait("the uploader to notice the collector is down",
+         lambda: lap.uploader_status()["state"] == "retrying")
+    check(len(lap.spooled()) >= 500, "500 reports wait in the spool")
+    col.start()
+    kills = 0
+    # A new uploader tries at once; the one backing off would wait.
+    while lap.spooled() and kills < 25:
+        time.sleep(random.uniform(0.0, 0.12))
+        lap.stop_uploader(signal.SIGKILL)
+        kills += 1
+        lap.start_uploader()
+    wait("the spool to drain", lambda: not lap.spooled(), 60)
+    got = [s for s in seqs(db, dev) if s >= 1000]
+    check(got == batch, f"all 500 arrived, each once, in order "
+          f"(uploader killed -9 {kills} times)")
+    check(not os.path.exists(os.path.join(lap.spool, "rejected")),
+          "none was refused")
+
+    # --- a poison report does not block the ones behind it ---
+    poison = dict(template, seq=2000, generated_at="yesterday")
+    spool_report(lap, 2000, json.dumps(poison))
+    template["seq"] = 2001
+    spool_report(lap, 2001, json.dumps(template))
+    wait("the report behind the poison", lambda: 2001 in seqs(db, dev))
+    check(os.path.exists(os.path.join(lap.spool, "rejected",
+                                      "%020d.json" % 2000)),
+          "the poison report was set aside in spool/rejected/")
+    wait("the refusal to be named in a report",
+         lambda: any(e.get("seq") == 2000 and e.get("http_status") == 400
+                     for e in events(db, dev, "report_rejected")))
+
+    # --- endpointd killed -9 while it writes ---
+    lap.stop_uploader()
+    for i in range(30):
+        lap.stop_daemon(signal.SIGKILL)
+        lap.start_daemon()
+        time.sleep(random.uniform(0.0, 0.03))
+    lap.start_uploader()
+    wait("the spool to drain after the kills", lambda: not lap.spooled())
+    check(os.listdir(os.path.join(lap.spool, "rejected")) ==
+          ["%020d.json" % 2000],
+          "endpointd killed -9 30 times while writing: nothing partial "
+          "was sent")
+
+    # --- a full disk (a file-size limit on the running daemon) ---
+    subprocess.run(["prlimit", "--pid", str(lap.d.pid), "--fsize=200:unlimited"],
+                   check=True)
+    lap.d.send_signal(signal.SIGHUP)
+    wait("the spool error in the status",
+         lambda: lap.status()["upload"]["spool"]["error"])
+    check(lap.d.poll() is None, "endpointd keeps running on a full disk")
+    check("cannot be written" in lap.status_text(),
+          "endpointctl status says reports cannot be written")
+    subprocess.run(["prlimit", "--pid", str(lap.d.pid),
+                    "--fsize=unlimited:unlimited"], check=True)
+    lap.d.send_signal(signal.SIGHUP)
+    wait("the full disk to be reported",
+         lambda: events(db, dev, "spool_write_failed"), 90)
+    check(any(e.get("count", 0) >= 1 and e.get("error")
+              for e in events(db, dev, "spool_write_failed")),
+          "once it could, the next report said how many writes failed")
+
+    # --- a bad policy from the collector is refused ---
+    con = sqlite3.connect(db)
+    con.execute("INSERT OR REPLACE INTO policies (grp, body, sha256, "
+                "updated_at) VALUES (?, ?, ?, 0)",
+                (GROUP, "[policy]\nname = Broken\n", "0" * 64))
+    con.commit()
+    con.close()
+    lap.u.send_signal(signal.SIGHUP)
+    wait("the refusal", lambda: lap.status()["policy_error"])
+    s = lap.status()
+    check(s["policy"]["version"] == "2" and
+          "version" in s["policy_error"],
+          "a bad policy from the collector is refused; the old one stays")
+    wait("the refusal at the collector",
+         lambda: events(db, dev, "policy_error"))
+    st, body = col.request("GET", f"/api/v1/events?device={dev}", None,
+                           {"Authorization": f"Basic {auth}"})
+    check(st == 200 and b"policy_error" in body,
+          "the policy error reaches the dashboard's API")
+
+    # --- a good one from the collector is taken ---
+    with open(lap.policy) as f:
+        good = f.read().replace("version = 2", "version = 7")
+    st, _ = col.request("PUT", f"/api/v1/policy?group={GROUP.replace(' ', '%20')}",
+                        good, {"Authorization": f"Basic {auth}"})
+    check(st == 200, "an admin puts a new policy")
+    lap.u.send_signal(signal.SIGHUP)
+    wait("the new policy in force",
+         lambda: lap.status()["policy"]["version"] == "7")
+    check(lap.status()["policy"]["path"].endswith("collector-policy.ini"),
+          "the collector's policy is kept in the state directory")
+
+    # --- a revoked token: stop, keep the spool, say so ---
+    old = json.load(open(os.path.join(lap.upload_dir, "enrolment.json")))
+    r = lap.enroll(url, secret)		# rotates the token
+    check(r.returncode == 0, "enrolled again")
+    with open(os.path.join(lap.upload_dir, "enrolment.json.new"), "w") as f:
+        json.dump(old, f)
+    os.rename(os.path.join(lap.upload_dir, "enrolment.json.new"),
+              os.path.join(lap.upload_dir, "enrolment.json"))
+    lap.d.send_signal(signal.SIGHUP)
+    wait("the uploader to see the revoked token",
+         lambda: lap.uploader_status()["state"] == "token_revoked")
+    wait("the status to say so",
+         lambda: "no longer accepts" in lap.status_text())
+    check(lap.spooled(), "the spool is kept while the token is refused")
+    r = lap.enroll(url, secret)
+    check(wait("delivery after enrolling again",
+               lambda: not lap.spooled() and
+               lap.uploader_status()["state"] == "idle"),
+          "enrolling again resumes delivery")
+
+    # --- TLS ---
+    tls(lap, secret, db)
+
+    # --- the heartbeat of the quiet laptop ---
+    left = 75 - (time.time() - quiet_started)
+    if left > 0:
+        time.sleep(left)
+    check(len(quiet.spooled()) >= 2,
+          "a laptop with nothing new still reports every heartbeat_minutes")
+
+    for l in (lap, quiet):
+        if l.u:
+            check(l.stop_uploader() == 0, "the uploader stops cleanly")
+        check(l.stop_daemon() == 0, "endpointd stops cleanly")
+    col.stop()
+    return 1 if FAILED else 0
+
+
+def tls(lap, secret, db):
+    cert, key = os.path.join(T, "cert.pem"), os.path.join(T, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True,
+                   capture_output=True)
+    der = subprocess.run(
+        f"openssl x509 -in {cert} -pubkey -noout | openssl pkey -pubin "
+        f"-outform der", shell=True, check=True, capture_output=True).stdout
+    pin = "sha256//" + base64.b64encode(hashlib.sha256(der).digest()).decode()
+    wrong = "sha256//" + base64.b64encode(hashlib.sha256(b"x").digest()).decode()
+    sdb = "sqlite:" + os.path.join(T, "tls.db")
+    col = Collector.__new__(Collector)
+    col.exe, col.db, col.tmp = f"{B}/collectord", sdb, os.path.join(T, "tls")
+    from collector import free_port
+    col.port = free_port()
+    os.makedirs(col.tmp, exist_ok=True)
+    tsecret = os.path.join(T, "tls-secret")
+    with open(tsecret, "w") as f:
+        f.write(col.secret(GROUP) + "\n")
+    proc = subprocess.Popen([col.exe, "--db", sdb, "--listen",
+                             f"127.0.0.1:{col.port}", "--tls-cert", cert,
+                             "--tls-key", key],
+                            stderr=open(os.path.join(T, "tls.log"), "a"),
+                            preexec_fn=_die_with_parent)
+    url = f"https://127.0.0.1:{col.port}"
+    t = Laptop("tls")
+    wait("the TLS collector", lambda: subprocess.run(
+        ["curl", "-sf", "-o", "/dev/null", "--cacert", cert,
+         url + "/healthz"]).returncode == 0)
+
+    r = t.enroll(url, tsecret)
+    check(r.returncode == 2 and "certificate" in r.stderr.lower(),
+          "a self-signed collector is refused without its CA: " +
+          r.stderr.strip())
+    policy(t.policy, 1, f"ca_file = {cert}\npinned_pubkey = {wrong}")
+    r = t.enroll(url, tsecret)
+    check(r.returncode == 2 and "public key" in r.stderr.lower(),
+          "a wrong pinned key is refused: " + r.stderr.strip())
+    policy(t.policy, 1, f"ca_file = {cert}\npinned_pubkey = {pin}")
+    r = t.enroll(url, tsecret)
+    check(r.returncode == 0, "with its CA in ca_file and the right pin, "
+          "enrolment works: " + r.stderr.strip())
+    t.start_daemon()
+    t.start_uploader()
+    tdb = os.path.join(T, "tls.db")
+    tdev = device_id(t)
+    wait("a report over HTTPS", lambda: seqs(tdb, tdev))
+    check(bool(seqs(tdb, tdev)), "the uploader delivers over HTTPS, pinned")
+
+    # The policy changes the pin: the uploader must refuse the server.
+    policy(t.policy, 2, f"ca_file = {cert}\npinned_pubkey = {wrong}")
+    t.d.send_signal(signal.SIGHUP)
+    wait("a report held back by the wrong pin",
+         lambda: t.uploader_status()["state"] == "retrying" and t.spooled())
+    check("public key" in (t.uploader_status()["last_error"] or "").lower(),
+          "the uploader refuses a collector whose key does not match the "
+          "pin")
+    t.stop_uploader()
+    t.stop_daemon()
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    try:
+        rc = main()
+    except SystemExit:
+        raise
+    print(f"{len(FAILED)} failed" if FAILED else "all passed")
+    sys.exit(rc)

@@ -1,0 +1,63 @@
+#!/bin/sh
+# make run: this machine's endpointd, enrolled with a collectord started
+# here (SQLite, loopback), its report delivered by the uploader; prints
+# what the laptop and the collector each show, then stops everything.
+# Usage: tools/run-local.sh BUILD
+set -eu
+B=$1
+D=$B/run
+rm -rf "$D"
+mkdir -p "$D"
+PIDS=
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL=http://127.0.0.1:$PORT
+DB=sqlite:$D/collector.db
+PASSWORD=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+
+"$B/collectord" --db "$DB" --new-enrol-secret --group "This school" \
+	> "$D/enrol-secret"
+echo "$PASSWORD" | "$B/collectord" --db "$DB" --add-admin admin >/dev/null
+"$B/collectord" --db "$DB" --listen "127.0.0.1:$PORT" 2>"$D/collectord.log" &
+PIDS="$PIDS $!"
+"$B/endpointd" --policy policy.ini --state-dir "$D/state" \
+	--socket "$D/status.sock" --udev-rule "" 2>"$D/endpointd.log" &
+PIDS="$PIDS $!"
+i=0
+until [ -S "$D/status.sock" ] && curl -sf "$URL/healthz" >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || { echo "collectord or endpointd did not start; see $D" >&2; exit 2; }
+	sleep 0.05
+done
+
+echo "== endpointctl enroll --collector $URL"
+"$B/endpointctl" enroll --collector "$URL" --secret-file "$D/enrol-secret" \
+	--policy policy.ini --state-dir "$D/state" --upload-dir "$D/upload" \
+	2>/dev/null
+"$B/endpointd-upload" --state-dir "$D/state" --upload-dir "$D/upload" \
+	2>"$D/upload.log" &
+PIDS="$PIDS $!"
+i=0
+until [ -z "$(ls "$D/state/spool" | grep -E '^[0-9]{20}\.json$' || true)" ] &&
+      grep -q '"last_delivery":"' "$D/state/spool/uploader.status" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || { echo "the report did not reach the collector; see $D" >&2; exit 2; }
+	sleep 0.05
+done
+
+echo
+echo "== endpointctl status (what the member of staff sees)"
+"$B/endpointctl" --socket "$D/status.sock" status || true
+echo
+echo "== GET $URL/api/v1/devices (what the ICT manager sees)"
+curl -sf -u "admin:$PASSWORD" "$URL/api/v1/devices" |
+	/usr/bin/python3 -m json.tool
+echo
+echo "== GET $URL/api/v1/summary"
+curl -sf -u "admin:$PASSWORD" "$URL/api/v1/summary" |
+	/usr/bin/python3 -m json.tool
