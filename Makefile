@@ -144,10 +144,12 @@ install: $(PROGRAMS)
 	install -m 0755 $(B)/endpointd $(DESTDIR)$(SBINDIR)/endpointd
 	install -m 0755 $(B)/collectord $(DESTDIR)$(SBINDIR)/collectord
 	install -m 0755 $(B)/endpointctl $(DESTDIR)$(BINDIR)/endpointctl
+	install -m 0755 $(B)/endpointd-upload $(DESTDIR)$(SBINDIR)/endpointd-upload
 	install -m 0644 policy.ini $(DESTDIR)$(SYSCONFDIR)/endpointd/policy.ini
 	install -m 0644 docs/endpointctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/endpointd-policy.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 docs/endpointd.8 docs/collectord.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/endpointd.8 docs/endpointd-upload.8 docs/collectord.8 \
+		$(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build

@@ -50,3 +50,7 @@ sh bench/collector.sh "$B" "$T/collector"
 # collectord: GET /summary with 100,000 devices.
 mkdir -p "$T/summary"
 sh bench/summary.sh "$B" "$T/summary"
+
+# Delivery: 10,000 spooled reports replayed, and change-to-stored latency.
+mkdir -p "$T/upload"
+/usr/bin/python3 bench/upload.py "$B" "$T/upload" 10000

@@ -107,7 +107,8 @@ static ssize_t spool_list(struct spooled **out, uint64_t *total)
 		n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_spooled);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_spooled);
 	*out = v;
 	return (ssize_t)n;
 }

@@ -268,7 +268,8 @@ static void queue_scan(void)
 		if (spool_is_report_name(de->d_name))
 			queue_push(strtoull(de->d_name, NULL, 10));
 	closedir(d);
-	qsort(up.q, up.qn, sizeof(*up.q), cmp_u64);
+	if (up.qn)
+		qsort(up.q, up.qn, sizeof(*up.q), cmp_u64);
 }
 
 /* A report endpointd just renamed into the spool: almost always the

@@ -62,12 +62,15 @@ ok "a good policy is loaded on SIGHUP"
 
 # Reports: one at start, one after the good reload, schema-valid, seq
 # growing, the policy events carried.
-wait_for "two spooled reports" test "$(ls "$T/state/spool" | wc -l)" -ge 2
-$PY tests/validate_report.py docs/report.schema.json "$T"/state/spool/*.json ||
+# Reports are the files named by 20 digits; the uploader's settings
+# (uploader.json) sit beside them.
+reports() { ls "$T/state/spool" | grep -E '^[0-9]{20}\.json$' | sort; }
+wait_for "two spooled reports" test "$(reports | wc -l)" -ge 2
+$PY tests/validate_report.py docs/report.schema.json "$T"/state/spool/[0-9]*.json ||
 	die "a spooled report does not match the schema"
-cat "$T"/state/spool/*.json | grep -q '"type":"policy_error"' ||
+cat "$T"/state/spool/[0-9]*.json | grep -q '"type":"policy_error"' ||
 	die "no report carries the policy_error event"
-cat "$T"/state/spool/*.json | grep -q '"type":"policy_loaded"' ||
+cat "$T"/state/spool/[0-9]*.json | grep -q '"type":"policy_loaded"' ||
 	die "no report carries the policy_loaded event"
 ok "reports are spooled, valid, and carry the events"
 
@@ -78,11 +81,11 @@ grep -q "signal 15: stopping" "$T/log" || die "no clean stop logged"
 ok "SIGTERM stops it cleanly"
 
 # The sequence number grows across a restart.
-last=$(ls "$T/state/spool" | sort | tail -1)
+last=$(reports | tail -1)
 start_daemon
 wait_for "a report after the restart" \
-	test "$(ls "$T/state/spool" | sort | tail -1)" != "$last"
-new=$(ls "$T/state/spool" | sort | tail -1)
+	test "$(reports | tail -1)" != "$last"
+new=$(reports | tail -1)
 [ "${new%.json}" -gt "${last%.json}" ] || die "seq went from $last to $new"
 stop_daemon
 ok "the sequence number grows across restarts ($last -> $new)"

@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""Delivery figures (make bench): 10,000 spooled reports replayed by
+endpointd-upload --once to a local collectord (SQLite), and the latency
+from a change in endpointd (a policy reload, which becomes an event and a
+report) to the report stored in the collector, p50 and p99. The report
+is written 1 s after the event on purpose (events close together share a
+report), so the latency is also given from the report file's appearance.
+Usage: upload.py BUILD TMP [N]
+"""
+import json
+import os
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "system"))
+sys.argv[1:1] = []
+B, T = sys.argv[1], sys.argv[2]
+N = int(sys.argv[3]) if len(sys.argv) > 3 else 10000
+import upload as u  # noqa: E402  (the system test's helpers)
+from collector import Collector  # noqa: E402
+
+u.B, u.T = B, T
+u.D_LOG = os.path.join(T, "endpointd.log")
+u.UP_LOG = os.path.join(T, "upload.log")
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(len(v) * p / 100))]
+
+
+def main():
+    db = os.path.join(T, "c.db")
+    col = Collector(f"{B}/collectord", "sqlite:" + db, os.path.join(T, "col"))
+    secret = os.path.join(T, "secret")
+    with open(secret, "w") as f:
+        f.write(col.secret(u.GROUP) + "\n")
+    lap = u.Laptop("lap")
+    lap.start_daemon()
+    u.wait("the first report", lambda: lap.spooled())
+    lap.stop_daemon()
+    r = lap.enroll(f"http://127.0.0.1:{col.port}", secret)
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(lap.spool, lap.spooled()[0])) as f:
+        template = json.load(f)
+    for n in range(100, 100 + N):
+        template["seq"] = n
+        u.spool_report(lap, n, json.dumps(template))
+    size = os.path.getsize(os.path.join(lap.spool, lap.spooled()[-1]))
+    t0 = time.monotonic()
+    rc = subprocess.run([f"{B}/endpointd-upload", "--once", "--state-dir",
+                         lap.state, "--upload-dir", lap.upload_dir],
+                        stderr=subprocess.DEVNULL).returncode
+    dt = time.monotonic() - t0
+    stored = u.seqs(db, u.device_id(lap))
+    print(f"uploader replay: {len([s for s in stored if s >= 100])} of {N} "
+          f"spooled reports ({size} bytes each) in {dt:.2f} s: "
+          f"{N / dt:.0f} reports/s (exit {rc})", flush=True)
+
+    # Latency: a change in endpointd to the report stored.
+    lap.start_daemon()
+    lap.start_uploader()
+    dev = u.device_id(lap)
+    u.wait("the daemon's report", lambda: not lap.spooled())
+    from_event, from_file = [], []
+    for i in range(40):
+        before = set(u.seqs(db, dev))
+        files = set(lap.spooled())
+        seen_file = None
+        t0 = time.monotonic()
+        lap.d.send_signal(signal.SIGHUP)
+        while True:
+            now = time.monotonic()
+            if seen_file is None and set(lap.spooled()) - files:
+                seen_file = now
+            if set(u.seqs(db, dev)) - before:
+                break
+            time.sleep(0.001)
+        from_event.append((now - t0) * 1000)
+        if seen_file is not None:
+            from_file.append((now - seen_file) * 1000)
+    print(f"change in endpointd to stored in collectord: p50 "
+          f"{pct(from_event, 50):.0f} ms, p99 {pct(from_event, 99):.0f} ms "
+          f"(1,000 ms of it the deliberate report delay), n={len(from_event)}")
+    if from_file:
+        print(f"report in the spool to stored in collectord: p50 "
+              f"{pct(from_file, 50):.1f} ms, p99 {pct(from_file, 99):.1f} ms, "
+              f"n={len(from_file)}")
+    lap.stop_uploader()
+    lap.stop_daemon()
+    col.stop()
+
+
+main()
