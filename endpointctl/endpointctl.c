@@ -126,14 +126,15 @@ static const char *str(const json_t *o, const char *key)
 static void print_upload(const json_t *u)
 {
 	const json_t *spool = json_object_get(u, "spool");
-	const char *state = str(u, "state"), *col = str(u, "collector");
+	const char *state = str(u, "state") ? str(u, "state") : "unknown";
+	const char *col = str(u, "collector");
 	json_int_t n = json_integer_value(json_object_get(spool, "reports"));
 	json_int_t bytes = json_integer_value(json_object_get(spool, "bytes"));
 
 	if (!u)
 		return;
 	putchar('\n');
-	if (!state || strcmp(state, "unknown") == 0)
+	if (strcmp(state, "unknown") == 0)
 		printf("Reports: the uploader has not run yet.\n");
 	else if (strcmp(state, "not_enrolled") == 0)
 		printf("Reports: this laptop is not enrolled with a collector "
@@ -331,13 +332,8 @@ static int cmd_enroll(const struct enroll_options *o)
 	if (!pw)
 		fprintf(stderr, "endpointctl: no user %s: the token stays "
 				"readable by root only\n", UPLOAD_USER);
-	for (size_t i = 0; i < p->report.pinned_pubkey.n; i++) {
-		char *joined = xasprintf("%s%s%s", pins ? pins : "",
-					 pins ? ";" : "",
-					 p->report.pinned_pubkey.v[i]);
-		free(pins);
-		pins = joined;
-	}
+	pins = http_pins((const char *const *)p->report.pinned_pubkey.v,
+			 p->report.pinned_pubkey.n);
 
 	h = host_new(o->root);
 	req = json_pack("{s:s, s:s?, s:o}", "enrol_secret", secret,

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -28,8 +29,15 @@ const char *http_url_problem(const char *url)
 		return "is not a URL";
 	}
 	curl_url_cleanup(u);
-	loopback = strcmp(host, "localhost") == 0 ||
-		   strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0;
+	{
+		struct in_addr a;
+
+		/* A name such as 127.example.org is not loopback. */
+		loopback = strcmp(host, "localhost") == 0 ||
+			   strcmp(host, "[::1]") == 0 ||
+			   (inet_pton(AF_INET, host, &a) == 1 &&
+			    (ntohl(a.s_addr) >> 24) == 127);
+	}
 	if (strcasecmp(scheme, "https") == 0)
 		return NULL;
 	if (strcasecmp(scheme, "http") == 0 && loopback)
@@ -63,6 +71,20 @@ int http_setup(CURL *h, const char *ca_file, const char *pins)
 		SET(CURLOPT_PINNEDPUBLICKEY, pins);
 #undef SET
 	return c == CURLE_OK ? 0 : -EINVAL;
+}
+
+char *http_pins(const char *const *pins, size_t n)
+{
+	char *out = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		char *joined = xasprintf("%s%s%s", out ? out : "",
+					 out ? ";" : "", pins[i]);
+
+		free(out);
+		out = joined;
+	}
+	return out;
 }
 
 char *http_error_text(const char *body, size_t len)

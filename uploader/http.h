@@ -25,6 +25,9 @@ const char *http_url_problem(const char *url);
  * when libcurl refuses an option. */
 int http_setup(CURL *h, const char *ca_file, const char *pins);
 
+/* Pins as libcurl takes them ("a;b"), or NULL when n is 0. */
+char *http_pins(const char *const *pins, size_t n);
+
 /* The "error" of a collector's JSON error body, or the body's start. */
 char *http_error_text(const char *body, size_t len);
 

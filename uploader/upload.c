@@ -156,7 +156,7 @@ static void read_settings(void)
 	_cleanup_free_ char *text = NULL;
 	json_t *v, *pins, *p;
 	size_t len, i;
-	const char *ca;
+	const char *ca, *pin[16];
 	json_int_t retry, beat;
 
 	if (read_file_nofollow(path, 64 * 1024, &text, &len) < 0)
@@ -166,26 +166,27 @@ static void read_settings(void)
 	pins = json_object_get(v, "pinned_pubkey");
 	retry = json_integer_value(json_object_get(v, "retry_max_seconds"));
 	beat = json_integer_value(json_object_get(v, "heartbeat_minutes"));
-	if (!json_is_array(pins) || retry < 10 || retry > 86400 || beat < 1 ||
-	    beat > 1440) {
+	if (!json_is_array(pins) || json_array_size(pins) > 16 ||
+	    (ca && (ca[0] != '/' || strlen(ca) > 1024)) || retry < 10 ||
+	    retry > 86400 || beat < 1 || beat > 1440) {
 		log_warnx("%s: not settings endpointd wrote; ignored", path);
 		json_decref(v);
 		return;
 	}
+	json_array_foreach(pins, i, p) {
+		if (json_string_length(p) != 8 + 44 ||
+		    strncmp(json_string_value(p), "sha256//", 8) != 0) {
+			log_warnx("%s: pinned_pubkey[%zu] is not a pin; ignored",
+				  path, i);
+			json_decref(v);
+			return;
+		}
+		pin[i] = json_string_value(p);
+	}
 	free(up.ca_file);
 	free(up.pins);
 	up.ca_file = ca ? xstrdup(ca) : NULL;
-	up.pins = NULL;
-	json_array_foreach(pins, i, p) {
-		char *joined;
-
-		if (!json_is_string(p))
-			continue;
-		joined = xasprintf("%s%s%s", up.pins ? up.pins : "",
-				   up.pins ? ";" : "", json_string_value(p));
-		free(up.pins);
-		up.pins = joined;
-	}
+	up.pins = http_pins(pin, json_array_size(pins));
 	/* A connection kept alive was checked under the old settings. */
 	up.reconnect = true;
 	up.retry_max_s = (unsigned)retry;
@@ -577,7 +578,7 @@ static void next(uint64_t now)
 
 /* --- events --- */
 
-static bool on_inotify(void)
+static void on_inotify(void)
 {
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool settings = false, enrolment = false;
@@ -605,7 +606,6 @@ static bool on_inotify(void)
 		read_settings();
 	if (enrolment)
 		read_enrolment();
-	return true;
 }
 
 /* Returns false when asked to stop. */

@@ -195,6 +195,9 @@ def main():
     r = lap.enroll("http://192.0.2.1:8080", secret)
     check(r.returncode == 2 and "clear" in r.stderr,
           "enroll refuses http:// to another machine")
+    r = lap.enroll("http://127.example.org:8080", secret)
+    check(r.returncode == 2 and "clear" in r.stderr,
+          "a host name starting 127. is not loopback")
     r = lap.enroll(url, secret)
     check(r.returncode == 0, "endpointctl enroll: " + r.stdout + r.stderr)
     st = os.stat(os.path.join(lap.upload_dir, "enrolment.json"))
