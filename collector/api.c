@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <arpa/inet.h>
 
 #include "api.h"
 #include "check.h"
@@ -20,6 +21,7 @@
 #include "secret.h"
 #include "server.h"
 #include "util.h"
+#include "web.h"
 
 static bool is_json(struct MHD_Connection *c)
 {
@@ -269,7 +271,7 @@ void api_exit(void)
 	}
 }
 
-static bool admin(struct MHD_Connection *c, struct store *s)
+static bool basic_admin(struct MHD_Connection *c, struct store *s)
 {
 	char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
 	_cleanup_free_ char *stored = NULL;
@@ -292,14 +294,94 @@ static bool admin(struct MHD_Connection *c, struct store *s)
 	return ok;
 }
 
+/* --- the dashboard's sessions --- */
+
+#define SESSION_COOKIE "collectord_session"
+#define SESSION_LIFETIME_S (12 * 3600)
+/* Failed sign-ins in the window that stop more tries: per admin name,
+ * and per client address (higher: a proxy's address is everyone's). */
+#define SIGNIN_WINDOW_S (15 * 60)
+#define SIGNIN_MAX_PER_NAME 5
+#define SIGNIN_MAX_PER_ADDRESS 30
+
+/* The method of the request this thread handles (for the CSRF rule). */
+static __thread const char *current_method;
+
+static bool is_change(void)
+{
+	return current_method && strcmp(current_method, "GET") != 0 &&
+	       strcmp(current_method, "HEAD") != 0;
+}
+
+/* The hash of the session cookie the request carries, or false. */
+static bool session_hash(struct MHD_Connection *c,
+			 char out[static SECRET_HASH_LEN + 1])
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+						    SESSION_COOKIE);
+
+	if (!v || strlen(v) != SECRET_HEX_LEN ||
+	    strspn(v, "0123456789abcdef") != SECRET_HEX_LEN)
+		return false;
+	secret_hash(v, out);
+	return true;
+}
+
+/* The signed-in admin of the session cookie (caller frees), and the
+ * session's CSRF token; -ENOENT without a live session. */
+static int session_of(struct MHD_Connection *c, struct store *s, char **name,
+		      char **csrf)
+{
+	char hash[SECRET_HASH_LEN + 1];
+
+	if (!session_hash(c, hash))
+		return -ENOENT;
+	return store_session_get(s, hash, name, csrf);
+}
+
+/* A change made with a session must carry the session's CSRF token in
+ * X-CSRF-Token: another site can make a browser send the cookie (were
+ * SameSite ever missing), never this header. */
+static bool csrf_ok(struct MHD_Connection *c, const char *csrf)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    "X-CSRF-Token");
+
+	return v && strlen(v) == strlen(csrf) &&
+	       CRYPTO_memcmp(v, csrf, strlen(csrf)) == 0;
+}
+
+enum { ADMIN_NO, ADMIN_YES, ADMIN_NO_CSRF, ADMIN_DB_DOWN };
+
+static int admin(struct MHD_Connection *c, struct store *s)
+{
+	_cleanup_free_ char *name = NULL, *csrf = NULL;
+	int r = session_of(c, s, &name, &csrf);
+
+	if (r == 0)
+		return is_change() && !csrf_ok(c, csrf) ? ADMIN_NO_CSRF
+							 : ADMIN_YES;
+	if (r != -ENOENT)
+		return ADMIN_DB_DOWN;
+	return basic_admin(c, s) ? ADMIN_YES : ADMIN_NO;
+}
+
 static enum MHD_Result refuse_admin(struct MHD_Connection *c)
 {
 	static const char msg[] = "{\"error\":\"sign in as an administrator\"}";
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		sizeof(msg) - 1, (void *)(uintptr_t)msg, MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r;
 	enum MHD_Result ret;
 
+	/* The dashboard's own requests get a plain 401: a Basic challenge
+	 * would make the browser put up its own password box. */
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Dashboard"))
+		return server_error(c, MHD_HTTP_UNAUTHORIZED,
+				    "sign in as an administrator");
+	r = MHD_create_response_from_buffer(sizeof(msg) - 1,
+					    (void *)(uintptr_t)msg,
+					    MHD_RESPMEM_PERSISTENT);
 	MHD_add_response_header(r, "Content-Type", "application/json");
+	server_secure_headers(r);
 	ret = MHD_queue_basic_auth_fail_response(c, "collectord", r);
 	MHD_destroy_response(r);
 	return ret;
@@ -315,11 +397,217 @@ static struct store *as_admin(struct MHD_Connection *c, enum MHD_Result *ret)
 		*ret = unavailable(c);
 		return NULL;
 	}
-	if (!admin(c, s)) {
+	switch (admin(c, s)) {
+	case ADMIN_YES:
+		return s;
+	case ADMIN_NO_CSRF:
+		*ret = server_error(c, MHD_HTTP_FORBIDDEN,
+				    "missing or wrong X-CSRF-Token: reload the "
+				    "page and try again");
+		return NULL;
+	case ADMIN_DB_DOWN:
+		*ret = unavailable(c);
+		return NULL;
+	default:
 		*ret = refuse_admin(c);
 		return NULL;
 	}
-	return s;
+}
+
+/* Whether the browser reached us over HTTPS (directly, or through a TLS
+ * proxy that says so): the cookie is then Secure. */
+static bool over_tls(struct MHD_Connection *c)
+{
+	const char *p = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    "X-Forwarded-Proto");
+
+	return server_config()->tls_cert || (p && strcasecmp(p, "https") == 0);
+}
+
+static char *session_cookie(struct MHD_Connection *c, const char *value,
+			    long max_age)
+{
+	return xasprintf(SESSION_COOKIE "=%s; Path=/; Max-Age=%ld; HttpOnly;"
+			 " SameSite=Strict%s", value, max_age,
+			 over_tls(c) ? "; Secure" : "");
+}
+
+/* The client's address, for the sign-in limit. */
+static void client_address(struct MHD_Connection *c, char out[static 64])
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	strcpy(out, "unknown");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)
+					   ->sin_addr, out, 64);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)(const void *)sa)
+				   ->sin6_addr, out, 64);
+}
+
+/* A yescrypt hash of a password nobody has: an unknown name costs as
+ * much as a wrong password, so timing does not tell names apart. */
+static char *decoy;
+static pthread_once_t decoy_once = PTHREAD_ONCE_INIT;
+
+static void make_decoy(void)
+{
+	char pw[SECRET_HEX_LEN + 1];
+
+	if (secret_new(pw) == 0)
+		decoy = password_hash(pw);
+	explicit_bzero(pw, sizeof(pw));
+}
+
+static const char *decoy_hash(void)
+{
+	pthread_once(&decoy_once, make_decoy);
+	/* "*" is no hash: nothing matches it. */
+	return decoy ? decoy : "*";
+}
+
+/* POST /api/v1/session {"name", "password"}: sign in. */
+static enum MHD_Result signin(struct MHD_Connection *c,
+			      struct request *rq __attribute__((unused)),
+			      const char *body, size_t len)
+{
+	_cleanup_free_ char *stored = NULL, *name_key = NULL, *addr_key = NULL,
+			    *cookie = NULL;
+	char err[256], addr[64], sid[SECRET_HEX_LEN + 1],
+		hash[SECRET_HASH_LEN + 1], csrf[SECRET_HEX_LEN + 1];
+	struct store *s = server_store();
+	const char *name, *password;
+	int by_name, by_addr, r;
+	bool ok;
+	json_t *req;
+
+	if (!is_json(c))
+		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				    "send application/json");
+	req = parse(body, len, err);
+	if (!req)
+		return server_error(c, MHD_HTTP_BAD_REQUEST, err);
+	name = json_string_value(json_object_get(req, "name"));
+	password = json_string_value(json_object_get(req, "password"));
+	if (!name || !*name || strlen(name) > 64 || !password ||
+	    strlen(password) > 1024) {
+		json_decref(req);
+		return server_error(c, MHD_HTTP_BAD_REQUEST,
+				    "name and password: strings");
+	}
+	if (!s) {
+		json_decref(req);
+		return unavailable(c);
+	}
+	client_address(c, addr);
+	name_key = xasprintf("name:%s", name);
+	addr_key = xasprintf("ip:%s", addr);
+	by_name = store_signin_failures(s, name_key, time(NULL) - SIGNIN_WINDOW_S);
+	by_addr = store_signin_failures(s, addr_key, time(NULL) - SIGNIN_WINDOW_S);
+	if (by_name < 0 || by_addr < 0) {
+		json_decref(req);
+		return unavailable(c);
+	}
+	if (by_name >= SIGNIN_MAX_PER_NAME || by_addr >= SIGNIN_MAX_PER_ADDRESS) {
+		static const char *const h[] = { "Retry-After", "900", NULL };
+
+		json_decref(req);
+		log_warnx("sign-in refused for a while: too many failures for "
+			  "%s", by_name >= SIGNIN_MAX_PER_NAME ? "that name"
+							      : addr);
+		return server_reply_json(c, MHD_HTTP_TOO_MANY_REQUESTS,
+					 json_pack("{s:s}", "error",
+						   "Too many failed sign-ins. "
+						   "Wait 15 minutes and try "
+						   "again."), h);
+	}
+	r = store_admin_get(s, name, &stored);
+	if (r < 0 && r != -ENOENT) {
+		json_decref(req);
+		return unavailable(c);
+	}
+	ok = password_matches(password, r == 0 ? stored : decoy_hash()) &&
+	     r == 0;
+	json_decref(req);
+	if (!ok) {
+		if (store_signin_failed(s, name_key) < 0 ||
+		    store_signin_failed(s, addr_key) < 0)
+			return unavailable(c);
+		return server_error(c, MHD_HTTP_UNAUTHORIZED,
+				    "Wrong name or password.");
+	}
+	if (secret_new(sid) < 0 || secret_new(csrf) < 0)
+		return unavailable(c);
+	secret_hash(sid, hash);
+	{
+		_cleanup_free_ char *who = xstrdup(name_key + 5);
+
+		if (store_session_new(s, hash, who, csrf, SESSION_LIFETIME_S) < 0 ||
+		    store_signin_clear(s, name_key) < 0) {
+			explicit_bzero(sid, sizeof(sid));
+			return unavailable(c);
+		}
+		cookie = session_cookie(c, sid, SESSION_LIFETIME_S);
+		explicit_bzero(sid, sizeof(sid));
+		{
+			const char *const h[] = { "Set-Cookie", cookie, NULL };
+
+			return server_reply_json(c, MHD_HTTP_OK, json_pack(
+				"{s:s, s:s}", "name", who, "csrf", csrf), h);
+		}
+	}
+}
+
+/* GET /api/v1/session: who is signed in, and the CSRF token. */
+static enum MHD_Result session_get(struct MHD_Connection *c)
+{
+	_cleanup_free_ char *name = NULL, *csrf = NULL;
+	struct store *s = server_store();
+	int r;
+
+	if (!s)
+		return unavailable(c);
+	r = session_of(c, s, &name, &csrf);
+	if (r == -ENOENT)
+		return server_error(c, MHD_HTTP_UNAUTHORIZED, "not signed in");
+	if (r < 0)
+		return unavailable(c);
+	return server_reply(c, MHD_HTTP_OK,
+			    json_pack("{s:s, s:s}", "name", name, "csrf", csrf));
+}
+
+/* DELETE /api/v1/session: sign out (with the CSRF token). */
+static enum MHD_Result signout(struct MHD_Connection *c)
+{
+	_cleanup_free_ char *name = NULL, *csrf = NULL, *cookie = NULL;
+	char hash[SECRET_HASH_LEN + 1];
+	struct store *s = server_store();
+	int r;
+
+	if (!s)
+		return unavailable(c);
+	r = session_of(c, s, &name, &csrf);
+	if (r == -ENOENT)
+		return server_error(c, MHD_HTTP_UNAUTHORIZED, "not signed in");
+	if (r < 0)
+		return unavailable(c);
+	if (!csrf_ok(c, csrf))
+		return server_error(c, MHD_HTTP_FORBIDDEN,
+				    "missing or wrong X-CSRF-Token");
+	session_hash(c, hash);
+	if (store_session_end(s, hash) < 0)
+		return unavailable(c);
+	cookie = session_cookie(c, "", 0);
+	{
+		const char *const h[] = { "Set-Cookie", cookie, NULL };
+
+		return server_reply_json(c, MHD_HTTP_OK,
+					 json_pack("{s:b}", "signed_in", 0), h);
+	}
 }
 
 static int summary_of(struct store *s, json_t **out)
@@ -526,6 +814,158 @@ static enum MHD_Result devices_csv(struct MHD_Connection *c)
 	return ret;
 }
 
+static enum MHD_Result events_csv(struct MHD_Connection *c)
+{
+	static const char *const cols[] = { "at", "type", "check", "action",
+					    "device_id", "hostname", "group",
+					    "details" };
+	_cleanup_free_ char *text = NULL;
+	enum MHD_Result ret;
+	struct store *s;
+	size_t len = 0, i;
+	json_t *out, *row;
+	FILE *csv;
+
+	s = as_admin(c, &ret);
+	if (!s)
+		return ret;
+	if (store_events(s, arg(c, "type"), arg(c, "group"), arg(c, "since"),
+			 100000, &out) < 0)
+		return unavailable(c);
+	csv = open_memstream(&text, &len);
+	if (!csv)
+		abort();
+	for (size_t k = 0; k < ARRAY_SIZE(cols); k++)
+		csv_cell(csv, cols[k], k + 1 == ARRAY_SIZE(cols));
+	json_array_foreach(out, i, row) {
+		json_t *ev = json_deep_copy(json_object_get(row, "event"));
+		_cleanup_free_ char *id = xasprintf(
+			"%" JSON_INTEGER_FORMAT,
+			json_integer_value(json_object_get(row, "device_id")));
+		_cleanup_free_ char *details = NULL;
+		const char *v[ARRAY_SIZE(cols)];
+
+		v[0] = json_string_value(json_object_get(ev, "at"));
+		v[1] = json_string_value(json_object_get(ev, "type"));
+		v[2] = json_string_value(json_object_get(ev, "check"));
+		v[3] = json_string_value(json_object_get(ev, "action"));
+		v[4] = id;
+		v[5] = json_string_value(json_object_get(row, "hostname"));
+		v[6] = json_string_value(json_object_get(row, "group"));
+		/* The rest of the event as JSON: the USB device, the camera
+		 * application, the session. */
+		details = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+		v[7] = details;
+		for (size_t k = 0; k < ARRAY_SIZE(cols); k++)
+			csv_cell(csv, v[k], k + 1 == ARRAY_SIZE(cols));
+		json_decref(ev);
+	}
+	fclose(csv);
+	json_decref(out);
+	return server_reply_text(c, MHD_HTTP_OK, "text/csv; charset=utf-8", text,
+				 len);
+}
+
+/* GET /api/v1/history?days=&group=: the estate day by day. */
+static enum MHD_Result history(struct MHD_Connection *c)
+{
+	enum MHD_Result ret;
+	struct store *s;
+	unsigned days;
+	json_t *out;
+
+	s = as_admin(c, &ret);
+	if (!s)
+		return ret;
+	if (!arg_uint(c, "days", 30, 1, 366, &days))
+		return server_error(c, MHD_HTTP_BAD_REQUEST, "days from 1 to 366");
+	if (store_history(s, arg(c, "group"), days,
+			  (int)server_config()->stale_hours, &out) < 0)
+		return unavailable(c);
+	return server_reply(c, MHD_HTTP_OK, out);
+}
+
+/* GET /api/v1/findings?group=&limit=: the most common failing findings. */
+static enum MHD_Result findings(struct MHD_Connection *c)
+{
+	enum MHD_Result ret;
+	struct store *s;
+	unsigned limit;
+	json_t *out;
+
+	s = as_admin(c, &ret);
+	if (!s)
+		return ret;
+	if (!arg_uint(c, "limit", 10, 1, 100, &limit))
+		return server_error(c, MHD_HTTP_BAD_REQUEST, "limit from 1 to 100");
+	if (store_findings(s, arg(c, "group"), limit, &out) < 0)
+		return unavailable(c);
+	return server_reply(c, MHD_HTTP_OK, out);
+}
+
+static enum MHD_Result groups(struct MHD_Connection *c)
+{
+	return listing(c, store_groups);
+}
+
+/* --- the dashboard's pages --- */
+
+static enum MHD_Result send_file(struct MHD_Connection *c,
+				 const struct web_file *f)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		(size_t)(f->end - f->data), (void *)(uintptr_t)f->data,
+		MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", f->type);
+	/* Small, and new with every collectord: always revalidated. */
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	server_secure_headers(r);
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result redirect(struct MHD_Connection *c, const char *to)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		0, NULL, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Location", to);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	server_secure_headers(r);
+	ret = MHD_queue_response(c, MHD_HTTP_SEE_OTHER, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A page of the dashboard: the page for a signed-in admin, the sign-in
+ * page for anyone else. The data come from the API, which checks the
+ * session again on every request. */
+static enum MHD_Result page(struct MHD_Connection *c, const char *url)
+{
+	_cleanup_free_ char *name = NULL, *csrf = NULL;
+	struct store *s = server_store();
+	int r;
+
+	if (!s)
+		return unavailable(c);
+	if (strcmp(url, "/login") == 0)
+		return send_file(c, web_page());
+	r = session_of(c, s, &name, &csrf);
+	if (r == -ENOENT)
+		return redirect(c, "/login");
+	if (r < 0)
+		return unavailable(c);
+	return send_file(c, web_page());
+}
+
 /* --- policies --- */
 
 static enum MHD_Result policy_text(struct MHD_Connection *c, const char *body,
@@ -727,6 +1167,14 @@ enum MHD_Result api_dispatch(struct MHD_Connection *c, struct request *rq,
 		{ "GET", "/api/v1/devices.csv", H_PLAIN,
 		  { .plain_fn = devices_csv } },
 		{ "GET", "/api/v1/events", H_PLAIN, { .plain_fn = events } },
+		{ "GET", "/api/v1/events.csv", H_PLAIN,
+		  { .plain_fn = events_csv } },
+		{ "GET", "/api/v1/history", H_PLAIN, { .plain_fn = history } },
+		{ "GET", "/api/v1/findings", H_PLAIN, { .plain_fn = findings } },
+		{ "GET", "/api/v1/groups", H_PLAIN, { .plain_fn = groups } },
+		{ "POST", "/api/v1/session", H_BODY, { .body_fn = signin } },
+		{ "GET", "/api/v1/session", H_PLAIN, { .plain_fn = session_get } },
+		{ "DELETE", "/api/v1/session", H_PLAIN, { .plain_fn = signout } },
 		{ "GET", "/api/v1/agent/policy", H_PLAIN,
 		  { .plain_fn = agent_policy } },
 		{ "GET", "/api/v1/policy", H_PLAIN, { .plain_fn = policy_get } },
@@ -737,7 +1185,18 @@ enum MHD_Result api_dispatch(struct MHD_Connection *c, struct request *rq,
 		{ "GET", "/metrics", H_PLAIN, { .plain_fn = metrics } },
 	};
 	bool path_known = false;
+	const struct web_file *f;
 
+	current_method = method;
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+		if (web_is_page(url) || strcmp(url, "/login") == 0)
+			return page(c, url);
+		f = web_file(url);
+		if (f && strcmp(url, "/static/index.html") != 0)
+			return send_file(c, f);
+		if (strcmp(url, "/favicon.ico") == 0)
+			return send_file(c, web_file("/static/icon.svg"));
+	}
 	if (strncmp(url, "/api/v1/devices/", 16) == 0 && url[16])
 		return strcmp(method, "GET") == 0
 			       ? device(c, url + 16)

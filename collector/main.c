@@ -238,6 +238,14 @@ static int purge(struct store *s, unsigned days)
 	return 0;
 }
 
+/* Today's counts kept for the dashboard's 30-day chart: at start and
+ * every hour, so each day keeps its last hour's picture. */
+static void snapshot(struct store *s, const struct server_config *c)
+{
+	if (store_snapshot(s, (int)c->stale_hours, c->retention_days) < 0)
+		log_warnx("cannot keep today's counts for the history chart");
+}
+
 #define PURGE_EVERY_S 3600
 
 static int serve(const struct options *o)
@@ -265,6 +273,12 @@ static int serve(const struct options *o)
 	/* The main thread waits for signals, and purges once an hour, on
 	 * the hour it planned, however many signals come in between. */
 	next_purge = time(NULL) + PURGE_EVERY_S;
+	s = store_open(o->srv.db_url, false, &err);
+	if (s)
+		snapshot(s, &o->srv);
+	store_close(s);
+	free(err);
+	err = NULL;
 	for (;;) {
 		time_t now = time(NULL);
 
@@ -273,8 +287,10 @@ static int serve(const struct options *o)
 		if (sig < 0 && errno == EAGAIN) {
 			next_purge = time(NULL) + PURGE_EVERY_S;
 			s = store_open(o->srv.db_url, false, &err);
-			if (s)
+			if (s) {
 				purge(s, o->srv.retention_days);
+				snapshot(s, &o->srv);
+			}
 			store_close(s);
 			free(err);
 			err = NULL;

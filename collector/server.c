@@ -92,9 +92,23 @@ void server_count(enum metric m)
 	__atomic_add_fetch(&counters[m], 1, __ATOMIC_RELAXED);
 }
 
-enum MHD_Result server_reply_text(struct MHD_Connection *c, unsigned status,
-				  const char *type, const char *text,
-				  size_t len)
+void server_secure_headers(struct MHD_Response *r)
+{
+	/* The dashboard's own files only: no inline script or style, no
+	 * framing, nothing sent elsewhere. Harmless on JSON. */
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'none'; script-src 'self'; "
+				"style-src 'self'; img-src 'self' data:; "
+				"connect-src 'self'; base-uri 'none'; "
+				"form-action 'self'; frame-ancestors 'none'");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+}
+
+enum MHD_Result server_reply_headers(struct MHD_Connection *c, unsigned status,
+				     const char *type, const char *text,
+				     size_t len, const char *const *headers)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 		len, (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
@@ -104,14 +118,23 @@ enum MHD_Result server_reply_text(struct MHD_Connection *c, unsigned status,
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	server_secure_headers(r);
+	for (; headers && headers[0]; headers += 2)
+		MHD_add_response_header(r, headers[0], headers[1]);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-enum MHD_Result server_reply(struct MHD_Connection *c, unsigned status,
-			     json_t *body)
+enum MHD_Result server_reply_text(struct MHD_Connection *c, unsigned status,
+				  const char *type, const char *text,
+				  size_t len)
+{
+	return server_reply_headers(c, status, type, text, len, NULL);
+}
+
+enum MHD_Result server_reply_json(struct MHD_Connection *c, unsigned status,
+				  json_t *body, const char *const *headers)
 {
 	char *text = json_dumps(body, JSON_COMPACT);
 	enum MHD_Result ret;
@@ -119,10 +142,16 @@ enum MHD_Result server_reply(struct MHD_Connection *c, unsigned status,
 	json_decref(body);
 	if (!text)
 		return MHD_NO;
-	ret = server_reply_text(c, status, "application/json", text,
-				strlen(text));
+	ret = server_reply_headers(c, status, "application/json", text,
+				   strlen(text), headers);
 	free(text);
 	return ret;
+}
+
+enum MHD_Result server_reply(struct MHD_Connection *c, unsigned status,
+			     json_t *body)
+{
+	return server_reply_json(c, status, body, NULL);
 }
 
 enum MHD_Result server_error(struct MHD_Connection *c, unsigned status,

@@ -48,6 +48,15 @@ enum MHD_Result server_reply_text(struct MHD_Connection *c, unsigned status,
 				  const char *type, const char *text,
 				  size_t len);
 
+/* The same with extra headers: name, value, ..., NULL. */
+enum MHD_Result server_reply_json(struct MHD_Connection *c, unsigned status,
+				  json_t *body, const char *const *headers);
+enum MHD_Result server_reply_headers(struct MHD_Connection *c, unsigned status,
+				     const char *type, const char *text,
+				     size_t len, const char *const *headers);
+/* Content-Security-Policy and the other headers every answer carries. */
+void server_secure_headers(struct MHD_Response *r);
+
 /* Hand a validated report (ownership of report taken) to the group
  * committer: the connection answers 201, 200 or 503 once its batch is
  * committed. Returns what the access handler must return. */

@@ -17,7 +17,7 @@
 #include "store.h"
 #include "util.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 struct store {
 	struct db *db;
@@ -82,6 +82,26 @@ static const char schema_v4[] =
 	" GROUP BY d.grp, c.check_id, c.status;"
 	"UPDATE schema_version SET version = 4;";
 
+/* Version 5, for the dashboard: who uses a laptop (the desktop users of
+ * its latest report, searchable) and since when its status holds; each
+ * check's plain-language summary (the most common findings); signed-in
+ * sessions and failed sign-ins, in the database so that every instance
+ * knows them; a snapshot of the counts per day (the 30-day chart). */
+static const char schema_v5[] =
+	"ALTER TABLE devices ADD COLUMN users TEXT;"
+	"ALTER TABLE devices ADD COLUMN status_since BIGINT;"
+	"ALTER TABLE checks_latest ADD COLUMN summary TEXT;"
+	"CREATE INDEX checks_finding ON checks_latest(status, check_id, summary);"
+	"CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, admin TEXT NOT NULL,"
+	" csrf TEXT NOT NULL, created_at BIGINT NOT NULL,"
+	" expires_at BIGINT NOT NULL);"
+	"CREATE TABLE signin_failures (who TEXT NOT NULL, at BIGINT NOT NULL);"
+	"CREATE INDEX signin_failures_who ON signin_failures(who, at);"
+	"CREATE TABLE daily (day TEXT NOT NULL, grp TEXT NOT NULL,"
+	" check_id TEXT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL,"
+	" PRIMARY KEY (day, grp, check_id, status));"
+	"UPDATE schema_version SET version = 5;";
+
 int store_schema_version(void)
 {
 	return SCHEMA_VERSION;
@@ -130,6 +150,8 @@ static int migrate(struct store *s)
 	if (v < 3 && db_script(s->db, schema_v3) < 0)
 		goto failed;
 	if (v < 4 && db_script(s->db, schema_v4) < 0)
+		goto failed;
+	if (v < 5 && db_script(s->db, schema_v5) < 0)
 		goto failed;
 	return db_commit(s->db);
 failed:
@@ -194,6 +216,10 @@ int store_admin_add(struct store *s, const char *name, const char *pwhash)
 			      " DO UPDATE SET pwhash = excluded.pwhash",
 		       3, p, NULL);
 
+	/* A new password signs the admin out everywhere. */
+	if (r >= 0)
+		r = db_run(s->db, "DELETE FROM sessions WHERE admin = ?", 1, p,
+			   NULL);
 	return r < 0 ? r : 0;
 }
 
@@ -461,8 +487,9 @@ static int put_events(struct store *s, const char *ids, const json_t *report,
 	return 0;
 }
 
-/* Every check's latest status in one statement (a report has up to 64
- * checks; the committer runs this for each report, so statements count). */
+/* Every check's latest status and summary in one statement (a report has
+ * up to 64 checks; the committer runs this for each report, so
+ * statements count). */
 static int put_checks(struct store *s, const char *ids, json_t *checks)
 {
 	size_t n = json_array_size(checks), i;
@@ -474,25 +501,55 @@ static int put_checks(struct store *s, const char *ids, json_t *checks)
 	if (n == 0)
 		return 0;
 	static const char head[] = "INSERT INTO checks_latest (device_id,"
-				   " check_id, status) VALUES ";
-	static const char row[] = ", (?, ?, ?)";
+				   " check_id, status, summary) VALUES ";
+	static const char row[] = ", (?, ?, ?, ?)";
 	static const char tail[] = " ON CONFLICT (device_id, check_id)"
-				   " DO UPDATE SET status = excluded.status";
+				   " DO UPDATE SET status = excluded.status,"
+				   " summary = excluded.summary";
 
-	q = xcalloc(n * 3, sizeof(*q));
+	q = xcalloc(n * 4, sizeof(*q));
 	sql = o = xmalloc(sizeof(head) + n * (sizeof(row) - 1) + sizeof(tail));
 	o = stpcpy(o, head);
 	json_array_foreach(checks, i, c) {
 		o = stpcpy(o, row + (i ? 0 : 2));
-		q[3 * i] = ids;
-		q[3 * i + 1] = json_string_value(json_object_get(c, "id"));
-		q[3 * i + 2] = json_string_value(json_object_get(c, "status"));
+		q[4 * i] = ids;
+		q[4 * i + 1] = json_string_value(json_object_get(c, "id"));
+		q[4 * i + 2] = json_string_value(json_object_get(c, "status"));
+		q[4 * i + 3] = json_string_value(json_object_get(c, "summary"));
 	}
 	strcpy(o, tail);
-	r = db_run(s->db, sql, (int)(n * 3), q, NULL);
+	r = db_run(s->db, sql, (int)(n * 4), q, NULL);
 	free(sql);
 	free(q);
 	return r < 0 ? -EIO : 0;
+}
+
+/* The desktop users a report names (the screen lock check's evidence),
+ * space-separated, so that the dashboard finds a laptop by its user;
+ * NULL when it names none. */
+static char *report_users(const json_t *checks)
+{
+	char buf[256] = "", *o = buf;
+	size_t i, k;
+	json_t *c, *u;
+
+	json_array_foreach(checks, i, c) {
+		json_t *users = json_object_get(json_object_get(c, "evidence"),
+						"users");
+
+		if (!json_is_array(users))
+			continue;
+		json_array_foreach(users, k, u) {
+			const char *name = json_string_value(
+				json_object_get(u, "user"));
+			size_t left = sizeof(buf) - (size_t)(o - buf);
+
+			if (!name || !*name || strlen(name) + 2 > left)
+				continue;
+			o += snprintf(o, left, "%s%s", o == buf ? "" : " ", name);
+		}
+	}
+	return *buf ? xstrdup(buf) : NULL;
 }
 
 /* Only a newer report changes what the device looks like now. */
@@ -502,18 +559,25 @@ static int put_latest(struct store *s, const char *ids, const json_t *report,
 	struct device_now before = { 0 }, after = { 0 };
 	_cleanup_free_ char *latest = json_dumps(json_object_get(report, "checks"),
 						 JSON_COMPACT);
+	_cleanup_free_ char *users = report_users(json_object_get(report,
+								  "checks"));
 	char seq[24];
 	const char *p[] = { now, num(seq, json_integer_value(json_object_get(
 						    report, "seq"))),
-			    status, latest, ids, seq };
+			    status, now, status, latest, users, ids, seq };
 	int r;
 
 	if (device_now(s, "SELECT grp, status, latest FROM devices WHERE id = ?",
 		       ids, &before) < 0)
 		return -EIO;
+	/* status_since: when the device's status last changed (the old
+	 * status is what the right-hand side reads). */
 	r = db_run(s->db, "UPDATE devices SET last_seen = ?, last_seq = ?,"
-			  " status = ?, latest = ? WHERE id = ?"
-			  " AND (last_seq IS NULL OR last_seq < ?)", 6, p, NULL);
+			  " status_since = CASE WHEN status IS NOT DISTINCT FROM ?"
+			  " THEN COALESCE(status_since, last_seen) ELSE"
+			  " CAST(? AS BIGINT) END,"
+			  " status = ?, latest = ?, users = ? WHERE id = ?"
+			  " AND (last_seq IS NULL OR last_seq < ?)", 9, p, NULL);
 	if (r <= 0) {
 		device_now_clear(&before);
 		return r;
@@ -734,6 +798,8 @@ static const char *order_by(const char *sort)
 		{ "-status", "status DESC, hostname, id" },
 		{ "last_seen", "last_seen ASC, id" },
 		{ "-last_seen", "last_seen DESC, id" },
+		{ "since", "status_since ASC, id" },
+		{ "-since", "status_since DESC, id" },
 	};
 
 	if (!sort || !*sort)
@@ -767,7 +833,9 @@ static char *where(const struct store_filter *f, int64_t stale_since,
 	if (f->q && *f->q) {
 		*pattern = like(f->q);
 		ADD("(lower(hostname) LIKE ? ESCAPE '\\' OR lower(serial) LIKE ?"
-		    " ESCAPE '\\' OR machine_id LIKE ? ESCAPE '\\')");
+		    " ESCAPE '\\' OR machine_id LIKE ? ESCAPE '\\' OR"
+		    " lower(users) LIKE ? ESCAPE '\\')");
+		param(p, *pattern);
 		param(p, *pattern);
 		param(p, *pattern);
 		param(p, *pattern);
@@ -794,9 +862,10 @@ static json_t *text_or_null(const char *v)
 static json_t *device_row(const struct db_rows *r, size_t i, int64_t since)
 {
 	const char *seen = db_rows_get(r, i, 8);
+	const char *status_since = db_rows_get(r, i, 10);
 
 	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b,"
-			 " s:o}",
+			 " s:o, s:o, s:o}",
 			 "id", int_at(r, i, 0),
 			 "machine_id", text_or_null(db_rows_get(r, i, 1)),
 			 "hostname", text_or_null(db_rows_get(r, i, 2)),
@@ -808,11 +877,15 @@ static json_t *device_row(const struct db_rows *r, size_t i, int64_t since)
 			 "last_seen", seen ? json_integer(strtoll(seen, NULL, 10))
 					   : json_null(),
 			 "stale", !seen || strtoll(seen, NULL, 10) < since,
+			 "users", text_or_null(db_rows_get(r, i, 9)),
+			 "status_since", status_since
+				 ? json_integer(strtoll(status_since, NULL, 10))
+				 : json_null(),
 			 "failing", json_array());
 }
 
 #define DEVICE_COLS "id, machine_id, hostname, grp, serial, model, os," \
-		    " status, last_seen"
+		    " status, last_seen, users, status_since"
 
 /* The failing checks of the devices listed, in one query. */
 static int add_failing(struct store *s, json_t *devices)
@@ -926,11 +999,11 @@ int store_device(struct store *s, int64_t id, int stale_hours, json_t **out)
 		return -EIO;
 	dev = device_row(d, 0, since);
 	json_object_del(dev, "failing");
-	json_object_set_new(dev, "vendor", text_or_null(db_rows_get(d, 0, 9)));
+	json_object_set_new(dev, "vendor", text_or_null(db_rows_get(d, 0, 11)));
 	json_object_set_new(dev, "agent_version",
-			    text_or_null(db_rows_get(d, 0, 10)));
-	json_object_set_new(dev, "enrolled_at", json_integer(int_at(d, 0, 11)));
-	json_object_set_new(dev, "checks", parsed(db_rows_get(d, 0, 12)));
+			    text_or_null(db_rows_get(d, 0, 12)));
+	json_object_set_new(dev, "enrolled_at", json_integer(int_at(d, 0, 13)));
+	json_object_set_new(dev, "checks", parsed(db_rows_get(d, 0, 14)));
 	history = json_array();
 	for (size_t i = 0; i < db_rows_count(h); i++)
 		json_array_append_new(history, json_pack(
@@ -1106,4 +1179,319 @@ bool store_group_ok(const char *g)
 	return n > 0 && n <= 64 &&
 	       strspn(g, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 			 "0123456789 ._-'") == n;
+}
+
+/* --- the dashboard's sessions --- */
+
+int store_session_new(struct store *s, const char *id_hash, const char *admin,
+		      const char *csrf, int64_t lifetime_s)
+{
+	char now[24], until[24];
+	const char *p[] = { id_hash, admin, csrf, num(now, time(NULL)),
+			    num(until, time(NULL) + lifetime_s) };
+
+	/* Ended sessions are dropped as new ones start. */
+	if (db_run(s->db, "DELETE FROM sessions WHERE expires_at <= ?", 1,
+		   p + 3, NULL) < 0 ||
+	    db_run(s->db, "INSERT INTO sessions (id_hash, admin, csrf,"
+			  " created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+		   5, p, NULL) < 0)
+		return -EIO;
+	return 0;
+}
+
+int store_session_get(struct store *s, const char *id_hash, char **admin,
+		      char **csrf)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+	char now[24];
+	const char *p[] = { id_hash, num(now, time(NULL)) };
+	int k;
+
+	/* An admin who is no longer there has no session. */
+	k = db_run(s->db, "SELECT s.admin, s.csrf FROM sessions s JOIN admins a"
+			  " ON a.name = s.admin WHERE s.id_hash = ?"
+			  " AND s.expires_at > ?", 2, p, &r);
+	if (k < 0)
+		return -EIO;
+	if (k == 0)
+		return -ENOENT;
+	*admin = xstrdup(db_rows_get(r, 0, 0));
+	*csrf = xstrdup(db_rows_get(r, 0, 1));
+	return 0;
+}
+
+int store_session_end(struct store *s, const char *id_hash)
+{
+	const char *p[] = { id_hash };
+
+	return db_run(s->db, "DELETE FROM sessions WHERE id_hash = ?", 1, p,
+		      NULL) < 0 ? -EIO : 0;
+}
+
+int store_signin_failures(struct store *s, const char *who, int64_t since)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+	char t[24];
+	const char *p[] = { who, num(t, since) };
+
+	if (db_run(s->db, "SELECT COUNT(*) FROM signin_failures"
+			  " WHERE who = ? AND at >= ?", 2, p, &r) < 1)
+		return -EIO;
+	return (int)int_at(r, 0, 0);
+}
+
+int store_signin_failed(struct store *s, const char *who)
+{
+	char now[24], old[24];
+	const char *p[] = { who, num(now, time(NULL)) };
+	const char *q[] = { num(old, time(NULL) - 86400) };
+
+	if (db_run(s->db, "DELETE FROM signin_failures WHERE at < ?", 1, q,
+		   NULL) < 0 ||
+	    db_run(s->db, "INSERT INTO signin_failures (who, at) VALUES (?, ?)",
+		   2, p, NULL) < 0)
+		return -EIO;
+	return 0;
+}
+
+int store_signin_clear(struct store *s, const char *who)
+{
+	const char *p[] = { who };
+
+	return db_run(s->db, "DELETE FROM signin_failures WHERE who = ?", 1, p,
+		      NULL) < 0 ? -EIO : 0;
+}
+
+/* --- the estate over time --- */
+
+/* "YYYY-MM-DD" in UTC, days ago. */
+static const char *utc_day(char buf[static 16], int days_ago)
+{
+	time_t t = time(NULL) - (time_t)days_ago * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 16, "%Y-%m-%d", &tm);
+	return buf;
+}
+
+int store_snapshot(struct store *s, int stale_hours, unsigned keep_days)
+{
+	char today[16], oldest[16], since[24];
+	const char *p[] = { utc_day(today, 0) };
+	const char *q[] = { today, num(since, time(NULL) -
+					      (int64_t)stale_hours * 3600) };
+	const char *o[] = { utc_day(oldest, (int)keep_days) };
+
+	/* Today's row is rewritten until the day ends: each day keeps how
+	 * the estate looked at its last snapshot. Check "!" counts the
+	 * stale devices of a group. */
+	if (db_begin(s->db) < 0)
+		return -EIO;
+	if (db_run(s->db, "DELETE FROM daily WHERE day = ? OR day < ?", 2,
+		   (const char *[]){ today, o[0] }, NULL) < 0 ||
+	    db_run(s->db, "INSERT INTO daily (day, grp, check_id, status, n)"
+			  " SELECT CAST(? AS TEXT), grp, check_id, status, n FROM counts"
+			  " WHERE n <> 0 ON CONFLICT (day, grp, check_id, status)"
+			  " DO UPDATE SET n = excluded.n", 1, p, NULL) < 0 ||
+	    db_run(s->db, "INSERT INTO daily (day, grp, check_id, status, n)"
+			  " SELECT CAST(? AS TEXT), grp, '!', 'stale', COUNT(*) FROM devices"
+			  " WHERE last_seen IS NULL OR last_seen < ? GROUP BY grp"
+			  " ON CONFLICT (day, grp, check_id, status)"
+			  " DO UPDATE SET n = excluded.n", 2, q, NULL) < 0) {
+		db_rollback(s->db);
+		return -EIO;
+	}
+	return db_commit(s->db);
+}
+
+/* One row of counts into the day it belongs to. */
+static void history_add(json_t *day, const char *check, const char *status,
+			json_int_t n)
+{
+	const char *key = NULL;
+	json_t *c;
+
+	if (strcmp(check, "#") == 0)
+		key = "devices";
+	else if (strcmp(check, "!") == 0)
+		key = "stale";
+	else if (!*check && strcmp(status, "pass") == 0)
+		key = "compliant";
+	else if (!*check && strcmp(status, "fail") == 0)
+		key = "failing";
+	if (key) {
+		json_object_set_new(day, key, json_integer(
+			json_integer_value(json_object_get(day, key)) + n));
+		return;
+	}
+	if (!*check)
+		return;
+	c = json_object_get(json_object_get(day, "by_check"), check);
+	if (!c)
+		json_object_set_new(json_object_get(day, "by_check"), check,
+				    c = json_object());
+	json_object_set_new(c, status, json_integer(
+		json_integer_value(json_object_get(c, status)) + n));
+}
+
+static json_t *history_day(json_t *days, const char *day)
+{
+	json_t *d = json_object_get(days, day);
+
+	if (!d)
+		json_object_set_new(days, day, d = json_pack(
+			"{s:s, s:i, s:i, s:i, s:i, s:o}", "day", day, "devices",
+			0, "compliant", 0, "failing", 0, "stale", 0, "by_check",
+			json_object()));
+	return d;
+}
+
+int store_history(struct store *s, const char *group, unsigned days,
+		  int stale_hours, json_t **out)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL, *now = NULL,
+					       *st = NULL;
+	char first[16], today[16], since[24];
+	const char *p[] = { utc_day(first, (int)days - 1), utc_day(today, 0),
+			    group };
+	const char *q[] = { group };
+	const char *t[] = { num(since, time(NULL) - (int64_t)stale_hours * 3600),
+			    group };
+	json_t *map, *list, *d;
+	const char *key;
+
+	/* The past from the snapshots; today from the counts as they are. */
+	if (db_run(s->db, group
+		   ? "SELECT day, check_id, status, SUM(n) FROM daily"
+		     " WHERE day >= ? AND day < ? AND grp = ?"
+		     " GROUP BY day, check_id, status"
+		   : "SELECT day, check_id, status, SUM(n) FROM daily"
+		     " WHERE day >= ? AND day < ? GROUP BY day, check_id, status",
+		   group ? 3 : 2, p, &r) < 0 ||
+	    db_run(s->db, group
+		   ? "SELECT check_id, status, SUM(n) FROM counts WHERE grp = ?"
+		     " GROUP BY check_id, status"
+		   : "SELECT check_id, status, SUM(n) FROM counts"
+		     " GROUP BY check_id, status", group ? 1 : 0, q, &now) < 0 ||
+	    db_run(s->db, group
+		   ? "SELECT COUNT(*) FROM devices WHERE (last_seen IS NULL OR"
+		     " last_seen < ?) AND grp = ?"
+		   : "SELECT COUNT(*) FROM devices WHERE last_seen IS NULL OR"
+		     " last_seen < ?", group ? 2 : 1, t, &st) < 1)
+		return -EIO;
+	map = json_object();
+	for (size_t i = 0; i < db_rows_count(r); i++)
+		history_add(history_day(map, db_rows_get(r, i, 0)),
+			    db_rows_get(r, i, 1), db_rows_get(r, i, 2),
+			    int_at(r, i, 3));
+	d = history_day(map, today);
+	for (size_t i = 0; i < db_rows_count(now); i++)
+		history_add(d, db_rows_get(now, i, 0), db_rows_get(now, i, 1),
+			    int_at(now, i, 2));
+	json_object_set_new(d, "stale", json_integer(int_at(st, 0, 0)));
+	/* Days as a list, oldest first ("YYYY-MM-DD" sorts as text). */
+	list = json_array();
+	{
+		size_t n = json_object_size(map), k = 0;
+		const char **keys = xcalloc(n, sizeof(*keys));
+
+		json_object_foreach(map, key, d)
+			keys[k++] = key;
+		qsort(keys, n, sizeof(*keys), cmp_keys);
+		for (k = 0; k < n; k++)
+			json_array_append(list, json_object_get(map, keys[k]));
+		free(keys);
+	}
+	json_decref(map);
+	*out = json_pack("{s:o, s:o}", "group", group ? json_string(group)
+						      : json_null(),
+			 "days", list);
+	return 0;
+}
+
+/* The clause a failing check breaches, from a device's latest report. */
+static json_t *clause_of(struct store *s, const char *check,
+			 const char *status, const char *summary)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+	const char *p[] = { check, status, summary };
+	json_t *checks, *c, *clause = NULL;
+	size_t i;
+
+	if (db_run(s->db, "SELECT d.latest FROM checks_latest c JOIN devices d"
+			  " ON d.id = c.device_id WHERE c.check_id = ?"
+			  " AND c.status = ? AND c.summary = ? LIMIT 1",
+		   3, p, &r) < 1 || !db_rows_get(r, 0, 0))
+		return json_null();
+	checks = json_loads(db_rows_get(r, 0, 0), 0, NULL);
+	json_array_foreach(checks, i, c) {
+		const char *id = json_string_value(json_object_get(c, "id"));
+
+		if (!clause && id && strcmp(id, check) == 0)
+			clause = json_incref(json_object_get(c, "clause"));
+	}
+	json_decref(checks);
+	return clause ? clause : json_null();
+}
+
+int store_findings(struct store *s, const char *group, unsigned limit,
+		   json_t **out)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+	char lim[24];
+	const char *p[] = { group ? group : num(lim, limit), lim };
+
+	num(lim, limit);
+	if (db_run(s->db, group
+		   ? "SELECT c.check_id, c.status, c.summary, COUNT(*) AS n"
+		     " FROM checks_latest c JOIN devices d ON d.id = c.device_id"
+		     " WHERE c.status IN ('fail', 'warn') AND d.grp = ?"
+		     " GROUP BY c.check_id, c.status, c.summary"
+		     " ORDER BY n DESC, c.check_id, c.summary"
+		     " LIMIT CAST(? AS BIGINT)"
+		   : "SELECT check_id, status, summary, COUNT(*) AS n"
+		     " FROM checks_latest WHERE status IN ('fail', 'warn')"
+		     " GROUP BY check_id, status, summary"
+		     " ORDER BY n DESC, check_id, summary"
+		     " LIMIT CAST(? AS BIGINT)",
+		   group ? 2 : 1, group ? p : p + 1, &r) < 0)
+		return -EIO;
+	*out = json_array();
+	for (size_t i = 0; i < db_rows_count(r); i++) {
+		const char *check = db_rows_get(r, i, 0);
+		const char *status = db_rows_get(r, i, 1);
+		const char *summary = db_rows_get(r, i, 2);
+
+		json_array_append_new(*out, json_pack(
+			"{s:s, s:s, s:o, s:o, s:I}", "check", check, "status",
+			status, "summary", text_or_null(summary), "clause",
+			summary ? clause_of(s, check, status, summary)
+				: json_null(),
+			"devices", int_at(r, i, 3)));
+	}
+	return 0;
+}
+
+int store_groups(struct store *s, json_t **out)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+
+	if (db_run(s->db, "SELECT g.grp, p.sha256, p.updated_at FROM"
+			  " (SELECT grp FROM counts UNION SELECT grp FROM policies"
+			  " UNION SELECT grp FROM enrol_secrets WHERE grp <> '') g"
+			  " LEFT JOIN policies p ON p.grp = g.grp ORDER BY g.grp",
+		   0, NULL, &r) < 0)
+		return -EIO;
+	*out = json_array();
+	for (size_t i = 0; i < db_rows_count(r); i++) {
+		const char *sha = db_rows_get(r, i, 1);
+
+		json_array_append_new(*out, json_pack(
+			"{s:s, s:o, s:o}", "group", db_rows_get(r, i, 0),
+			"policy_sha256", text_or_null(sha), "policy_updated_at",
+			sha ? json_integer(int_at(r, i, 2)) : json_null()));
+	}
+	return 0;
 }

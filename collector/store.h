@@ -120,6 +120,40 @@ int store_policy_put(struct store *s, const char *group, const char *body,
 		     const char *sha256);
 int store_policy_get(struct store *s, const char *group, char **body,
 		     char **sha256);
+/* [{"group", "policy_sha256", "policy_updated_at"}]: every group with
+ * devices, a policy or an enrolment secret. */
+int store_groups(struct store *s, json_t **out);
+
+/* --- the dashboard --- */
+
+/* A signed-in session: the SHA-256 of its cookie, the admin, the token
+ * every change must carry (CSRF). Sessions of an admin whose password
+ * changes, or who is gone, end. */
+int store_session_new(struct store *s, const char *id_hash, const char *admin,
+		      const char *csrf, int64_t lifetime_s);
+int store_session_get(struct store *s, const char *id_hash, char **admin,
+		      char **csrf);
+int store_session_end(struct store *s, const char *id_hash);
+
+/* Failed sign-ins of who ("name:..." or "ip:...") since a time; record
+ * one; forget them (after a sign-in that worked). */
+int store_signin_failures(struct store *s, const char *who, int64_t since);
+int store_signin_failed(struct store *s, const char *who);
+int store_signin_clear(struct store *s, const char *who);
+
+/* Keep today's counts as today's snapshot (rewritten until the day
+ * ends), and drop snapshots older than keep_days. */
+int store_snapshot(struct store *s, int stale_hours, unsigned keep_days);
+/* {"group", "days": [{"day", "devices", "compliant", "failing", "stale",
+ * "by_check": {check: {status: n}}}]}: the last days from the snapshots,
+ * today as it is now. group NULL: the whole estate. */
+int store_history(struct store *s, const char *group, unsigned days,
+		  int stale_hours, json_t **out);
+/* The most common failing and warning findings: [{"check", "status",
+ * "summary", "clause", "devices"}], most devices first. */
+int store_findings(struct store *s, const char *group, unsigned limit,
+		   json_t **out);
+
 /* The group a device belongs to (caller frees). */
 int store_device_group(struct store *s, int64_t id, char **group);
 

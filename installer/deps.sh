@@ -12,11 +12,12 @@ libblkid-dev libcryptsetup-dev libmount-dev libssl-dev libexpat1-dev
 libmicrohttpd-dev libsqlite3-dev libpq-dev libcrypt-dev libcurl4-openssl-dev"
 
 # Tests and benchmarks: cmocka, the schema validator, and the real things
-# the system tests and make bench drive.
+# the system tests and make bench drive (Chromium for the dashboard).
 TEST="libcmocka-dev python3 python3-jsonschema
 cryptsetup-bin e2fsprogs dosfstools
 umockdev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
-dconf-cli postgresql openssl curl sqlite3"
+dconf-cli postgresql openssl curl sqlite3
+chromium"
 
 # make bench only ("deps.sh bench"): a load generator and an HTTP ceiling.
 BENCH="wrk nginx-light"
@@ -38,6 +39,10 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
 fi
 
 missing=$(want)
+# The dashboard's browser test runs Playwright (tests/browser, from npm)
+# on Node.js: Debian's, unless the machine has its own.
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+missing=$(echo $missing)
 [ -z "$missing" ] && exit 0
 
 SUDO=

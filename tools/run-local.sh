@@ -1,7 +1,9 @@
 #!/bin/sh
 # make run: this machine's endpointd, enrolled with a collectord started
 # here (SQLite, loopback), its report delivered by the uploader; prints
-# what the laptop and the collector each show, then stops everything.
+# what the laptop and the collector each show, and the dashboard's address
+# with a generated admin password. On a terminal it keeps everything
+# running until Ctrl-C; otherwise (CI, a pipe) it stops at once.
 # Usage: tools/run-local.sh BUILD
 set -eu
 B=$1
@@ -61,3 +63,17 @@ echo
 echo "== GET $URL/api/v1/summary"
 curl -sf -u "admin:$PASSWORD" "$URL/api/v1/summary" |
 	/usr/bin/python3 -m json.tool
+
+echo
+echo "== The dashboard (what the ICT manager opens every morning)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	-d "{\"name\":\"admin\",\"password\":\"$PASSWORD\"}" "$URL/api/v1/session")
+[ "$code" = 200 ] || { echo "signing in to the dashboard failed ($code); see $D" >&2; exit 2; }
+echo "   address:  $URL/"
+echo "   name:     admin"
+echo "   password: $PASSWORD"
+if [ -t 0 ] && [ -t 1 ] && [ -z "${CI:-}" ]; then
+	echo
+	echo "collectord, endpointd and the uploader keep running; press Ctrl-C to stop."
+	wait
+fi

@@ -249,6 +249,7 @@ def reading(col, db, exe, secret2, report, auth):
     check(st == 200 and "\"'=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\"" in text
           and '"a""b"' in text,
           "CSV: a formula is neutralised, quotes doubled")
+    dashboard(col, db, exe, auth)
     sql(db, f"UPDATE devices SET last_seen = 1000 WHERE id = 1")
     st, sm = admin_get(col, "/api/v1/summary", auth)
     st2, d = admin_get(col, "/api/v1/devices?stale=1", auth)
@@ -263,6 +264,54 @@ def reading(col, db, exe, secret2, report, auth):
     check(st == 200 and len(d["history"]) == 1 and not d["events"] and
           d["checks"], "retention purge: history and events gone, the "
           "latest report kept")
+
+
+def dashboard(col, db, exe, auth):
+    """What the dashboard reads, and its sessions, on this database."""
+    st, d = admin_get(col, "/api/v1/devices?q=%s" % "nobody", auth)
+    check(st == 200, "devices: search reaches the users column")
+    st, h = admin_get(col, "/api/v1/history?days=30", auth)
+    today = h["days"][-1] if st == 200 else {}
+    st2, sm = admin_get(col, "/api/v1/summary", auth)
+    check(st == 200 and today.get("devices") == sm["devices"] and
+          today.get("compliant") == sm["compliant"] and
+          today.get("by_check") == sm["by_check"],
+          "history: today is the summary as it is now")
+    # The hourly snapshot (run at start) gives the past days their rows.
+    sql(db, "INSERT INTO daily VALUES ('2000-01-01', 'Oak Primary', '#',"
+            " 'enrolled', 7)")
+    st, h = admin_get(col, "/api/v1/history?days=30&group=Oak%20Primary",
+                      auth)
+    check(st == 200 and h["group"] == "Oak Primary" and
+          all(x["day"] != "2000-01-01" for x in h["days"]),
+          "history: by school, days older than asked left out")
+    st, _ = admin_get(col, "/api/v1/history?days=0", auth)
+    check(st == 400, "history: days=0 refused")
+    st, f = admin_get(col, "/api/v1/findings", auth)
+    check(st == 200 and isinstance(f, list) and
+          all(x["status"] in ("fail", "warn") and x["devices"] >= 1
+              for x in f), "findings: failing and warning, counted")
+    st, f = admin_get(col, "/api/v1/findings?group=Oak%20Primary&limit=3",
+                      auth)
+    check(st == 200 and len(f) <= 3, "findings: of one school")
+    st, g = admin_get(col, "/api/v1/groups", auth)
+    check(st == 200 and {"Oak Primary", "Elm Academy"} <=
+          {x["group"] for x in g}, "groups: every school")
+    # Sessions live in the database: sign in, use, sign out.
+    st, body = col.request("POST", "/api/v1/session",
+                           json.dumps({"name": "ict", "password":
+                                       "correct horse battery"}), JSON)
+    sess = json.loads(body)
+    check(st == 200 and len(sess.get("csrf", "")) == 64,
+          "sign-in: a session and its CSRF token")
+    st, body = col.request("POST", "/api/v1/session",
+                           json.dumps({"name": "ict", "password": "no"}),
+                           JSON)
+    check(st == 401, "sign-in with a wrong password: 401")
+    st, body = col.request("POST", "/api/v1/session", "name=ict",
+                           {"Content-Type":
+                            "application/x-www-form-urlencoded"})
+    check(st == 415, "sign-in from a form (another site's): 415")
 
 
 def policies(col, db, exe, token, auth):
@@ -305,7 +354,13 @@ def policies(col, db, exe, token, auth):
 
 def migration(exe, db):
     """A database of schema 1 is upgraded in place, its data kept."""
-    sql(db, "DROP TABLE policies")
+    for undo in ("DROP TABLE policies", "DROP INDEX checks_finding",
+                 "ALTER TABLE checks_latest DROP COLUMN summary",
+                 "ALTER TABLE devices DROP COLUMN users",
+                 "ALTER TABLE devices DROP COLUMN status_since",
+                 "DROP TABLE sessions", "DROP TABLE signin_failures",
+                 "DROP TABLE daily"):
+        sql(db, undo)
     sql(db, "UPDATE schema_version SET version = 1")
     r = subprocess.run([exe, "--db", db, "--new-enrol-secret"],
                        capture_output=True, text=True)
@@ -317,8 +372,8 @@ def migration(exe, db):
         v = int(subprocess.run(["psql", db, "-At", "-c",
                                 "SELECT version FROM schema_version"],
                                capture_output=True, text=True).stdout)
-    check(r.returncode == 0 and v == 4 and rows,
-          "schema 1 upgraded to 4 in place, reports kept")
+    check(r.returncode == 0 and v == 5 and rows,
+          "schema 1 upgraded to 5 in place, reports kept")
 
 
 def two_instances(exe, db, tmp, token, report):
