@@ -728,23 +728,43 @@ static enum MHD_Result device(struct MHD_Connection *c, const char *idtext)
 	return server_reply(c, MHD_HTTP_OK, out);
 }
 
-static enum MHD_Result events(struct MHD_Connection *c)
+/* An admin's GET answered by fn, given the query argument name as a
+ * number from 1 to max (def when absent). */
+typedef int counted_fn(struct MHD_Connection *c, struct store *s, unsigned n,
+		       json_t **out);
+
+static enum MHD_Result admin_counted(struct MHD_Connection *c,
+				     const char *name, unsigned def,
+				     unsigned max, counted_fn *fn)
 {
 	enum MHD_Result ret;
 	struct store *s;
-	unsigned limit;
+	unsigned n;
 	json_t *out;
 
 	s = as_admin(c, &ret);
 	if (!s)
 		return ret;
-	if (!arg_uint(c, "limit", 200, 1, 5000, &limit))
-		return server_error(c, MHD_HTTP_BAD_REQUEST,
-				    "limit from 1 to 5000");
-	if (store_events(s, arg(c, "type"), arg(c, "group"), arg(c, "since"),
-			 limit, &out) < 0)
+	if (!arg_uint(c, name, def, 1, max, &n)) {
+		_cleanup_free_ char *msg = xasprintf("%s from 1 to %u", name, max);
+
+		return server_error(c, MHD_HTTP_BAD_REQUEST, msg);
+	}
+	if (fn(c, s, n, &out) < 0)
 		return unavailable(c);
 	return server_reply(c, MHD_HTTP_OK, out);
+}
+
+static int events_of(struct MHD_Connection *c, struct store *s, unsigned n,
+		     json_t **out)
+{
+	return store_events(s, arg(c, "type"), arg(c, "group"), arg(c, "since"),
+			    n, out);
+}
+
+static enum MHD_Result events(struct MHD_Connection *c)
+{
+	return admin_counted(c, "limit", 200, 5000, events_of);
 }
 
 /* One CSV cell: quoted, quotes doubled, and a leading character a
@@ -867,40 +887,28 @@ static enum MHD_Result events_csv(struct MHD_Connection *c)
 }
 
 /* GET /api/v1/history?days=&group=: the estate day by day. */
+static int history_of(struct MHD_Connection *c, struct store *s, unsigned n,
+		      json_t **out)
+{
+	return store_history(s, arg(c, "group"), n,
+			     (int)server_config()->stale_hours, out);
+}
+
 static enum MHD_Result history(struct MHD_Connection *c)
 {
-	enum MHD_Result ret;
-	struct store *s;
-	unsigned days;
-	json_t *out;
-
-	s = as_admin(c, &ret);
-	if (!s)
-		return ret;
-	if (!arg_uint(c, "days", 30, 1, 366, &days))
-		return server_error(c, MHD_HTTP_BAD_REQUEST, "days from 1 to 366");
-	if (store_history(s, arg(c, "group"), days,
-			  (int)server_config()->stale_hours, &out) < 0)
-		return unavailable(c);
-	return server_reply(c, MHD_HTTP_OK, out);
+	return admin_counted(c, "days", 30, 366, history_of);
 }
 
 /* GET /api/v1/findings?group=&limit=: the most common failing findings. */
+static int findings_of(struct MHD_Connection *c, struct store *s, unsigned n,
+		       json_t **out)
+{
+	return store_findings(s, arg(c, "group"), n, out);
+}
+
 static enum MHD_Result findings(struct MHD_Connection *c)
 {
-	enum MHD_Result ret;
-	struct store *s;
-	unsigned limit;
-	json_t *out;
-
-	s = as_admin(c, &ret);
-	if (!s)
-		return ret;
-	if (!arg_uint(c, "limit", 10, 1, 100, &limit))
-		return server_error(c, MHD_HTTP_BAD_REQUEST, "limit from 1 to 100");
-	if (store_findings(s, arg(c, "group"), limit, &out) < 0)
-		return unavailable(c);
-	return server_reply(c, MHD_HTTP_OK, out);
+	return admin_counted(c, "limit", 10, 100, findings_of);
 }
 
 static enum MHD_Result groups(struct MHD_Connection *c)

@@ -22,5 +22,13 @@ ok "enrolment over HTTPS, the certificate verified"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz" || true)
 [ "$code" != 200 ] || die "plain HTTP answered on the TLS port"
 ok "plain HTTP is not served on the TLS port"
+echo "correct horse battery" | "$B/collectord" --db "sqlite:$T/db" --add-admin ict >/dev/null
+curl -s -D "$T/headers" -o /dev/null --cacert "$T/cert.pem" \
+	-H 'Content-Type: application/json' \
+	-d '{"name":"ict","password":"correct horse battery"}' \
+	"https://127.0.0.1:$PORT/api/v1/session"
+grep -i '^set-cookie: collectord_session=[0-9a-f]\{64\};.*HttpOnly; SameSite=Strict; Secure' "$T/headers" >/dev/null ||
+	die "the dashboard's cookie over HTTPS is not Secure: $(grep -i set-cookie "$T/headers")"
+ok "the dashboard's session cookie over HTTPS is Secure, HttpOnly, SameSite=Strict"
 stop_daemon
 ok "stops cleanly"

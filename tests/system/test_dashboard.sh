@@ -33,3 +33,5 @@ ok "seeded: 65 laptops in two schools, one of them hostile"
 node tests/browser/dashboard.mjs "$URL" ict "$PASSWORD" "$T/seed.json" "$ART" ||
 	die "the dashboard test failed (screenshots in $ART)"
 ok "screenshots in $ART"
+stop_daemon
+ok "collectord stops cleanly"
