@@ -271,35 +271,13 @@ void api_exit(void)
 	}
 }
 
-static bool basic_admin(struct MHD_Connection *c, struct store *s)
-{
-	char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
-	_cleanup_free_ char *stored = NULL;
-	char pw[SECRET_HASH_LEN + 1];
-	bool ok = false;
-
-	if (user && pass && store_admin_get(s, user, &stored) == 0) {
-		secret_hash(pass, pw);
-		ok = auth_cached(user, stored, pw);
-		if (!ok && password_matches(pass, stored)) {
-			ok = true;
-			auth_remember(user, stored, pw);
-		}
-		explicit_bzero(pw, sizeof(pw));
-	}
-	if (pass)
-		explicit_bzero(pass, strlen(pass));
-	MHD_free(user);
-	MHD_free(pass);
-	return ok;
-}
-
 /* --- the dashboard's sessions --- */
 
 #define SESSION_COOKIE "collectord_session"
 #define SESSION_LIFETIME_S (12 * 3600)
-/* Failed sign-ins in the window that stop more tries: per admin name,
- * and per client address (higher: a proxy's address is everyone's). */
+/* Failed sign-ins in the window that stop more tries: for one name from
+ * one address (a hard limit per name alone would let anyone lock the
+ * admins out), and from one address for any names. */
 #define SIGNIN_WINDOW_S (15 * 60)
 #define SIGNIN_MAX_PER_NAME 5
 #define SIGNIN_MAX_PER_ADDRESS 30
@@ -351,7 +329,127 @@ static bool csrf_ok(struct MHD_Connection *c, const char *csrf)
 	       CRYPTO_memcmp(v, csrf, strlen(csrf)) == 0;
 }
 
-enum { ADMIN_NO, ADMIN_YES, ADMIN_NO_CSRF, ADMIN_DB_DOWN };
+/* The client's address, for the sign-in limits. Behind a proxy on this
+ * host (the peer is loopback), the address the proxy names last in
+ * X-Forwarded-For, when it is one. */
+static void client_address(struct MHD_Connection *c, char out[static 64])
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      "X-Forwarded-For");
+	unsigned char bin[16];
+
+	strcpy(out, "unknown");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)
+					   ->sin_addr, out, 64);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)(const void *)sa)
+				   ->sin6_addr, out, 64);
+	if (xff && (strcmp(out, "127.0.0.1") == 0 || strcmp(out, "::1") == 0)) {
+		const char *last = strrchr(xff, ',');
+		char cand[64];
+
+		last = last ? last + 1 : xff;
+		last += strspn(last, " \t");
+		snprintf(cand, sizeof(cand), "%.*s", (int)strcspn(last, " \t"),
+			 last);
+		if (inet_pton(AF_INET, cand, bin) == 1 ||
+		    inet_pton(AF_INET6, cand, bin) == 1)
+			strcpy(out, cand);
+	}
+}
+
+/* A yescrypt hash of a password nobody has: an unknown name costs as
+ * much as a wrong password, so timing does not tell names apart. */
+static char *decoy;
+static pthread_once_t decoy_once = PTHREAD_ONCE_INIT;
+
+static void make_decoy(void)
+{
+	char pw[SECRET_HEX_LEN + 1];
+
+	if (secret_new(pw) == 0)
+		decoy = password_hash(pw);
+	explicit_bzero(pw, sizeof(pw));
+}
+
+static const char *decoy_hash(void)
+{
+	pthread_once(&decoy_once, make_decoy);
+	/* "*" is no hash: nothing matches it. */
+	return decoy ? decoy : "*";
+}
+
+enum { PW_OK, PW_WRONG, PW_LIMITED, PW_DB_DOWN };
+
+/* An admin's password, checked with limits kept in the database (so
+ * that every instance sees them): after SIGNIN_MAX_PER_NAME failures for
+ * a name from one address, or SIGNIN_MAX_PER_ADDRESS from one address,
+ * within SIGNIN_WINDOW_S, no more tries. The attempt is recorded before
+ * the (slow) check, so parallel guesses count too. A Basic sign-in seen
+ * in the last minute is answered from memory. */
+static int password_check(struct MHD_Connection *c, struct store *s,
+			  const char *name, const char *password,
+			  bool remember)
+{
+	_cleanup_free_ char *stored = NULL, *pair = NULL, *by_addr = NULL;
+	char addr[64], pw[SECRET_HASH_LEN + 1];
+	time_t since = time(NULL) - SIGNIN_WINDOW_S;
+	int r = store_admin_get(s, name, &stored), n, m;
+	bool ok;
+
+	if (r < 0 && r != -ENOENT)
+		return PW_DB_DOWN;
+	secret_hash(password, pw);
+	if (r == 0 && remember && auth_cached(name, stored, pw)) {
+		explicit_bzero(pw, sizeof(pw));
+		return PW_OK;
+	}
+	client_address(c, addr);
+	pair = xasprintf("name:%s@%s", name, addr);
+	by_addr = xasprintf("ip:%s", addr);
+	if (store_signin_failed(s, pair) < 0 ||
+	    (n = store_signin_failures(s, pair, since)) < 0 ||
+	    (m = store_signin_failures(s, by_addr, since)) < 0) {
+		explicit_bzero(pw, sizeof(pw));
+		return PW_DB_DOWN;
+	}
+	if (n > SIGNIN_MAX_PER_NAME || m >= SIGNIN_MAX_PER_ADDRESS) {
+		explicit_bzero(pw, sizeof(pw));
+		log_warnx("sign-in refused for a while: too many failures from "
+			  "%s", addr);
+		return PW_LIMITED;
+	}
+	ok = password_matches(password, r == 0 ? stored : decoy_hash()) &&
+	     r == 0;
+	if (ok && remember)
+		auth_remember(name, stored, pw);
+	explicit_bzero(pw, sizeof(pw));
+	if (ok ? store_signin_clear(s, pair) < 0
+	       : store_signin_failed(s, by_addr) < 0)
+		return PW_DB_DOWN;
+	return ok ? PW_OK : PW_WRONG;
+}
+
+static int basic_admin(struct MHD_Connection *c, struct store *s)
+{
+	char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
+	int r = PW_WRONG;
+
+	if (user && pass && *user && strlen(user) <= 64 && strlen(pass) <= 1024)
+		r = password_check(c, s, user, pass, true);
+	if (pass)
+		explicit_bzero(pass, strlen(pass));
+	MHD_free(user);
+	MHD_free(pass);
+	return r;
+}
+
+enum { ADMIN_NO, ADMIN_YES, ADMIN_NO_CSRF, ADMIN_DB_DOWN, ADMIN_LIMITED };
 
 static int admin(struct MHD_Connection *c, struct store *s)
 {
@@ -363,7 +461,26 @@ static int admin(struct MHD_Connection *c, struct store *s)
 							 : ADMIN_YES;
 	if (r != -ENOENT)
 		return ADMIN_DB_DOWN;
-	return basic_admin(c, s) ? ADMIN_YES : ADMIN_NO;
+	switch (basic_admin(c, s)) {
+	case PW_OK:
+		return ADMIN_YES;
+	case PW_LIMITED:
+		return ADMIN_LIMITED;
+	case PW_DB_DOWN:
+		return ADMIN_DB_DOWN;
+	default:
+		return ADMIN_NO;
+	}
+}
+
+static enum MHD_Result too_many(struct MHD_Connection *c)
+{
+	static const char *const h[] = { "Retry-After", "900", NULL };
+
+	return server_reply_json(c, MHD_HTTP_TOO_MANY_REQUESTS,
+				 json_pack("{s:s}", "error",
+					   "Too many failed sign-ins. Wait 15 "
+					   "minutes and try again."), h);
 }
 
 static enum MHD_Result refuse_admin(struct MHD_Connection *c)
@@ -380,6 +497,8 @@ static enum MHD_Result refuse_admin(struct MHD_Connection *c)
 	r = MHD_create_response_from_buffer(sizeof(msg) - 1,
 					    (void *)(uintptr_t)msg,
 					    MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", "application/json");
 	server_secure_headers(r);
 	ret = MHD_queue_basic_auth_fail_response(c, "collectord", r);
@@ -408,6 +527,9 @@ static struct store *as_admin(struct MHD_Connection *c, enum MHD_Result *ret)
 	case ADMIN_DB_DOWN:
 		*ret = unavailable(c);
 		return NULL;
+	case ADMIN_LIMITED:
+		*ret = too_many(c);
+		return NULL;
 	default:
 		*ret = refuse_admin(c);
 		return NULL;
@@ -432,58 +554,18 @@ static char *session_cookie(struct MHD_Connection *c, const char *value,
 			 over_tls(c) ? "; Secure" : "");
 }
 
-/* The client's address, for the sign-in limit. */
-static void client_address(struct MHD_Connection *c, char out[static 64])
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
-	strcpy(out, "unknown");
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)
-					   ->sin_addr, out, 64);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-			  &((const struct sockaddr_in6 *)(const void *)sa)
-				   ->sin6_addr, out, 64);
-}
-
-/* A yescrypt hash of a password nobody has: an unknown name costs as
- * much as a wrong password, so timing does not tell names apart. */
-static char *decoy;
-static pthread_once_t decoy_once = PTHREAD_ONCE_INIT;
-
-static void make_decoy(void)
-{
-	char pw[SECRET_HEX_LEN + 1];
-
-	if (secret_new(pw) == 0)
-		decoy = password_hash(pw);
-	explicit_bzero(pw, sizeof(pw));
-}
-
-static const char *decoy_hash(void)
-{
-	pthread_once(&decoy_once, make_decoy);
-	/* "*" is no hash: nothing matches it. */
-	return decoy ? decoy : "*";
-}
-
 /* POST /api/v1/session {"name", "password"}: sign in. */
 static enum MHD_Result signin(struct MHD_Connection *c,
 			      struct request *rq __attribute__((unused)),
 			      const char *body, size_t len)
 {
-	_cleanup_free_ char *stored = NULL, *name_key = NULL, *addr_key = NULL,
-			    *cookie = NULL;
-	char err[256], addr[64], sid[SECRET_HEX_LEN + 1],
-		hash[SECRET_HASH_LEN + 1], csrf[SECRET_HEX_LEN + 1];
+	_cleanup_free_ char *name = NULL, *cookie = NULL;
+	char err[256], sid[SECRET_HEX_LEN + 1], hash[SECRET_HASH_LEN + 1],
+		csrf[SECRET_HEX_LEN + 1];
 	struct store *s = server_store();
-	const char *name, *password;
-	int by_name, by_addr, r;
-	bool ok;
+	const char *password;
 	json_t *req;
+	int r;
 
 	if (!is_json(c))
 		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
@@ -491,7 +573,9 @@ static enum MHD_Result signin(struct MHD_Connection *c,
 	req = parse(body, len, err);
 	if (!req)
 		return server_error(c, MHD_HTTP_BAD_REQUEST, err);
-	name = json_string_value(json_object_get(req, "name"));
+	name = json_is_string(json_object_get(req, "name"))
+		       ? xstrdup(json_string_value(json_object_get(req, "name")))
+		       : NULL;
 	password = json_string_value(json_object_get(req, "password"));
 	if (!name || !*name || strlen(name) > 64 || !password ||
 	    strlen(password) > 1024) {
@@ -499,66 +583,28 @@ static enum MHD_Result signin(struct MHD_Connection *c,
 		return server_error(c, MHD_HTTP_BAD_REQUEST,
 				    "name and password: strings");
 	}
-	if (!s) {
-		json_decref(req);
-		return unavailable(c);
-	}
-	client_address(c, addr);
-	name_key = xasprintf("name:%s", name);
-	addr_key = xasprintf("ip:%s", addr);
-	by_name = store_signin_failures(s, name_key, time(NULL) - SIGNIN_WINDOW_S);
-	by_addr = store_signin_failures(s, addr_key, time(NULL) - SIGNIN_WINDOW_S);
-	if (by_name < 0 || by_addr < 0) {
-		json_decref(req);
-		return unavailable(c);
-	}
-	if (by_name >= SIGNIN_MAX_PER_NAME || by_addr >= SIGNIN_MAX_PER_ADDRESS) {
-		static const char *const h[] = { "Retry-After", "900", NULL };
-
-		json_decref(req);
-		log_warnx("sign-in refused for a while: too many failures for "
-			  "%s", by_name >= SIGNIN_MAX_PER_NAME ? "that name"
-							      : addr);
-		return server_reply_json(c, MHD_HTTP_TOO_MANY_REQUESTS,
-					 json_pack("{s:s}", "error",
-						   "Too many failed sign-ins. "
-						   "Wait 15 minutes and try "
-						   "again."), h);
-	}
-	r = store_admin_get(s, name, &stored);
-	if (r < 0 && r != -ENOENT) {
-		json_decref(req);
-		return unavailable(c);
-	}
-	ok = password_matches(password, r == 0 ? stored : decoy_hash()) &&
-	     r == 0;
+	r = s ? password_check(c, s, name, password, false) : PW_DB_DOWN;
 	json_decref(req);
-	if (!ok) {
-		if (store_signin_failed(s, name_key) < 0 ||
-		    store_signin_failed(s, addr_key) < 0)
-			return unavailable(c);
+	if (r == PW_LIMITED)
+		return too_many(c);
+	if (r == PW_WRONG)
 		return server_error(c, MHD_HTTP_UNAUTHORIZED,
 				    "Wrong name or password.");
-	}
-	if (secret_new(sid) < 0 || secret_new(csrf) < 0)
+	if (r != PW_OK || secret_new(sid) < 0 || secret_new(csrf) < 0)
 		return unavailable(c);
 	secret_hash(sid, hash);
-	{
-		_cleanup_free_ char *who = xstrdup(name_key + 5);
-
-		if (store_session_new(s, hash, who, csrf, SESSION_LIFETIME_S) < 0 ||
-		    store_signin_clear(s, name_key) < 0) {
-			explicit_bzero(sid, sizeof(sid));
-			return unavailable(c);
-		}
-		cookie = session_cookie(c, sid, SESSION_LIFETIME_S);
+	if (store_session_new(s, hash, name, csrf, SESSION_LIFETIME_S) < 0) {
 		explicit_bzero(sid, sizeof(sid));
-		{
-			const char *const h[] = { "Set-Cookie", cookie, NULL };
+		return unavailable(c);
+	}
+	cookie = session_cookie(c, sid, SESSION_LIFETIME_S);
+	explicit_bzero(sid, sizeof(sid));
+	{
+		const char *const h[] = { "Set-Cookie", cookie, NULL };
 
-			return server_reply_json(c, MHD_HTTP_OK, json_pack(
-				"{s:s, s:s}", "name", who, "csrf", csrf), h);
-		}
+		return server_reply_json(c, MHD_HTTP_OK,
+					 json_pack("{s:s, s:s}", "name", name,
+						   "csrf", csrf), h);
 	}
 }
 
@@ -962,13 +1008,19 @@ static enum MHD_Result page(struct MHD_Connection *c, const char *url)
 	struct store *s = server_store();
 	int r;
 
-	if (!s)
-		return unavailable(c);
 	if (strcmp(url, "/login") == 0)
 		return send_file(c, web_page());
+	if (!s)
+		return unavailable(c);
 	r = session_of(c, s, &name, &csrf);
-	if (r == -ENOENT)
+	/* url is one of the pages (web_is_page): letters, digits, '/'. */
+	if (r == -ENOENT && strcmp(url, "/") == 0)
 		return redirect(c, "/login");
+	if (r == -ENOENT) {
+		_cleanup_free_ char *to = xasprintf("/login?next=%s", url);
+
+		return redirect(c, to);
+	}
 	if (r < 0)
 		return unavailable(c);
 	return send_file(c, web_page());

@@ -97,6 +97,7 @@ static const char schema_v5[] =
 	" expires_at BIGINT NOT NULL);"
 	"CREATE TABLE signin_failures (who TEXT NOT NULL, at BIGINT NOT NULL);"
 	"CREATE INDEX signin_failures_who ON signin_failures(who, at);"
+	"CREATE INDEX signin_failures_at ON signin_failures(at);"
 	"CREATE TABLE daily (day TEXT NOT NULL, grp TEXT NOT NULL,"
 	" check_id TEXT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL,"
 	" PRIMARY KEY (day, grp, check_id, status));"
@@ -490,9 +491,12 @@ static int put_events(struct store *s, const char *ids, const json_t *report,
 /* Every check's latest status and summary in one statement (a report has
  * up to 64 checks; the committer runs this for each report, so
  * statements count). */
+#define SUMMARY_KEPT 512
+
 static int put_checks(struct store *s, const char *ids, json_t *checks)
 {
 	size_t n = json_array_size(checks), i;
+	char **cut;
 	const char **q;
 	char *sql, *o;
 	json_t *c;
@@ -510,15 +514,32 @@ static int put_checks(struct store *s, const char *ids, json_t *checks)
 	q = xcalloc(n * 4, sizeof(*q));
 	sql = o = xmalloc(sizeof(head) + n * (sizeof(row) - 1) + sizeof(tail));
 	o = stpcpy(o, head);
+	cut = xcalloc(n, sizeof(*cut));
 	json_array_foreach(checks, i, c) {
+		const char *summary = json_string_value(json_object_get(c,
+									"summary"));
+
 		o = stpcpy(o, row + (i ? 0 : 2));
 		q[4 * i] = ids;
 		q[4 * i + 1] = json_string_value(json_object_get(c, "id"));
 		q[4 * i + 2] = json_string_value(json_object_get(c, "status"));
-		q[4 * i + 3] = json_string_value(json_object_get(c, "summary"));
+		/* The summary is indexed (the most common findings): kept
+		 * to SUMMARY_KEPT bytes, cut on a character boundary, well
+		 * inside PostgreSQL's limit for a b-tree entry. */
+		if (summary && strlen(summary) > SUMMARY_KEPT) {
+			size_t k = SUMMARY_KEPT;
+
+			while (k > 0 && ((unsigned char)summary[k] & 0xc0) == 0x80)
+				k--;
+			summary = cut[i] = xstrndup(summary, k);
+		}
+		q[4 * i + 3] = summary;
 	}
 	strcpy(o, tail);
 	r = db_run(s->db, sql, (int)(n * 4), q, NULL);
+	for (i = 0; i < n; i++)
+		free(cut[i]);
+	free(cut);
 	free(sql);
 	free(q);
 	return r < 0 ? -EIO : 0;
@@ -571,11 +592,11 @@ static int put_latest(struct store *s, const char *ids, const json_t *report,
 		       ids, &before) < 0)
 		return -EIO;
 	/* status_since: when the device's status last changed (the old
-	 * status is what the right-hand side reads). */
+	 * status is what the right-hand side reads); unknown (NULL) for a
+	 * device from before schema 5 until its status changes. */
 	r = db_run(s->db, "UPDATE devices SET last_seen = ?, last_seq = ?,"
 			  " status_since = CASE WHEN status IS NOT DISTINCT FROM ?"
-			  " THEN COALESCE(status_since, last_seen) ELSE"
-			  " CAST(? AS BIGINT) END,"
+			  " THEN status_since ELSE CAST(? AS BIGINT) END,"
 			  " status = ?, latest = ?, users = ? WHERE id = ?"
 			  " AND (last_seq IS NULL OR last_seq < ?)", 9, p, NULL);
 	if (r <= 0) {
@@ -1412,18 +1433,24 @@ int store_history(struct store *s, const char *group, unsigned days,
 }
 
 /* The clause a failing check breaches, from a device's latest report. */
-static json_t *clause_of(struct store *s, const char *check,
-			 const char *status, const char *summary)
+static json_t *clause_of(struct store *s, const char *group,
+			 const char *check, const char *status,
+			 const char *summary)
 {
 	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
-	const char *p[] = { check, status, summary };
+	const char *p[] = { check, status, summary, group };
 	json_t *checks, *c, *clause = NULL;
 	size_t i;
 
-	if (db_run(s->db, "SELECT d.latest FROM checks_latest c JOIN devices d"
-			  " ON d.id = c.device_id WHERE c.check_id = ?"
-			  " AND c.status = ? AND c.summary = ? LIMIT 1",
-		   3, p, &r) < 1 || !db_rows_get(r, 0, 0))
+	/* From a device of the same school: its policy's words. */
+	if (db_run(s->db, group
+		   ? "SELECT d.latest FROM checks_latest c JOIN devices d"
+		     " ON d.id = c.device_id WHERE c.check_id = ?"
+		     " AND c.status = ? AND c.summary = ? AND d.grp = ? LIMIT 1"
+		   : "SELECT d.latest FROM checks_latest c JOIN devices d"
+		     " ON d.id = c.device_id WHERE c.check_id = ?"
+		     " AND c.status = ? AND c.summary = ? LIMIT 1",
+		   group ? 4 : 3, p, &r) < 1 || !db_rows_get(r, 0, 0))
 		return json_null();
 	checks = json_loads(db_rows_get(r, 0, 0), 0, NULL);
 	json_array_foreach(checks, i, c) {
@@ -1467,7 +1494,7 @@ int store_findings(struct store *s, const char *group, unsigned limit,
 		json_array_append_new(*out, json_pack(
 			"{s:s, s:s, s:o, s:o, s:I}", "check", check, "status",
 			status, "summary", text_or_null(summary), "clause",
-			summary ? clause_of(s, check, status, summary)
+			summary ? clause_of(s, group, check, status, summary)
 				: json_null(),
 			"devices", int_at(r, i, 3)));
 	}

@@ -745,7 +745,7 @@ async function reportPage(params, mine) {
     h('div', { class: 'no-print page-head' }, field('School', pick), h('button', { type: 'button', onclick: () => window.print() }, 'Print or save as PDF')),
     h('article', { class: 'report', id: 'report' },
       h('h1', {}, `Laptop compliance: ${where}`),
-      h('p', { class: 'lead' }, `On ${new Date().toLocaleDateString('en-GB', { dateStyle: 'long' })}, ${today.compliant} of ${today.devices} staff laptops (${share}%) met every check of the staff code of conduct; ${today.failing} failed at least one; ${today.stale} had not reported for over a day.`),
+      h('p', { class: 'lead' }, `On ${new Date().toLocaleDateString('en-GB', { dateStyle: 'long' })}, ${today.compliant} of ${today.devices} staff laptops (${share}%) met every check of the staff code of conduct; ${today.failing} failed at least one; ${Math.max(0, today.devices - today.compliant - today.failing)} had a warning, a check that could not be read, or no report yet; ${today.stale} had not reported for over a day.`),
       h('h2', {}, 'Each check'),
       h('table', { class: 'data' },
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Check'), ['pass', 'warn', 'fail', 'unknown'].map((st) => h('th', { scope: 'col', class: 'num' }, STATUS_WORDS[st])))),

@@ -29,7 +29,8 @@ async function apiGet(p) {
 const pages = ['/', '/laptops', `/laptops/${seed.hostile_id}`, '/events', '/policy', '/report'];
 for (const p of pages) {
   const r = await fetch(URL + p, { redirect: 'manual' });
-  check(r.status === 303 && r.headers.get('location') === '/login', `${p} without a session: ${r.status} to ${r.headers.get('location')}`);
+  const to = p === '/' ? '/login' : '/login?next=' + p;
+  check(r.status === 303 && r.headers.get('location') === to, `${p} without a session: ${r.status} to ${r.headers.get('location')}`);
 }
 const apis = ['/api/v1/summary', '/api/v1/devices', `/api/v1/devices/${seed.hostile_id}`, '/api/v1/devices.csv',
   '/api/v1/events', '/api/v1/events.csv', '/api/v1/history', '/api/v1/findings', '/api/v1/groups',
@@ -94,7 +95,7 @@ async function settled() {
 
 try {
   await page.goto(URL + '/laptops');
-  check(page.url().endsWith('/login'), `a page without a session lands on sign-in: ${page.url()}`);
+  check(page.url().endsWith('/login?next=/laptops'), `a page without a session lands on sign-in: ${page.url()}`);
   await page.waitForSelector('form.login');
   await shot('01-sign-in');
   await page.fill('#name', ADMIN);
@@ -104,8 +105,10 @@ try {
   check(/Wrong name or password/.test(await textOf('#login-error')), 'a wrong password is refused, in words');
   await page.fill('#password', PASSWORD);
   await page.click('form.login button');
+  await page.waitForSelector('#laptops');
+  check(new globalThis.URL(page.url()).pathname === '/laptops', 'signed in, on the page first asked for');
+  await page.click('header nav a[href="/"]');
   await page.waitForSelector('#n-devices');
-  check(new globalThis.URL(page.url()).pathname === '/', 'signed in, on the overview');
   const cookies = await context.cookies();
   const sc = cookies.find((c) => c.name === 'collectord_session');
   check(sc && sc.httpOnly && sc.sameSite === 'Strict', 'the session cookie is HttpOnly and SameSite=Strict');

@@ -312,6 +312,13 @@ def dashboard(col, db, exe, auth):
                            {"Content-Type":
                             "application/x-www-form-urlencoded"})
     check(st == 415, "sign-in from a form (another site's): 415")
+    # Basic authentication counts failures too.
+    bad = base64.b64encode(b"mallory:guess").decode()
+    codes = [admin_get(col, "/api/v1/summary", bad)[0] for _ in range(7)]
+    check(codes[:5] == [401] * 5 and codes[-1] == 429,
+          f"Basic: guesses for one name are limited ({codes})")
+    st, _ = admin_get(col, "/api/v1/summary", auth)
+    check(st == 200, "and the other admins are not locked out")
 
 
 def policies(col, db, exe, token, auth):
@@ -468,6 +475,19 @@ def main():
     st, _ = post(col, token, report)
     check(st == 201, "a report with an event: 201")
     reading(col, db, exe, col.secret("Elm Academy"), report, auth)
+    # A long summary (the most common findings index it): stored, cut to
+    # 512 bytes on a character boundary (PostgreSQL refuses b-tree
+    # entries over 2704 bytes).
+    long_report = json.loads(json.dumps(report))
+    long_report["seq"] += 1
+    long_report["events"] = []
+    # Incompressible, and with a two-byte character across byte 512.
+    long_report["checks"][0]["summary"] = (
+        "a" * 511 + "\u00e9" + base64.b64encode(os.urandom(2600)).decode())
+    st, _ = post(col, token, long_report)
+    st2, f = admin_get(col, "/api/v1/findings?limit=100", auth)
+    check(st == 201, "a 4000-byte summary: 201")
+    report["seq"] = long_report["seq"]
     # The summary's counts follow a device that moves school.
     st, sm = admin_get(col, "/api/v1/summary", auth)
     before = (sm["by_group"]["Oak Primary"]["devices"],
@@ -492,7 +512,7 @@ def main():
     check(st == 200 and 'collectord_devices{status="all"} 2' in text,
           "metrics: devices by status")
     check(st == 200 and
-          'collectord_reports_accepted_total{result="stored"} 3' in text and
+          'collectord_reports_accepted_total{result="stored"} 4' in text and
           'collectord_reports_rejected_total{reason="forbidden"} 1' in text,
           "metrics count accepted and rejected reports")
     subprocess.run([exe, "--db", db, "--revoke-enrol-secret", secret],
