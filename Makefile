@@ -51,6 +51,7 @@ LIB_SRCS := endpointd/util.c endpointd/log.c endpointd/utf8.c \
 	endpointd/policy.c endpointd/loop.c endpointd/state.c \
 	endpointd/report.c endpointd/spool.c endpointd/statsock.c \
 	endpointd/agent.c endpointd/table.c endpointd/uplink.c \
+	endpointd/messages.c \
 	checks/host.c checks/finding.c checks/registry.c \
 	checks/blockdev.c checks/encryption.c \
 	checks/inifile.c checks/users.c checks/desktop.c checks/logins.c \
@@ -79,7 +80,7 @@ UPLOAD_LIBS = $(shell pkg-config --libs $(UPLOAD_PKGS))
 
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 PROGRAMS := $(B)/endpointd $(B)/endpointctl $(B)/collectord \
-	$(B)/endpointd-upload
+	$(B)/endpointd-upload $(B)/endpoint-notify
 
 .PHONY: all deps check check-sanitize bench run install clean
 # Test objects are intermediate files; keep them for incremental builds.
@@ -112,6 +113,10 @@ $(B)/endpointctl: $(B)/obj/endpointctl/endpointctl.o $(B)/obj/uploader/http.o \
 $(B)/endpointd-upload: $(B)/obj/uploader/upload.o $(B)/obj/uploader/http.o \
 		$(B)/libendpointd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(UPLOAD_LIBS)
+
+# A member of staff's desktop warnings: sd-bus on the session bus.
+$(B)/endpoint-notify: $(B)/obj/notify/notify.o $(B)/libendpointd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/collectord: $(COLLECTOR_OBJS) $(B)/libendpointd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COLLECTOR_LIBS) $(PKG_LIBS)
@@ -149,6 +154,7 @@ install: $(PROGRAMS)
 	install -m 0755 $(B)/endpointd $(DESTDIR)$(SBINDIR)/endpointd
 	install -m 0755 $(B)/collectord $(DESTDIR)$(SBINDIR)/collectord
 	install -m 0755 $(B)/endpointctl $(DESTDIR)$(BINDIR)/endpointctl
+	install -m 0755 $(B)/endpoint-notify $(DESTDIR)$(BINDIR)/endpoint-notify
 	install -m 0755 $(B)/endpointd-upload $(DESTDIR)$(SBINDIR)/endpointd-upload
 	install -m 0644 policy.ini $(DESTDIR)$(SYSCONFDIR)/endpointd/policy.ini
 	install -m 0644 docs/endpointctl.1 $(DESTDIR)$(MANDIR)/man1/

@@ -152,6 +152,32 @@ static bool public_event(const json_t *ev)
 	return false;
 }
 
+/* What the member of staff at the laptop is told of a USB device or a
+ * camera session (endpoint-notify shows it): what it is and what was
+ * done, never a serial number, a user, a process or a path. NULL for
+ * other events. New reference. */
+static json_t *staff_event(const json_t *ev)
+{
+	const char *t = json_string_value(json_object_get(ev, "type"));
+	const json_t *d = json_object_get(ev, "device");
+
+	if (t && strcmp(t, "usb_device") == 0)
+		return json_pack("{s:s, s:O?, s:O?, s:O?, s:{s:O?, s:O?}}",
+				 "type", t, "at", json_object_get(ev, "at"),
+				 "action", json_object_get(ev, "action"),
+				 "taken", json_object_get(ev, "taken"),
+				 "device", "manufacturer",
+				 json_object_get(d, "manufacturer"), "product",
+				 json_object_get(d, "product"));
+	if (t && strcmp(t, "camera_session") == 0)
+		return json_pack("{s:s, s:O?, s:O?, s:O?, s:O?}", "type", t,
+				 "at", json_object_get(ev, "at"),
+				 "action", json_object_get(ev, "action"),
+				 "application", json_object_get(ev, "application"),
+				 "approved", json_object_get(ev, "approved"));
+	return NULL;
+}
+
 /* What a local user who is not root may read of a line: statuses and
  * summaries for staff, no evidence (it can name people, devices and
  * accounts), no event about someone. NULL: nothing. New reference. */
@@ -161,10 +187,16 @@ static json_t *redact(const json_t *line)
 	json_t *copy, *checks, *c;
 	size_t i;
 
-	if (type && strcmp(type, "event") == 0)
-		return public_event(json_object_get(line, "event"))
-			       ? json_deep_copy(line)
+	if (type && strcmp(type, "event") == 0) {
+		const json_t *ev = json_object_get(line, "event");
+
+		if (public_event(ev))
+			return json_deep_copy(line);
+		return (copy = staff_event(ev))
+			       ? json_pack("{s:s, s:o}", "type", "event",
+					   "event", copy)
 			       : NULL;
+	}
 	copy = json_deep_copy(line);
 	json_object_del(json_object_get(copy, "finding"), "evidence");
 	checks = json_object_get(copy, "checks");

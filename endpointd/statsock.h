@@ -3,7 +3,8 @@
  * status as one JSON object on one line, then one JSON line for every
  * change. Clients never write. Any local user may connect: root reads
  * everything; others read statuses, summaries and what to do, but no
- * evidence and no event that names someone (SO_PEERCRED decides).
+ * evidence and no event that names someone (SO_PEERCRED decides): of a
+ * USB device or a camera session only what it is and what was done.
  */
 #ifndef ENDPOINTD_STATSOCK_H
 #define ENDPOINTD_STATSOCK_H
