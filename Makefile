@@ -155,6 +155,10 @@ install: $(PROGRAMS)
 	install -m 0755 $(B)/collectord $(DESTDIR)$(SBINDIR)/collectord
 	install -m 0755 $(B)/endpointctl $(DESTDIR)$(BINDIR)/endpointctl
 	install -m 0755 $(B)/endpoint-notify $(DESTDIR)$(BINDIR)/endpoint-notify
+	install -d $(DESTDIR)$(SYSCONFDIR)/xdg/autostart
+	install -m 0644 notify/endpoint-notify.desktop \
+		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart/endpoint-notify.desktop
+	install -m 0644 docs/endpoint-notify.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0755 $(B)/endpointd-upload $(DESTDIR)$(SBINDIR)/endpointd-upload
 	install -m 0644 policy.ini $(DESTDIR)$(SYSCONFDIR)/endpointd/policy.ini
 	install -m 0644 docs/endpointctl.1 $(DESTDIR)$(MANDIR)/man1/

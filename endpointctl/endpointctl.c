@@ -19,6 +19,7 @@
 
 #include "agent.h"
 #include "http.h"
+#include "messages.h"
 #include "policy.h"
 #include "report.h"
 #include "table.h"
@@ -51,6 +52,9 @@ static void usage(FILE *out)
 		"Usage: endpointctl [--socket PATH] COMMAND\n\n"
 		"Commands:\n"
 		"  status [--json]       this laptop's checks and what to do\n"
+		"  explain CHECK         what a check looks at, and how to fix it\n"
+		"  run                   check this laptop again now (at most once\n"
+		"                        a minute), then show the result\n"
 		"  policy check FILE     validate a policy file\n"
 		"  enroll --collector URL --secret-file FILE [--group NAME]\n"
 		"                        enrol this laptop with the collector (root)\n\n"
@@ -162,6 +166,8 @@ static void print_upload(const json_t *u)
 		printf("Reports cannot be written: %s\n", str(spool, "error"));
 }
 
+static int not_running(const char *socket_path, int err);
+
 static int cmd_status(const char *socket_path, bool json)
 {
 	_cleanup_close_ int fd = -1;
@@ -173,12 +179,8 @@ static int cmd_status(const char *socket_path, bool json)
 	size_t i;
 
 	fd = connect_socket(socket_path);
-	if (fd < 0) {
-		fprintf(stderr, "endpointctl: cannot reach endpointd at %s: %s\n"
-				"Is the endpointd service running?\n",
-			socket_path, strerror(-fd));
-		return EXIT_ERROR;
-	}
+	if (fd < 0)
+		return not_running(socket_path, -fd);
 	r = read_line(fd, &line);
 	if (r < 0) {
 		fprintf(stderr, "endpointctl: reading %s: %s\n", socket_path,
@@ -213,6 +215,230 @@ static int cmd_status(const char *socket_path, bool json)
 	}
 	json_decref(status);
 	return ret;
+}
+
+/* Lines from the status socket, buffered: several may arrive at once. */
+struct lines {
+	int fd;
+	char *buf;
+	size_t len;
+};
+
+static int next_line(struct lines *l, int timeout_ms, char **out)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+		char *nl = l->len ? memchr(l->buf, '\n', l->len) : NULL;
+		char chunk[8192];
+		ssize_t r;
+
+		if (nl) {
+			*out = xstrndup(l->buf, (size_t)(nl - l->buf));
+			l->len -= (size_t)(nl + 1 - l->buf);
+			memmove(l->buf, nl + 1, l->len);
+			return 0;
+		}
+		if (l->len > STATUS_MAX)
+			return -EMSGSIZE;
+		r = poll(&pfd, 1, timeout_ms);
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (r < 0)
+			return -errno;
+		r = read(l->fd, chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ECONNRESET;
+		l->buf = xrealloc(l->buf, l->len + (size_t)r);
+		memcpy(l->buf + l->len, chunk, (size_t)r);
+		l->len += (size_t)r;
+	}
+}
+
+static int not_running(const char *socket_path, int err)
+{
+	fprintf(stderr, "endpointctl: cannot reach endpointd at %s: %s\n",
+		socket_path, strerror(err));
+	if (err == EACCES)
+		fprintf(stderr, "The socket is not readable by you: ask IT "
+				"support to check its permissions.\n");
+	else
+		fprintf(stderr, "Is the endpointd service running? Try: "
+				"systemctl status endpointd\n");
+	return EXIT_ERROR;
+}
+
+/* run: ask endpointd to look at the laptop again now, wait for it, and
+ * show the result. */
+static int cmd_run(const char *socket_path)
+{
+	struct lines l = { .fd = -1 };
+	_cleanup_free_ char *line = NULL;
+	const char *type = NULL;
+	json_t *v = NULL;
+	int r, ret = EXIT_ERROR;
+
+	l.fd = connect_socket(socket_path);
+	if (l.fd < 0)
+		return not_running(socket_path, -l.fd);
+	/* The status first; then the answer to "run"; then, once the
+	 * checks have run, "evaluated". */
+	if (next_line(&l, STATUS_TIMEOUT_MS, &line) < 0 ||
+	    write(l.fd, "run\n", 4) != 4) {
+		fprintf(stderr, "endpointctl: endpointd did not answer\n");
+		goto out;
+	}
+	for (;;) {
+		free(line);
+		line = NULL;
+		json_decref(v);
+		r = next_line(&l, 60 * 1000, &line);
+		if (r < 0) {
+			fprintf(stderr, "endpointctl: waiting for endpointd: %s\n",
+				strerror(-r));
+			goto out;
+		}
+		v = json_loads(line, 0, NULL);
+		type = json_string_value(json_object_get(v, "type"));
+		if (type && strcmp(type, "run") == 0 &&
+		    json_is_false(json_object_get(v, "accepted"))) {
+			fprintf(stderr, "endpointd looked at this laptop less than "
+					"a minute ago. You can ask again in %lld "
+					"seconds.\n",
+				(long long)json_integer_value(json_object_get(
+					v, "retry_after_seconds")));
+			goto out;
+		}
+		if (type && strcmp(type, "error") == 0) {
+			fprintf(stderr, "endpointctl: this endpointd cannot check "
+					"on request (%s)\n",
+				str(v, "error") ? str(v, "error") : "?");
+			goto out;
+		}
+		if (type && strcmp(type, "evaluated") == 0)
+			break;
+	}
+	printf("Checked again just now.\n\n");
+	close(l.fd);
+	l.fd = -1;
+	ret = cmd_status(socket_path, false);
+out:
+	json_decref(v);
+	if (l.fd >= 0)
+		close(l.fd);
+	free(l.buf);
+	return ret;
+}
+
+/* Print text wrapped at 76 columns, each line indented. */
+static void wrapped(const char *text, const char *indent)
+{
+	_cleanup_free_ char *copy = xstrdup(text ? text : "");
+	char *para, *save = NULL;
+
+	for (para = strtok_r(copy, "\n", &save); para;
+	     para = strtok_r(NULL, "\n", &save)) {
+		size_t col = 0;
+		char *word, *wsave = NULL;
+
+		fputs(indent, stdout);
+		for (word = strtok_r(para, " ", &wsave); word;
+		     word = strtok_r(NULL, " ", &wsave)) {
+			if (col && col + strlen(word) + 1 > 76 - strlen(indent)) {
+				printf("\n%s", indent);
+				col = 0;
+			}
+			printf("%s%s", col ? " " : "", word);
+			col += strlen(word) + (col ? 1 : 0);
+		}
+		putchar('\n');
+	}
+}
+
+static void explain_steps(const char *desktop, const char *steps)
+{
+	printf("\nHow to put it right%s%s:\n", desktop ? " on " : "",
+	       desktop ? desktop : "");
+	wrapped(steps, "  ");
+}
+
+/* explain CHECK: what it looks at, the clause, what endpointd sees now,
+ * and the steps, on this desktop (or on each we support). */
+static int cmd_explain(const char *socket_path, const char *id)
+{
+	const struct check_words *w = messages_check(id);
+	_cleanup_free_ char *line = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *desk = getenv("XDG_CURRENT_DESKTOP");
+	json_t *status = NULL, *c = NULL, *x;
+	size_t i;
+
+	if (!w) {
+		const char *near = messages_suggest(id);
+
+		fprintf(stderr, "endpointctl: there is no check called \"%s\".",
+			id);
+		if (near)
+			fprintf(stderr, " Did you mean \"%s\"?", near);
+		fputs("\nThe checks are:", stderr);
+		for (const struct check_words *const *k = messages_checks(); *k;
+		     k++)
+			fprintf(stderr, " %s", (*k)->id);
+		fputc('\n', stderr);
+		return EXIT_ERROR;
+	}
+	fd = connect_socket(socket_path);
+	if (fd >= 0 && read_line(fd, &line) == 0)
+		status = json_loads(line, 0, NULL);
+	json_array_foreach(json_object_get(status, "checks"), i, x)
+		if (str(x, "id") && strcmp(str(x, "id"), id) == 0)
+			c = x;
+	printf("%s (%s)\n\nWhat it looks at:\n", w->name, w->id);
+	wrapped(w->looks_at, "  ");
+	if (c && str(c, "clause")) {
+		printf("\nThe code of conduct says:\n");
+		wrapped(str(c, "clause"), "  ");
+	}
+	if (c) {
+		printf("\nOn this laptop now: %s\n", str(c, "status"));
+		wrapped(str(c, "summary"), "  ");
+		if (str(c, "remedy")) {
+			printf("\nWhat to do:\n");
+			wrapped(str(c, "remedy"), "  ");
+		}
+		if (json_object_get(c, "evidence")) {
+			_cleanup_free_ char *ev = json_dumps(
+				json_object_get(c, "evidence"), JSON_INDENT(2));
+
+			printf("\nWhat endpointd saw (for IT support):\n%s\n", ev);
+		} else {
+			printf("\nThe details endpointd saw are shown to root "
+			       "only: sudo endpointctl explain %s\n", id);
+		}
+	} else if (status) {
+		printf("\nThis laptop's policy does not run this check.\n");
+	} else {
+		printf("\nendpointd is not running, so what it sees on this "
+		       "laptop cannot be shown.\n");
+	}
+	if (desk && strstr(desk, "KDE") && w->kde)
+		explain_steps("KDE Plasma", w->kde);
+	else if (desk && strstr(desk, "XFCE") && w->xfce)
+		explain_steps("Xfce", w->xfce);
+	else if (desk && strstr(desk, "GNOME"))
+		explain_steps(w->kde || w->xfce ? "GNOME" : NULL, w->gnome);
+	else if (!w->kde && !w->xfce)
+		explain_steps(NULL, w->gnome);
+	else {
+		explain_steps("GNOME", w->gnome);
+		explain_steps("KDE Plasma", w->kde);
+		explain_steps("Xfce", w->xfce);
+	}
+	json_decref(status);
+	return EXIT_PASSED;
 }
 
 static int cmd_policy_check(const char *path)
@@ -489,6 +715,15 @@ int main(int argc, char **argv)
 			json = true;
 		}
 		return cmd_status(socket_path, json);
+	}
+	if (argc == 1 && strcmp(argv[0], "run") == 0)
+		return cmd_run(socket_path);
+	if (argc == 2 && strcmp(argv[0], "explain") == 0)
+		return cmd_explain(socket_path, argv[1]);
+	if (argc >= 1 && strcmp(argv[0], "explain") == 0) {
+		fprintf(stderr, "endpointctl: explain takes one check: "
+				"encryption, screen_lock, usb_storage or camera\n");
+		return EXIT_ERROR;
 	}
 	if (argc >= 1 && strcmp(argv[0], "enroll") == 0)
 		return enroll_main(argc, argv);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <systemd/sd-daemon.h>
 
 #include "agent.h"
@@ -295,6 +296,44 @@ static json_t *snapshot(void *data)
 	return agent_status();
 }
 
+/* "run": any local user may ask for an evaluation now (someone who has
+ * just fixed something), at most once a RUN_EVERY_S; root at any time.
+ * It runs from the loop, after the answer is queued. */
+#define RUN_EVERY_S 60
+static struct loop_source *agent_run_timer;
+static time_t agent_last_run;
+
+static json_t *on_command(const char *command, uid_t uid, void *data)
+{
+	time_t now = time(NULL);
+
+	(void)data;
+	if (strcmp(command, "run") != 0)
+		return NULL;
+	if (uid != 0 && agent_last_run && now < agent_last_run + RUN_EVERY_S &&
+	    now >= agent_last_run)
+		return json_pack("{s:s, s:b, s:I}", "type", "run", "accepted", 0,
+				 "retry_after_seconds",
+				 (json_int_t)(agent_last_run + RUN_EVERY_S - now));
+	agent_last_run = now;
+	loop_timer_set(agent_run_timer, 1, 0);
+	log_info("evaluation asked for by uid %u", (unsigned)uid);
+	return json_pack("{s:s, s:b}", "type", "run", "accepted", 1);
+}
+
+static void on_run_timer(void *data)
+{
+	json_t *line;
+
+	(void)data;
+	agent_evaluate();
+	write_report();
+	line = json_pack("{s:s, s:s}", "type", "evaluated", "at",
+			 agent_last_eval);
+	statsock_send(line);
+	json_decref(line);
+}
+
 int agent_start(const char *spool_dir, const char *socket_path)
 {
 	int r;
@@ -303,15 +342,16 @@ int agent_start(const char *spool_dir, const char *socket_path)
 		       agent_policy->report.spool_max_bytes);
 	if (r < 0)
 		return r;
-	r = statsock_init(socket_path, snapshot, NULL);
+	r = statsock_init(socket_path, snapshot, on_command, NULL);
 	if (r < 0)
 		goto failed_statsock;
 	agent_report_timer = loop_add_timer(0, 0, on_report_timer, NULL);
+	agent_run_timer = loop_add_timer(0, 0, on_run_timer, NULL);
 	agent_eval_timer = loop_add_timer(0, interval_ms(), on_eval_timer,
 					  NULL);
 	agent_heartbeat_timer = loop_add_timer(heartbeat_ms(), 0,
 					       on_heartbeat_timer, NULL);
-	if (!agent_report_timer || !agent_eval_timer ||
+	if (!agent_report_timer || !agent_eval_timer || !agent_run_timer ||
 	    !agent_heartbeat_timer) {
 		r = -errno;
 		goto failed_timers;
@@ -328,7 +368,9 @@ failed_timers:
 	loop_remove(agent_report_timer);
 	loop_remove(agent_eval_timer);
 	loop_remove(agent_heartbeat_timer);
+	loop_remove(agent_run_timer);
 	agent_report_timer = agent_eval_timer = agent_heartbeat_timer = NULL;
+	agent_run_timer = NULL;
 	statsock_exit();
 failed_statsock:
 	spool_exit();
@@ -343,7 +385,9 @@ void agent_stop(void)
 	loop_remove(agent_report_timer);
 	loop_remove(agent_eval_timer);
 	loop_remove(agent_heartbeat_timer);
+	loop_remove(agent_run_timer);
 	agent_report_timer = agent_eval_timer = agent_heartbeat_timer = NULL;
+	agent_run_timer = NULL;
 	statsock_exit();
 	spool_exit();
 }

@@ -20,9 +20,14 @@
 #define MAX_CLIENTS 64
 #define MAX_BUFFERED (256 * 1024)
 
+#define MAX_COMMAND 64
+
 struct client {
 	int fd;
 	bool full;		/* root: evidence and every event */
+	uid_t uid;
+	char in[MAX_COMMAND + 1];	/* a command line being read */
+	size_t inlen;
 	struct loop_source *src;
 	char *out;
 	size_t len;
@@ -35,6 +40,7 @@ static struct loop_source *sock_src;
 static struct client *clients;
 static unsigned nclients;
 static statsock_snapshot_fn sock_snapshot;
+static statsock_command_fn sock_command;
 static void *sock_data;
 
 static void client_drop(struct client *c)
@@ -99,6 +105,8 @@ static void client_queue(struct client *c, const char *text, size_t n)
 		client_watch(c);
 }
 
+static void line_queue_owned(struct client *c, json_t *line);
+
 static void client_io(int fd, uint32_t events, void *data)
 {
 	struct client *c = data;
@@ -107,9 +115,32 @@ static void client_io(int fd, uint32_t events, void *data)
 	if (events & EPOLLIN) {
 		ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-		/* Clients have nothing to say: input is discarded. */
 		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
 			client_drop(c);
+			return;
+		}
+		/* One command a line ("run"); a longer line is not one. */
+		for (ssize_t i = 0; i < r; i++) {
+			json_t *reply;
+
+			if (buf[i] != '\n') {
+				if (c->inlen == MAX_COMMAND) {
+					client_drop(c);
+					return;
+				}
+				c->in[c->inlen++] = buf[i];
+				continue;
+			}
+			c->in[c->inlen] = '\0';
+			c->inlen = 0;
+			reply = sock_command ? sock_command(c->in, c->uid,
+							    sock_data)
+					     : NULL;
+			if (!reply)
+				reply = json_pack("{s:s, s:s}", "type", "error",
+						  "error", "unknown command");
+			line_queue_owned(c, reply);
+			/* The client may be gone (too slow): stop here. */
 			return;
 		}
 	}
@@ -136,6 +167,14 @@ static void line_queue(struct client *c, const json_t *line)
 		return;
 	nl = xasprintf("%s\n", text);
 	client_queue(c, nl, strlen(nl));
+}
+
+/* Queue a line for one client (ownership of line taken). The client may
+ * be dropped. */
+static void line_queue_owned(struct client *c, json_t *line)
+{
+	line_queue(c, line);
+	json_decref(line);
 }
 
 /* Events that name nobody: every local user may see them. */
@@ -205,13 +244,15 @@ static json_t *redact(const json_t *line)
 	return copy;
 }
 
-static bool peer_is_root(int fd)
+/* The peer's user id, (uid_t)-1 when unknown. */
+static uid_t peer_uid(int fd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
-	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
-	       cred.uid == 0;
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0
+		       ? cred.uid
+		       : (uid_t)-1;
 }
 
 static void sock_accept(int fd, uint32_t events, void *data)
@@ -243,7 +284,8 @@ static void sock_accept(int fd, uint32_t events, void *data)
 		free(c);
 		return;
 	}
-	c->full = peer_is_root(cfd);
+	c->uid = peer_uid(cfd);
+	c->full = c->uid == 0;
 	c->next = clients;
 	clients = c;
 	nclients++;
@@ -265,7 +307,7 @@ static int ensure_dir(const char *path)
 }
 
 int statsock_init(const char *path, statsock_snapshot_fn snapshot,
-		  void *data)
+		  statsock_command_fn command, void *data)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int r;
@@ -288,6 +330,7 @@ int statsock_init(const char *path, statsock_snapshot_fn snapshot,
 		goto failed;
 	sock_path = xstrdup(path);
 	sock_snapshot = snapshot;
+	sock_command = command;
 	sock_data = data;
 	return 0;
 failed:

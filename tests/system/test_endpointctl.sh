@@ -1,0 +1,82 @@
+# endpointctl's commands for a member of staff, against a real endpointd
+# (the fixture laptop): status piped and on a terminal (script(1)), as
+# JSON; explain for every check, and a misspelt one; run, and its limit
+# for a user who is not root; the daemon not running; a socket the user
+# may not reach.
+. tests/system/lib.sh
+
+S=$T/run/status.sock
+"$B/endpointd" --root tests/fixtures/laptop --policy policy.ini \
+	--state-dir "$T/state" --socket "$S" --udev-rule "" 2>"$T/log" &
+DAEMON_PID=$!
+wait_for "the status socket" test -S "$S"
+chmod 755 "$T/run"
+
+"$B/endpointctl" -S "$S" status > "$T/piped" || [ $? -eq 1 ] || die "status failed"
+grep -q '^STATUS   CHECK' "$T/piped" && ! grep -q "$(printf '\033')" "$T/piped" ||
+	die "status piped: a plain table expected: $(cat "$T/piped")"
+ok "status, piped: a plain table, no colour codes"
+script -qec "$B/endpointctl -S $S status" /dev/null > "$T/tty" || true
+grep -q "$(printf '\033')\[" "$T/tty" || die "status on a terminal: no colour"
+ok "status on a terminal: in colour"
+"$B/endpointctl" -S "$S" status --json > "$T/json" || [ $? -eq 1 ]
+json_get "$T/json" 'len(d["checks"]) == 4 and d["schema"] == "endpointd.status/1"' |
+	grep -q True || die "status --json: not the status"
+ok "status --json: the status object"
+
+for c in encryption screen_lock usb_storage camera; do
+	"$B/endpointctl" -S "$S" explain "$c" > "$T/explain" ||
+		die "explain $c failed"
+	grep -q '^What it looks at:' "$T/explain" &&
+	grep -q '^The code of conduct says:' "$T/explain" &&
+	grep -q '^How to put it right' "$T/explain" &&
+	grep -q '^What endpointd saw (for IT support):' "$T/explain" ||
+		die "explain $c: $(cat "$T/explain")"
+done
+ok "explain: every check, with what it looks at, the clause, the evidence (root) and the steps"
+XDG_CURRENT_DESKTOP=XFCE "$B/endpointctl" -S "$S" explain screen_lock |
+	grep -q 'How to put it right on Xfce:' || die "explain: not the desktop's steps"
+"$B/endpointctl" -S "$S" explain screen_lock | grep -c '^How to put it right on' |
+	grep -qx 3 || die "explain on an unknown desktop: all three desktops expected"
+ok "explain: the steps for this desktop, or for GNOME, KDE and Xfce"
+su nobody -s /bin/sh -c "$B/endpointctl -S $S explain camera" > "$T/explain" ||
+	die "explain as a user failed"
+grep -q 'shown to root only' "$T/explain" || die "explain as a user shows evidence"
+ok "explain as a member of staff: no evidence, and says where it is"
+if "$B/endpointctl" -S "$S" explain screen_lok 2>"$T/err"; then
+	die "explain of an unknown check succeeded"
+fi
+grep -q 'Did you mean "screen_lock"?' "$T/err" || die "no suggestion: $(cat "$T/err")"
+ok "explain screen_lok: suggests screen_lock"
+
+su nobody -s /bin/sh -c "$B/endpointctl -S $S run" > "$T/run1" 2>&1 ||
+	die "run as a user: $(cat "$T/run1")"
+grep -q '^Checked again just now.' "$T/run1" && grep -q '^STATUS' "$T/run1" ||
+	die "run: $(cat "$T/run1")"
+ok "run as a member of staff: evaluated, the new status shown"
+if su nobody -s /bin/sh -c "$B/endpointctl -S $S run" > "$T/run2" 2>&1; then
+	die "a second run within a minute was not limited"
+fi
+grep -q 'You can ask again in' "$T/run2" || die "run limited: $(cat "$T/run2")"
+ok "run again at once: refused, saying when to ask again"
+grep -q 'evaluation asked for by uid' "$T/log" || die "the daemon did not log the request"
+
+chmod 700 "$T/run"
+if su nobody -s /bin/sh -c "$B/endpointctl -S $S status" 2>"$T/err"; then
+	die "status through an unreachable socket succeeded"
+fi
+grep -q 'not readable by you' "$T/err" || die "unreadable socket: $(cat "$T/err")"
+ok "a socket the user may not reach: says so"
+chmod 755 "$T/run"
+stop_daemon
+if "$B/endpointctl" -S "$S" status 2>"$T/err"; then
+	die "status without endpointd succeeded"
+fi
+grep -q 'Is the endpointd service running?' "$T/err" || die "not running: $(cat "$T/err")"
+ok "endpointd not running: says so, and what to check"
+# Every title in the catalogue's code is in docs/messages.md for review.
+grep -oE '_title = "[^"]+"' endpointd/messages.c | sed 's/^[a-z_]* = "//; s/"$//' |
+while read -r title; do
+	grep -qF "$title" docs/messages.md || die "docs/messages.md lacks \"$title\""
+done
+ok "every title of endpointd/messages.c is in docs/messages.md"
