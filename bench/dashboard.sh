@@ -30,13 +30,7 @@ sqlite3 "$T/estate.db" "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
   WHEN 0 THEN c.name || ' fails on this laptop.' ELSE c.name || ' passes.' END
   FROM devices, (SELECT 'encryption' AS name UNION SELECT 'screen_lock'
   UNION SELECT 'usb_storage' UNION SELECT 'camera') c;
-  DELETE FROM counts;
-  INSERT INTO counts SELECT grp, '#', 'enrolled', COUNT(*) FROM devices GROUP BY grp;
-  INSERT INTO counts SELECT grp, '', status, COUNT(*) FROM devices
-  WHERE status IS NOT NULL GROUP BY grp, status;
-  INSERT INTO counts SELECT d.grp, c.check_id, c.status, COUNT(*)
-  FROM checks_latest c JOIN devices d ON d.id = c.device_id
-  GROUP BY d.grp, c.check_id, c.status;
+  $(cat bench/counts.sql)
   WITH RECURSIVE day(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM day
   WHERE k < 29) INSERT INTO daily SELECT date('now', '-' || k || ' days'),
   grp, check_id, status, n FROM counts, day;

@@ -608,20 +608,37 @@ static enum MHD_Result signin(struct MHD_Connection *c,
 	}
 }
 
+/* The request's live session: its admin and CSRF token (caller frees
+ * both), and this thread's database in *s; false with the answer (401,
+ * or 503) queued in *ret. */
+static bool need_session(struct MHD_Connection *c, struct store **s,
+			 char **name, char **csrf, enum MHD_Result *ret)
+{
+	int r;
+
+	*s = server_store();
+	if (!*s) {
+		*ret = unavailable(c);
+		return false;
+	}
+	r = session_of(c, *s, name, csrf);
+	if (r == 0)
+		return true;
+	*ret = r == -ENOENT ? server_error(c, MHD_HTTP_UNAUTHORIZED,
+					   "not signed in")
+			    : unavailable(c);
+	return false;
+}
+
 /* GET /api/v1/session: who is signed in, and the CSRF token. */
 static enum MHD_Result session_get(struct MHD_Connection *c)
 {
 	_cleanup_free_ char *name = NULL, *csrf = NULL;
-	struct store *s = server_store();
-	int r;
+	enum MHD_Result ret;
+	struct store *s;
 
-	if (!s)
-		return unavailable(c);
-	r = session_of(c, s, &name, &csrf);
-	if (r == -ENOENT)
-		return server_error(c, MHD_HTTP_UNAUTHORIZED, "not signed in");
-	if (r < 0)
-		return unavailable(c);
+	if (!need_session(c, &s, &name, &csrf, &ret))
+		return ret;
 	return server_reply(c, MHD_HTTP_OK,
 			    json_pack("{s:s, s:s}", "name", name, "csrf", csrf));
 }
@@ -631,16 +648,11 @@ static enum MHD_Result signout(struct MHD_Connection *c)
 {
 	_cleanup_free_ char *name = NULL, *csrf = NULL, *cookie = NULL;
 	char hash[SECRET_HASH_LEN + 1];
-	struct store *s = server_store();
-	int r;
+	enum MHD_Result ret;
+	struct store *s;
 
-	if (!s)
-		return unavailable(c);
-	r = session_of(c, s, &name, &csrf);
-	if (r == -ENOENT)
-		return server_error(c, MHD_HTTP_UNAUTHORIZED, "not signed in");
-	if (r < 0)
-		return unavailable(c);
+	if (!need_session(c, &s, &name, &csrf, &ret))
+		return ret;
 	if (!csrf_ok(c, csrf))
 		return server_error(c, MHD_HTTP_FORBIDDEN,
 				    "missing or wrong X-CSRF-Token");

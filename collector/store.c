@@ -1468,9 +1468,8 @@ int store_findings(struct store *s, const char *group, unsigned limit,
 {
 	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
 	char lim[24];
-	const char *p[] = { group ? group : num(lim, limit), lim };
+	const char *p[] = { group, num(lim, limit) };
 
-	num(lim, limit);
 	if (db_run(s->db, group
 		   ? "SELECT c.check_id, c.status, c.summary, COUNT(*) AS n"
 		     " FROM checks_latest c JOIN devices d ON d.id = c.device_id"

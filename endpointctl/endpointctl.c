@@ -84,41 +84,55 @@ static int connect_socket(const char *path)
 }
 
 /* Read the first line the daemon sends. Returns 0 or -errno. */
-static int read_line(int fd, char **out)
-{
-	_cleanup_free_ char *buf = xmalloc(4096);
-	size_t len = 0, cap = 4096;
+/* Lines from the status socket, buffered: several may arrive at once. */
+struct lines {
+	int fd;
+	char *buf;
+	size_t len;
+};
 
+static int next_line(struct lines *l, int timeout_ms, char **out)
+{
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		char *nl;
+		struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+		char *nl = l->len ? memchr(l->buf, '\n', l->len) : NULL;
+		char chunk[8192];
 		ssize_t r;
 
-		r = poll(&pfd, 1, STATUS_TIMEOUT_MS);
+		if (nl) {
+			*out = xstrndup(l->buf, (size_t)(nl - l->buf));
+			l->len -= (size_t)(nl + 1 - l->buf);
+			memmove(l->buf, nl + 1, l->len);
+			return 0;
+		}
+		if (l->len > STATUS_MAX)
+			return -EMSGSIZE;
+		r = poll(&pfd, 1, timeout_ms);
 		if (r == 0)
 			return -ETIMEDOUT;
 		if (r < 0)
 			return -errno;
-		if (len == cap) {
-			if (cap >= STATUS_MAX)
-				return -EMSGSIZE;
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		r = read(fd, buf + len, cap - len);
+		r = read(l->fd, chunk, sizeof(chunk));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return -errno;
 		if (r == 0)
 			return -ECONNRESET;
-		nl = memchr(buf + len, '\n', (size_t)r);
-		len += (size_t)r;
-		if (nl) {
-			*out = xstrndup(buf, (size_t)(nl - buf));
-			return 0;
-		}
+		l->buf = xrealloc(l->buf, l->len + (size_t)r);
+		memcpy(l->buf + l->len, chunk, (size_t)r);
+		l->len += (size_t)r;
 	}
+}
+
+/* The first line from the status socket: the status. */
+static int read_line(int fd, char **out)
+{
+	struct lines l = { .fd = fd };
+	int r = next_line(&l, STATUS_TIMEOUT_MS, out);
+
+	free(l.buf);
+	return r;
 }
 
 static const char *str(const json_t *o, const char *key)
@@ -215,47 +229,6 @@ static int cmd_status(const char *socket_path, bool json)
 	}
 	json_decref(status);
 	return ret;
-}
-
-/* Lines from the status socket, buffered: several may arrive at once. */
-struct lines {
-	int fd;
-	char *buf;
-	size_t len;
-};
-
-static int next_line(struct lines *l, int timeout_ms, char **out)
-{
-	for (;;) {
-		struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
-		char *nl = l->len ? memchr(l->buf, '\n', l->len) : NULL;
-		char chunk[8192];
-		ssize_t r;
-
-		if (nl) {
-			*out = xstrndup(l->buf, (size_t)(nl - l->buf));
-			l->len -= (size_t)(nl + 1 - l->buf);
-			memmove(l->buf, nl + 1, l->len);
-			return 0;
-		}
-		if (l->len > STATUS_MAX)
-			return -EMSGSIZE;
-		r = poll(&pfd, 1, timeout_ms);
-		if (r == 0)
-			return -ETIMEDOUT;
-		if (r < 0)
-			return -errno;
-		r = read(l->fd, chunk, sizeof(chunk));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -ECONNRESET;
-		l->buf = xrealloc(l->buf, l->len + (size_t)r);
-		memcpy(l->buf + l->len, chunk, (size_t)r);
-		l->len += (size_t)r;
-	}
 }
 
 static int not_running(const char *socket_path, int err)

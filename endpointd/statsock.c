@@ -107,6 +107,14 @@ static void client_queue(struct client *c, const char *text, size_t n)
 
 static void line_queue_owned(struct client *c, json_t *line);
 
+static bool client_alive(const struct client *c)
+{
+	for (const struct client *k = clients; k; k = k->next)
+		if (k == c)
+			return true;
+	return false;
+}
+
 static void client_io(int fd, uint32_t events, void *data)
 {
 	struct client *c = data;
@@ -140,8 +148,9 @@ static void client_io(int fd, uint32_t events, void *data)
 				reply = json_pack("{s:s, s:s}", "type", "error",
 						  "error", "unknown command");
 			line_queue_owned(c, reply);
-			/* The client may be gone (too slow): stop here. */
-			return;
+			/* A client too slow to take its answer is gone. */
+			if (!client_alive(c))
+				return;
 		}
 	}
 	if (events & (EPOLLHUP | EPOLLERR)) {

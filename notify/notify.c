@@ -236,14 +236,14 @@ static void on_check(const json_t *c)
 /* The last status of each failing check, kept to show it again. */
 static json_t *last_checks;
 
-static void remember(const json_t *c)
+static void remember(json_t *c)
 {
 	const char *id = json_string_value(json_object_get(c, "id"));
 
 	if (!last_checks)
 		last_checks = json_object();
 	if (id)
-		json_object_set(last_checks, id, (json_t *)(uintptr_t)c);
+		json_object_set(last_checks, id, c);
 }
 
 static int on_renotify(sd_event_source *src, uint64_t usec, void *data)

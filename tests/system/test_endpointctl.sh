@@ -61,6 +61,33 @@ grep -q 'You can ask again in' "$T/run2" || die "run limited: $(cat "$T/run2")"
 ok "run again at once: refused, saying when to ask again"
 grep -q 'evaluation asked for by uid' "$T/log" || die "the daemon did not log the request"
 
+# Two commands in one write: each answered, in order; a line over 64
+# bytes ends the connection.
+$PY - "$S" <<'PY' || die "commands in one write were not each answered"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile()
+f.readline()                       # the status
+s.sendall(b"hello\nrun\n")
+types = []
+while len(types) < 2:
+    line = json.loads(f.readline())
+    if line["type"] in ("error", "run"):
+        types.append((line["type"], line.get("accepted")))
+assert types == [("error", None), ("run", True)], types
+s2 = socket.socket(socket.AF_UNIX)
+s2.settimeout(5)                   # not disconnected: a timeout, a failure
+s2.connect(sys.argv[1])
+s2.makefile().readline()
+s2.sendall(b"y" * 100 + b"\n")
+rest = s2.recv(65536)
+while rest:
+    assert b'"type":"error"' not in rest, rest
+    rest = s2.recv(65536)
+PY
+ok "two commands in one write: each answered; a line over 64 bytes: disconnected"
+
 chmod 700 "$T/run"
 if su nobody -s /bin/sh -c "$B/endpointctl -S $S status" 2>"$T/err"; then
 	die "status through an unreachable socket succeeded"
