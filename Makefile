@@ -51,7 +51,7 @@ LIB_SRCS := endpointd/util.c endpointd/log.c endpointd/utf8.c \
 	endpointd/policy.c endpointd/loop.c endpointd/state.c \
 	endpointd/report.c endpointd/spool.c endpointd/statsock.c \
 	endpointd/agent.c endpointd/table.c endpointd/uplink.c \
-	endpointd/messages.c \
+	endpointd/messages.c endpointd/account.c \
 	checks/host.c checks/finding.c checks/registry.c \
 	checks/blockdev.c checks/encryption.c \
 	checks/inifile.c checks/users.c checks/desktop.c checks/logins.c \

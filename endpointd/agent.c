@@ -146,6 +146,7 @@ void agent_evaluate(void)
 
 json_t *agent_report(int *err)
 {
+	json_t *events;
 	uint64_t seq;
 	int r = state_next_seq(&seq);
 
@@ -153,8 +154,22 @@ json_t *agent_report(int *err)
 		*err = r;
 		return NULL;
 	}
+	events = state_take_events();
+	if (agent_spool_failures) {
+		char now[32];
+
+		time_rfc3339(now);
+		json_array_append_new(events,
+				      json_pack("{s:s, s:s, s:i, s:s, s:s}",
+						"at", now,
+						"type", "spool_write_failed",
+						"count",
+						(json_int_t)agent_spool_failures,
+						"error", agent_spool_error,
+						"since", agent_spool_since));
+	}
 	return report_build(agent_host_, agent_policy, seq, state_checks_json(),
-			    state_take_events());
+			    events);
 }
 
 static uint64_t heartbeat_ms(void)
@@ -204,19 +219,6 @@ static void write_report(void)
 			 strerror(-err));
 		spool_failed(NULL, err);
 		return;
-	}
-	if (agent_spool_failures) {
-		char now[32];
-
-		time_rfc3339(now);
-		json_array_append_new(json_object_get(report, "events"),
-				      json_pack("{s:s, s:s, s:i, s:s, s:s}",
-						"at", now,
-						"type", "spool_write_failed",
-						"count",
-						(json_int_t)agent_spool_failures,
-						"error", agent_spool_error,
-						"since", agent_spool_since));
 	}
 	dropped = spool_put((uint64_t)json_integer_value(
 				    json_object_get(report, "seq")),

@@ -1,11 +1,14 @@
 /*
- * report: assembling the report with jansson. Every string read from the
+ * report: assembling the report with jansson, keeping it to the fields
+ * the privacy account declares (account.c). Every string read from the
  * machine goes through json_string_lossy(), so a hostname or serial with
  * control bytes or invalid UTF-8 still gives valid JSON.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
+#include "log.h"
 #include "report.h"
 #include "util.h"
 
@@ -79,13 +82,23 @@ json_t *report_policy(const struct policy *p)
 			 "sha256", p->sha256);
 }
 
+/* A field the privacy account does not declare is a bug in this program:
+ * it is not sent, and the log says which. */
+static void undeclared(const char *path, void *data)
+{
+	(void)data;
+	log_errx("report: %s is not in the privacy account (endpointctl "
+		 "privacy); not sent", path);
+}
+
 json_t *report_build(const struct host *h, const struct policy *p,
 		     uint64_t seq, json_t *checks, json_t *events)
 {
+	json_t *report;
 	char now[32];
 
 	time_rfc3339(now);
-	return json_pack("{s:s, s:o, s:o, s:I, s:s, s:o, s:o}",
+	report = json_pack("{s:s, s:o, s:o, s:I, s:s, s:o, s:o}",
 			 "schema", REPORT_SCHEMA,
 			 "device", report_device(h),
 			 "policy", report_policy(p),
@@ -93,4 +106,7 @@ json_t *report_build(const struct host *h, const struct policy *p,
 			 "generated_at", now,
 			 "checks", checks,
 			 "events", events);
+	/* Only what staff are told of leaves the laptop. */
+	account_filter(report, undeclared, NULL);
+	return report;
 }

@@ -269,6 +269,13 @@ static void test_agent_enabled_checks_only(void **state)
 	assert_string_equal(json_string_value(json_object_get(
 				    json_array_get(checks, 1), "status")),
 			    "unknown");
+	/* The test check's evidence "read" is in no privacy account: it is
+	 * not sent, and what is declared still is. */
+	assert_null(json_object_get(json_object_get(json_array_get(checks, 0),
+						    "evidence"), "read"));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(checks, 0), "summary")),
+			    "fail");
 	json_decref(report);
 	free(tu_writes(tu_dir, "etc/testcheck", "pass\n"));
 	agent_evaluate();

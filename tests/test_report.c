@@ -1,6 +1,7 @@
 /*
- * Tests of the report: device identity read through the root prefix, and
- * hostile strings from the machine still giving valid JSON.
+ * Tests of the report: device identity read through the root prefix,
+ * hostile strings from the machine still giving valid JSON, and the
+ * privacy account's paths and filter.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "account.h"
 #include "report.h"
 #include "testutil.h"
 #include "util.h"
@@ -95,6 +97,90 @@ static void test_hostile_strings(void **state)
 	host_free(h);
 }
 
+static void test_account_paths(void **state)
+{
+	static const char *const yes[] = {
+		"schema", "device", "device.serial", "checks", "checks[camera]",
+		"checks[encryption].evidence",
+		"checks[encryption].evidence.targets",
+		"checks[encryption].evidence.targets[].layers[].pbkdf",
+		"checks[screen_lock].evidence.unattended[].idle_seconds",
+		"checks[usb_storage].evidence.devices[].parts[].mounted_at",
+		"checks[x].summary", "checks[?].evidence.error",
+		"events[reports_dropped].count", "events[camera_session].user",
+		"events[usb_device].device.parts[].type",
+	};
+	static const char *const no[] = {
+		"device.mac", "devices", "checks[encryption].evidence.read",
+		"checks[encryption].evidence.targets[].layers[].key",
+		"checks[camera].evidence.targets", "checks[x].evidence.cameras",
+		"checks[encryption].evidence.error.x", "events[report_dropped].count",
+		"events[usb_device].device.parts[].files", "events.count",
+		"checks.summary", "{vendor,model,serial}", "device.{vendor}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
+		if (!account_declared(yes[i]))
+			fail_msg("%s should be declared", yes[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(no); i++)
+		if (account_declared(no[i]))
+			fail_msg("%s should not be declared", no[i]);
+	/* Every part says what it holds. */
+	for (const struct account_part *const *p = account_parts(); *p; p++) {
+		assert_non_null((*p)->title);
+		assert_non_null((*p)->fields[0].path);
+		for (const struct account_field *f = (*p)->fields; f->path; f++)
+			assert_true(strlen(f->what) > 8);
+	}
+}
+
+static void seen(const char *path, void *data)
+{
+	json_array_append_new(data, json_string(path));
+}
+
+static void test_account_filter(void **state)
+{
+	json_t *r = json_loads(
+		"{\"schema\": \"endpointd.report/1\", \"secret\": 1,"
+		" \"device\": {\"hostname\": \"h\", \"mac\": \"00:11\"},"
+		" \"checks\": [{\"id\": \"camera\", \"status\": \"pass\","
+		"  \"evidence\": {\"cameras\": [{\"name\": \"c\", \"frame\":"
+		"  \"JPEG\", \"sessions\": [{\"user\": \"u\", \"title\": \"t\"}]}]}},"
+		"  {\"id\": \"Bad id\", \"summary\": \"s\", \"evidence\":"
+		"  {\"devices\": []}}],"
+		" \"events\": [{\"type\": \"usb_device\", \"at\": \"t\","
+		"  \"device\": {\"serial\": \"S\", \"files\": [\"a\"]}},"
+		"  {\"type\": \"keystrokes\", \"at\": \"t\", \"keys\": \"k\"}]}",
+		0, NULL);
+	json_t *removed = json_array();
+	_cleanup_free_ char *text = NULL, *got = NULL;
+
+	(void)state;
+	assert_non_null(r);
+	assert_int_equal(account_filter(r, seen, removed), 7);
+	got = json_dumps(removed, JSON_COMPACT);
+	assert_string_equal(got,
+		"[\"secret\",\"device.mac\","
+		"\"checks[camera].evidence.cameras[].frame\","
+		"\"checks[camera].evidence.cameras[].sessions[].title\","
+		"\"checks[?].evidence.devices\","
+		"\"events[usb_device].device.files\","
+		"\"events[keystrokes].keys\"]");
+	text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text,
+		"{\"checks\":[{\"evidence\":{\"cameras\":[{\"name\":\"c\","
+		"\"sessions\":[{\"user\":\"u\"}]}]},\"id\":\"camera\","
+		"\"status\":\"pass\"},{\"evidence\":{},\"id\":\"Bad id\","
+		"\"summary\":\"s\"}],\"device\":{\"hostname\":\"h\"},"
+		"\"events\":[{\"at\":\"t\",\"device\":{\"serial\":\"S\"},"
+		"\"type\":\"usb_device\"},{\"at\":\"t\",\"type\":"
+		"\"keystrokes\"}],\"schema\":\"endpointd.report/1\"}");
+	json_decref(removed);
+	json_decref(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -103,6 +189,8 @@ int main(void)
 						tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_strings, tu_setup,
 						tu_teardown),
+		cmocka_unit_test(test_account_paths),
+		cmocka_unit_test(test_account_filter),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

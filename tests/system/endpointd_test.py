@@ -77,7 +77,13 @@ class Daemon:
         self.proc.send_signal(signal.SIGTERM)
         rc = self.proc.wait(timeout=20)
         self.log.close()
-        return rc, open(self.log_path).read()
+        log = open(self.log_path).read()
+        # Every field of every report is in the privacy account.
+        undeclared = [line for line in log.splitlines()
+                      if "not in the privacy account" in line]
+        if undeclared:
+            raise AssertionError("\n".join(undeclared))
+        return rc, log
 
 
 def finding_of(line, check, status):

@@ -80,4 +80,6 @@ stop_daemon() {
 	DAEMON_PID=
 	[ "$st" -eq 0 ] || die "endpointd exited with status $st"
 	! grep -q Sanitizer "$T/log" || die "sanitizer report in the log"
+	! grep "not in the privacy account" "$T/log" ||
+		die "a report carried a field endpointctl privacy does not declare"
 }

@@ -7,7 +7,10 @@ write_policy "$T/policy.ini" 1
 	--policy "$T/policy.ini" --state-dir "$T/state" > "$T/r1.json" ||
 	die "--once --json failed"
 "$B/endpointd" --once --json --root tests/fixtures/laptop \
-	--policy "$T/policy.ini" --state-dir "$T/state" > "$T/r2.json"
+	--policy "$T/policy.ini" --state-dir "$T/state" > "$T/r2.json" \
+	2>"$T/once.log"
+! grep "not in the privacy account" "$T/once.log" ||
+	die "the report carried a field endpointctl privacy does not declare"
 $PY tests/validate_report.py docs/report.schema.json "$T/r1.json" "$T/r2.json" ||
 	die "the report does not match the schema"
 [ "$(json_get "$T/r1.json" 'd["device"]["hostname"]')" = staff-laptop-017 ] ||

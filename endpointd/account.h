@@ -1,0 +1,49 @@
+/*
+ * account: the privacy account. Every field a report can carry, in words
+ * a member of staff reads. The report builder sends only what is declared
+ * here (account_filter) and `endpointctl privacy` prints this table, so
+ * what staff are told and what leaves the laptop cannot drift apart.
+ *
+ * A field is named by its path in the report: keys joined by ".", "[]"
+ * after an array whose items are objects, and the items of "checks" and
+ * "events" named by their id and type: checks[encryption].evidence.targets,
+ * events[usb_device].device.serial. In a declared path a segment may be
+ * "*" (any one segment), "name[*]" (any item of that array) or
+ * "{a,b,c}" (any of those keys).
+ */
+#ifndef ENDPOINTD_ACCOUNT_H
+#define ENDPOINTD_ACCOUNT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct account_field {
+	const char *path;
+	const char *what;	/* plain words */
+};
+
+/* A part of the report: what its fields say, and when it is sent. */
+struct account_part {
+	const char *prefix;	/* "device", "checks[camera]", "events[*]" */
+	const char *title;
+	const char *when;	/* NULL: in every report */
+	const struct account_field *fields;	/* ends with { NULL } */
+};
+
+/* Every part of the report, NULL-terminated. */
+const struct account_part *const *account_parts(void);
+
+/* Whether the account declares path. */
+bool account_declared(const char *path);
+
+/* Remove from report every field the account does not declare, calling
+ * undeclared(path, data) for each; returns how many were removed. */
+size_t account_filter(json_t *report,
+		      void (*undeclared)(const char *path, void *data),
+		      void *data);
+
+/* What is never sent, in words (one paragraph). */
+extern const char account_never[];
+
+#endif
