@@ -8,6 +8,8 @@
 
 VERSION := 0.1.0
 
+.DEFAULT_GOAL := all
+
 B ?= build
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin

@@ -1040,8 +1040,33 @@ static enum MHD_Result page(struct MHD_Connection *c, const char *url)
 
 /* --- policies --- */
 
+/* What staff are told of the collector's side (endpointctl privacy): how
+ * long it keeps the history, and who can see it. One header of ASCII
+ * JSON, sent with every answer to a device asking for its policy. */
+static char *terms_header(struct store *s)
+{
+	const struct server_config *cfg = server_config();
+	json_t *admins = NULL, *t;
+	char *text;
+
+	if (store_admins(s, &admins) < 0)
+		admins = NULL;
+	t = json_pack("{s:i, s:s, s:o}",
+		      "retention_days", (json_int_t)cfg->retention_days,
+		      "access", cfg->access,
+		      "dashboard_accounts",
+		      admins ? json_integer((json_int_t)json_array_size(admins))
+			     : json_null());
+	json_decref(admins);
+	text = json_dumps(t, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(t);
+	if (!text)
+		abort();
+	return text;
+}
+
 static enum MHD_Result policy_text(struct MHD_Connection *c, const char *body,
-				   const char *sha)
+				   const char *sha, const char *terms)
 {
 	_cleanup_free_ char *etag = xasprintf("\"%s\"", sha);
 	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -1059,6 +1084,8 @@ static enum MHD_Result policy_text(struct MHD_Connection *c, const char *body,
 	MHD_add_response_header(r, "ETag", etag);
 	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
 	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	if (terms)
+		MHD_add_response_header(r, "Endpointd-Terms", terms);
 	ret = MHD_queue_response(c, same ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK,
 				 r);
 	MHD_destroy_response(r);
@@ -1069,7 +1096,7 @@ static enum MHD_Result policy_text(struct MHD_Connection *c, const char *body,
 static enum MHD_Result agent_policy(struct MHD_Connection *c)
 {
 	_cleanup_free_ char *machine_id = NULL, *group = NULL, *body = NULL,
-			    *sha = NULL;
+			    *sha = NULL, *terms = NULL;
 	struct store *s = server_store();
 	int64_t id;
 	int r;
@@ -1083,12 +1110,17 @@ static enum MHD_Result agent_policy(struct MHD_Connection *c)
 	if (r < 0 || store_device_group(s, id, &group) < 0)
 		return unavailable(c);
 	r = store_policy_get(s, group, &body, &sha);
-	if (r == -ENOENT)
-		return server_error(c, MHD_HTTP_NOT_FOUND,
-				    "no policy is set for this device's group");
-	if (r < 0)
+	if (r < 0 && r != -ENOENT)
 		return unavailable(c);
-	return policy_text(c, body, sha);
+	terms = terms_header(s);
+	if (r == -ENOENT) {
+		const char *const h[] = { "Endpointd-Terms", terms, NULL };
+
+		return server_reply_json(c, MHD_HTTP_NOT_FOUND, json_pack(
+			"{s:s}", "error",
+			"no policy is set for this device's group"), h);
+	}
+	return policy_text(c, body, sha, terms);
 }
 
 /* GET /api/v1/policy?group=: an admin reads a group's policy. */
@@ -1109,7 +1141,7 @@ static enum MHD_Result policy_get(struct MHD_Connection *c)
 				    "no policy is set for that group");
 	if (r < 0)
 		return unavailable(c);
-	return policy_text(c, body, sha);
+	return policy_text(c, body, sha, NULL);
 }
 
 /* PUT /api/v1/policy?group=: validated by the agent's own loader. */

@@ -17,6 +17,7 @@
 #include "secret.h"
 #include "server.h"
 #include "store.h"
+#include "utf8.h"
 #include "util.h"
 
 #ifndef VERSION
@@ -46,6 +47,8 @@ static void usage(FILE *out)
 		"      --stale-hours N      silent longer than this is stale "
 		"(default 24)\n"
 		"      --retention-days N   history kept (default 90)\n"
+		"      --access TEXT        who sees the reports, told to staff by\n"
+		"                           endpointctl privacy\n"
 		"      --threads N          worker threads (default: cores)\n"
 		"      --debug, --version, --help\n");
 }
@@ -64,6 +67,26 @@ static int number(const char *name, const char *v, unsigned long min,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Words for staff: one line of valid UTF-8, no control characters. */
+static bool access_ok(const char *v)
+{
+	size_t n = strlen(v);
+
+	for (const char *c = v; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			fprintf(stderr, "collectord: access: one line of text, "
+					"please\n");
+			return false;
+		}
+	}
+	if (n < 8 || n > 400 || !utf8_valid(v, n)) {
+		fprintf(stderr, "collectord: access: from 8 to 400 bytes of "
+				"UTF-8 text, please\n");
+		return false;
+	}
+	return true;
 }
 
 static int set(struct options *o, const char *key, const char *v)
@@ -89,6 +112,8 @@ static int set(struct options *o, const char *key, const char *v)
 		o->srv.retention_days = (unsigned)n;
 	else if (strcmp(key, "threads") == 0 && number(key, v, 1, 256, &n) == 0)
 		o->srv.threads = (unsigned)n;
+	else if (strcmp(key, "access") == 0 && access_ok(v))
+		o->srv.access = xstrdup(v);
 	else
 		return -EINVAL;
 	return 0;
@@ -108,7 +133,7 @@ static int config_handler(void *user, const char *section, const char *name,
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_TLS_CERT = 256, O_TLS_KEY, O_MAX_BODY, O_STALE, O_RETENTION,
-	       O_THREADS, O_ADMIN, O_NEW_SECRET, O_REVOKE, O_GROUP, O_PURGE };
+	       O_THREADS, O_ACCESS, O_ADMIN, O_NEW_SECRET, O_REVOKE, O_GROUP, O_PURGE };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "db", required_argument, NULL, 'd' },
@@ -119,6 +144,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "stale-hours", required_argument, NULL, O_STALE },
 		{ "retention-days", required_argument, NULL, O_RETENTION },
 		{ "threads", required_argument, NULL, O_THREADS },
+		{ "access", required_argument, NULL, O_ACCESS },
 		{ "add-admin", required_argument, NULL, O_ADMIN },
 		{ "new-enrol-secret", no_argument, NULL, O_NEW_SECRET },
 		{ "revoke-enrol-secret", required_argument, NULL, O_REVOKE },
@@ -133,7 +159,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		[O_TLS_CERT - 256] = "tls_cert", [O_TLS_KEY - 256] = "tls_key",
 		[O_MAX_BODY - 256] = "max_body", [O_STALE - 256] = "stale_hours",
 		[O_RETENTION - 256] = "retention_days",
-		[O_THREADS - 256] = "threads",
+		[O_THREADS - 256] = "threads", [O_ACCESS - 256] = "access",
 	};
 	int c, r;
 
@@ -309,7 +335,9 @@ int main(int argc, char **argv)
 {
 	struct options o = {
 		.srv = { .listen = "127.0.0.1:8080", .max_body = 256 * 1024,
-			 .stale_hours = 24, .retention_days = 90 },
+			 .stale_hours = 24, .retention_days = 90,
+			 .access = "The school's ICT staff who have an account "
+				   "on the compliance dashboard." },
 	};
 	_cleanup_free_ char *err = NULL;
 	struct store *s;

@@ -20,6 +20,7 @@ struct server_config {
 	size_t max_body;	/* bytes */
 	unsigned stale_hours;
 	unsigned retention_days;
+	const char *access;	/* who sees the reports, in words staff read */
 	unsigned threads;
 	const char *tls_cert, *tls_key;	/* paths, or NULL */
 };

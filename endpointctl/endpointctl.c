@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "agent.h"
 #include "http.h"
 #include "messages.h"
@@ -55,6 +56,8 @@ static void usage(FILE *out)
 		"  explain CHECK         what a check looks at, and how to fix it\n"
 		"  run                   check this laptop again now (at most once\n"
 		"                        a minute), then show the result\n"
+		"  privacy [--json]      what the reports hold, where they go, how\n"
+		"                        long they are kept and who can see them\n"
 		"  policy check FILE     validate a policy file\n"
 		"  enroll --collector URL --secret-file FILE [--group NAME]\n"
 		"                        enrol this laptop with the collector (root)\n\n"
@@ -414,6 +417,179 @@ static int cmd_explain(const char *socket_path, const char *id)
 	return EXIT_PASSED;
 }
 
+/* A declared path as people read it: "targets[].{kind,what}" becomes
+ * "targets[].kind, what". */
+static char *field_names(const char *prefix, const char *path)
+{
+	_cleanup_free_ char *full = *prefix && strncmp(prefix, "checks[", 7) &&
+					    strncmp(prefix, "events[", 7)
+					    ? xasprintf("%s.%s", prefix, path)
+					    : xstrdup(path);
+	char *out = xcalloc(1, strlen(full) * 2 + 1), *o = out;
+
+	for (const char *c = full; *c; c++) {
+		if (*c == '{' || *c == '}')
+			continue;
+		*o++ = *c;
+		if (*c == ',')
+			*o++ = ' ';
+	}
+	return out;
+}
+
+static json_t *account_json(void)
+{
+	json_t *parts = json_array();
+
+	for (const struct account_part *const *p = account_parts(); *p; p++) {
+		json_t *fields = json_array();
+
+		for (const struct account_field *f = (*p)->fields; f->path; f++)
+			json_array_append_new(fields, json_pack(
+				"{s:s, s:s}", "path", f->path, "what", f->what));
+		json_array_append_new(parts, json_pack(
+			"{s:s, s:s, s:s?, s:o}", "prefix", (*p)->prefix,
+			"title", (*p)->title, "when", (*p)->when,
+			"fields", fields));
+	}
+	return parts;
+}
+
+/* Where the reports go, when, for how long and to whom: from the status
+ * (the uploader passes on the collector's terms). */
+static void print_terms(const json_t *status)
+{
+	const json_t *up = json_object_get(status, "upload");
+	const json_t *pol = json_object_get(status, "policy");
+	const json_t *t = json_object_get(up, "terms");
+	const char *col = str(up, "collector");
+	json_int_t every = json_integer_value(
+		json_object_get(pol, "interval_minutes"));
+	json_int_t beat = json_integer_value(
+		json_object_get(pol, "heartbeat_minutes"));
+	json_int_t n = json_integer_value(
+		json_object_get(t, "dashboard_accounts"));
+	_cleanup_free_ char *where = NULL, *when = NULL, *kept = NULL,
+			    *who = NULL;
+
+	if (!status)
+		where = xstrdup("Not known: endpointd is not running, so "
+				"what it is set up to do cannot be read.");
+	else if (!col)
+		where = xstrdup("Nowhere yet: this laptop is not enrolled "
+				"with a collector. Reports wait on the "
+				"laptop until it is.");
+	else
+		where = xasprintf("To the school's collector at %s, over an "
+				  "encrypted connection (HTTPS).", col);
+	if (status && every && beat)
+		when = xasprintf("A report is made whenever a check's result "
+				 "changes or a USB device or camera is used, "
+				 "after each look at the laptop (every %lld "
+				 "minutes), and at least every %lld minutes "
+				 "as a sign of life. Each is sent as soon as "
+				 "the laptop is online.", (long long)every,
+				 (long long)beat);
+	if (t)
+		kept = xasprintf("The collector keeps the history (earlier "
+				 "reports and events) for %lld days, then "
+				 "deletes it. Each laptop's latest report is "
+				 "kept, so that IT can see how it is now. On "
+				 "this laptop a report is deleted once it has "
+				 "been delivered.",
+				 (long long)json_integer_value(json_object_get(
+					 t, "retention_days")));
+	else if (col)
+		kept = xstrdup("Not known yet: the collector says so when "
+			       "the laptop next asks it for the school's "
+			       "rules. On this laptop a report is deleted "
+			       "once it has been delivered.");
+	if (t && json_is_integer(json_object_get(t, "dashboard_accounts")))
+		who = xasprintf("%s (%lld dashboard account%s.) On this "
+				"laptop, reports waiting to be sent can be "
+				"read by its administrators only.",
+				str(t, "access"), (long long)n,
+				n == 1 ? "" : "s");
+	else if (t)
+		who = xasprintf("%s On this laptop, reports waiting to be "
+				"sent can be read by its administrators only.",
+				str(t, "access"));
+	printf("Where they go:\n");
+	wrapped(where, "  ");
+	printf("\nWhen:\n");
+	wrapped(when ? when : "Not known: endpointd is not running.", "  ");
+	printf("\nHow long they are kept:\n");
+	wrapped(kept ? kept : "Not known until the laptop is enrolled.", "  ");
+	printf("\nWho can see them:\n");
+	wrapped(who ? who : "Not known yet: the collector says so when the "
+			    "laptop next asks it for the school's rules.",
+		"  ");
+}
+
+/* privacy: the account of what leaves this laptop. The fields come from
+ * the table the report builder keeps every report to (account.c). */
+static int cmd_privacy(const char *socket_path, bool json)
+{
+	_cleanup_free_ char *line = NULL;
+	_cleanup_close_ int fd = connect_socket(socket_path);
+	json_t *status = NULL;
+
+	if (fd >= 0 && read_line(fd, &line) == 0)
+		status = json_loads(line, 0, NULL);
+	if (!json_is_array(json_object_get(status, "checks"))) {
+		json_decref(status);
+		status = NULL;
+	}
+	if (json) {
+		const json_t *up = json_object_get(status, "upload");
+		const json_t *pol = json_object_get(status, "policy");
+		json_t *out = json_pack(
+			"{s:b, s:O?, s:O?, s:O?, s:O?, s:s, s:o}",
+			"endpointd_running", status != NULL,
+			"collector", json_object_get(up, "collector"),
+			"interval_minutes",
+			json_object_get(pol, "interval_minutes"),
+			"heartbeat_minutes",
+			json_object_get(pol, "heartbeat_minutes"),
+			"terms", json_object_get(up, "terms"),
+			"never_sent", account_never, "parts", account_json());
+
+		json_dumpf(out, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(out);
+		json_decref(status);
+		return EXIT_PASSED;
+	}
+	printf("What endpointd records about this laptop\n\n");
+	wrapped("endpointd checks this laptop against the school's code of "
+		"conduct and sends reports to the school. This is everything "
+		"a report can hold: the program sends nothing that is not "
+		"listed here.", "");
+	putchar('\n');
+	print_terms(status);
+	printf("\nNever sent:\n");
+	wrapped(account_never, "  ");
+	printf("\nWhat a report holds\n");
+	for (const struct account_part *const *p = account_parts(); *p; p++) {
+		printf("\n%s%s%s%s:\n", (*p)->title, (*p)->when ? " (" : "",
+		       (*p)->when ? (*p)->when : "", (*p)->when ? ")" : "");
+		for (const struct account_field *f = (*p)->fields; f->path;
+		     f++) {
+			_cleanup_free_ char *names =
+				field_names((*p)->prefix, f->path);
+
+			printf("  %s\n", names);
+			wrapped(f->what, "      ");
+		}
+	}
+	if (!status)
+		fprintf(stderr, "\nendpointctl: endpointd is not running at "
+				"%s, so where reports go could not be read.\n",
+			socket_path);
+	json_decref(status);
+	return EXIT_PASSED;
+}
+
 static int cmd_policy_check(const char *path)
 {
 	_cleanup_free_ char *errors = NULL;
@@ -691,6 +867,16 @@ int main(int argc, char **argv)
 	}
 	if (argc == 1 && strcmp(argv[0], "run") == 0)
 		return cmd_run(socket_path);
+	if (argc >= 1 && strcmp(argv[0], "privacy") == 0) {
+		for (int i = 1; i < argc; i++) {
+			if (strcmp(argv[i], "--json") != 0) {
+				usage(stderr);
+				return EXIT_ERROR;
+			}
+			json = true;
+		}
+		return cmd_privacy(socket_path, json);
+	}
 	if (argc == 2 && strcmp(argv[0], "explain") == 0)
 		return cmd_explain(socket_path, argv[1]);
 	if (argc >= 1 && strcmp(argv[0], "explain") == 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "utf8.h"
 #include "util.h"
 
 const char account_never[] =
@@ -219,7 +220,7 @@ PART("checks[usb_storage].evidence", "USB storage: the details", NULL,
      usb_storage_fields);
 PART("checks[camera].evidence", "Camera use: the details", NULL,
      camera_fields);
-PART("events[*]", "Each event", "what happened since the last report",
+PART("events[*]", "Events: what happened since the last report", NULL,
      event_fields);
 PART("events[status_change]", "A check's result changed", NULL,
      status_change_fields);
@@ -235,10 +236,10 @@ PART("events[report_rejected]", "The collector refused a report", NULL,
 PART("events[spool_write_failed]", "Reports could not be saved on the "
      "laptop (a full disk)", NULL, spool_fields);
 PART("events[usb_device]", "A USB storage device was plugged in or "
-     "removed", "when the device is not encrypted, not allowed or not "
-     "recognised", usb_event_fields);
-PART("events[camera_session]", "A program used a camera",
-     "when a program starts or stops using a camera", camera_event_fields);
+     "removed", "storage only: not a keyboard, mouse or other device",
+     usb_event_fields);
+PART("events[camera_session]", "A program started or stopped using a "
+     "camera", NULL, camera_event_fields);
 PART("events[{unattended_session,unattended_session_end}]",
      "A session was left idle and unlocked too long, or was locked or "
      "used again", NULL, unattended_fields);
@@ -469,4 +470,28 @@ size_t account_filter(json_t *report,
 	if (json_is_object(report))
 		walk_object(&w, 0, report);
 	return w.removed;
+}
+
+/* --- the collector's terms --- */
+
+json_t *account_terms(const json_t *t)
+{
+	json_t *days = json_object_get(t, "retention_days");
+	json_t *access = json_object_get(t, "access");
+	json_t *accounts = json_object_get(t, "dashboard_accounts");
+	const char *a = json_string_value(access);
+	size_t n = json_string_length(access);
+
+	if (!json_is_object(t) || !json_is_integer(days) ||
+	    json_integer_value(days) < 1 || json_integer_value(days) > 3650 ||
+	    !a || n < 1 || n > 400 || strlen(a) != n || !utf8_valid(a, n) ||
+	    !(json_is_null(accounts) ||
+	      (json_is_integer(accounts) && json_integer_value(accounts) >= 0 &&
+	       json_integer_value(accounts) < 1000000)))
+		return NULL;
+	for (const char *c = a; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return NULL;
+	return json_pack("{s:O, s:O, s:O}", "retention_days", days,
+			 "access", access, "dashboard_accounts", accounts);
 }

@@ -43,6 +43,12 @@ size_t account_filter(json_t *report,
 		      void (*undeclared)(const char *path, void *data),
 		      void *data);
 
+/* The collector's terms (its Endpointd-Terms header, passed on by the
+ * uploader's status): a clean copy of t holding only retention_days
+ * (1..3650), access (one line of text) and dashboard_accounts (a count or
+ * null), or NULL when t is not such an object. */
+json_t *account_terms(const json_t *t);
+
 /* What is never sent, in words (one paragraph). */
 extern const char account_never[];
 

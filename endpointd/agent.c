@@ -504,6 +504,8 @@ json_t *agent_status(void)
 	json_object_set_new(pol, "path", json_string_lossy(agent_policy->path));
 	json_object_set_new(pol, "interval_minutes",
 			    json_integer(agent_policy->interval_minutes));
+	json_object_set_new(pol, "heartbeat_minutes",
+			    json_integer(agent_policy->report.heartbeat_minutes));
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
 			 "type", "status",
 			 "schema", STATUS_SCHEMA,

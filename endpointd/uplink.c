@@ -10,6 +10,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "check.h"
 #include "log.h"
 #include "loop.h"
@@ -113,6 +114,9 @@ static json_t *checked_status(const json_t *in)
 		json_decref(r);
 	}
 	json_object_set_new(out, "rejected", rej);
+	/* The collector's terms, for endpointctl privacy. */
+	if ((e = account_terms(json_object_get(in, "terms"))))
+		json_object_set_new(out, "terms", e);
 	return out;
 }
 

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "http.h"
 #include "log.h"
 #include "spool.h"
@@ -87,6 +88,7 @@ static struct {
 	char *last_error;
 	uint64_t delivered, rejected_total;
 	json_t *rejected;
+	json_t *terms;		/* the collector's, for endpointctl privacy */
 	bool status_dirty;
 	uint64_t status_due_ms;
 } up;
@@ -127,7 +129,7 @@ static void write_status(void)
 	json_t *s;
 
 	s = json_pack("{s:s, s:s?, s:I, s:s?, s:s?, s:s?, s:s?, s:I, s:I, "
-		      "s:O, s:I}",
+		      "s:O, s:I, s:O?}",
 		      "state", up.state,
 		      "collector", up.enrolled ? up.en.collector : NULL,
 		      "device_id", (json_int_t)up.en.device_id,
@@ -138,7 +140,8 @@ static void write_status(void)
 		      "delivered", (json_int_t)up.delivered,
 		      "rejected_total", (json_int_t)up.rejected_total,
 		      "rejected", up.rejected,
-		      "queued", (json_int_t)(up.qn - up.qhead));
+		      "queued", (json_int_t)(up.qn - up.qhead),
+		      "terms", up.terms);
 	text = json_dumps(s, JSON_COMPACT);
 	json_decref(s);
 	if (text && write_file_atomic(path, text, strlen(text), 0640) < 0)
@@ -469,6 +472,45 @@ static void revoked(void)
 	status_changed("token_revoked");
 }
 
+/* The collector's terms come with every answer to a policy request. */
+static void take_terms(void)
+{
+	struct curl_header *h = NULL;
+	json_t *v, *t;
+
+	if (curl_easy_header(up.easy, "Endpointd-Terms", 0, CURLH_HEADER, -1,
+			     &h) != CURLHE_OK)
+		return;
+	v = json_loads(h->value, 0, NULL);
+	t = account_terms(v);
+	json_decref(v);
+	if (!t) {
+		log_warnx("policy: the collector's Endpointd-Terms header is "
+			  "not terms; ignored");
+		return;
+	}
+	if (!json_equal(t, up.terms))
+		status_changed(NULL);
+	json_decref(up.terms);
+	up.terms = t;
+}
+
+/* The terms last heard, from the status written before a restart. */
+static void read_old_terms(void)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", up.spool,
+					      SPOOL_STATUS_NAME);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	json_t *v;
+
+	if (read_file_nofollow(path, 64 * 1024, &text, &len) < 0)
+		return;
+	v = json_loadb(text, len, 0, NULL);
+	up.terms = account_terms(json_object_get(v, "terms"));
+	json_decref(v);
+}
+
 static void policy_answer(long code)
 {
 	_cleanup_free_ char *in = xasprintf("%s/%s", up.spool,
@@ -478,6 +520,7 @@ static void policy_answer(long code)
 	int r;
 
 	up.policy_fetched = true;
+	take_terms();
 	if (code == 304 || code == 404)
 		return;		/* unchanged, or none for this group */
 	if (code != 200) {
@@ -727,6 +770,7 @@ static int setup(void)
 	up.rejected = json_array();
 	up.state = "not_enrolled";
 	up.status_dirty = true;
+	read_old_terms();
 	read_settings();
 	read_enrolment();
 	queue_scan();
@@ -747,6 +791,7 @@ static void teardown(void)
 	free(up.resp);
 	free(up.last_error);
 	json_decref(up.rejected);
+	json_decref(up.terms);
 	if (up.ino >= 0)
 		close(up.ino);
 	if (up.sigfd >= 0)
