@@ -455,6 +455,13 @@ static json_t *account_json(void)
 	return parts;
 }
 
+/* "every minute", "every 60 minutes". */
+static char *every_minutes(json_int_t n)
+{
+	return n == 1 ? xstrdup("every minute")
+		      : xasprintf("every %lld minutes", (long long)n);
+}
+
 /* Where the reports go, when, for how long and to whom: from the status
  * (the uploader passes on the collector's terms). */
 static void print_terms(const json_t *status)
@@ -480,16 +487,22 @@ static void print_terms(const json_t *status)
 				"with a collector. Reports wait on the "
 				"laptop until it is.");
 	else
-		where = xasprintf("To the school's collector at %s, over an "
-				  "encrypted connection (HTTPS).", col);
-	if (status && every && beat)
+		where = xasprintf("To the school's collector at %s%s.", col,
+				  strncmp(col, "https://", 8) == 0
+					  ? ", over an encrypted connection "
+					    "(HTTPS)"
+					  : ", on this machine (plain HTTP is "
+					    "refused over the network)");
+	if (status && every && beat) {
+		_cleanup_free_ char *e = every_minutes(every);
+		_cleanup_free_ char *b = every_minutes(beat);
+
 		when = xasprintf("A report is made whenever a check's result "
 				 "changes or a USB device or camera is used, "
-				 "after each look at the laptop (every %lld "
-				 "minutes), and at least every %lld minutes "
-				 "as a sign of life. Each is sent as soon as "
-				 "the laptop is online.", (long long)every,
-				 (long long)beat);
+				 "after each look at the laptop (%s), and at "
+				 "least %s as a sign of life. Each is sent as "
+				 "soon as the laptop is online.", e, b);
+	}
 	if (t)
 		kept = xasprintf("The collector keeps the history (earlier "
 				 "reports and events) for %lld days, then "

@@ -181,6 +181,42 @@ static void test_account_filter(void **state)
 	json_decref(r);
 }
 
+static void test_account_terms(void **state)
+{
+	static const char *const bad[] = {
+		"[]", "{}", "{\"retention_days\": 0, \"access\": \"ICT staff\"}",
+		"{\"retention_days\": 3651, \"access\": \"ICT staff\"}",
+		"{\"retention_days\": \"90\", \"access\": \"ICT staff\"}",
+		"{\"retention_days\": 90, \"access\": \"\"}",
+		"{\"retention_days\": 90, \"access\": \"a\\nb\"}",
+		"{\"retention_days\": 90, \"access\": \"a\\u0000b\"}",
+		"{\"retention_days\": 90, \"access\": \"ICT\", "
+		"\"dashboard_accounts\": -1}",
+		"{\"retention_days\": 90, \"access\": 5}",
+	};
+	json_t *in, *t;
+	_cleanup_free_ char *text = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		in = json_loads(bad[i], JSON_ALLOW_NUL, NULL);
+		assert_non_null(in);
+		if ((t = account_terms(in)))
+			fail_msg("terms accepted: %s", bad[i]);
+		json_decref(in);
+	}
+	/* Only the three fields are kept. */
+	in = json_loads("{\"retention_days\": 30, \"access\": \"Ms Khan\", "
+			"\"dashboard_accounts\": null, \"extra\": 1}", 0, NULL);
+	t = account_terms(in);
+	assert_non_null(t);
+	text = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"access\":\"Ms Khan\","
+			    "\"dashboard_accounts\":null,\"retention_days\":30}");
+	json_decref(t);
+	json_decref(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +227,7 @@ int main(void)
 						tu_teardown),
 		cmocka_unit_test(test_account_paths),
 		cmocka_unit_test(test_account_filter),
+		cmocka_unit_test(test_account_terms),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

@@ -56,6 +56,9 @@ echo
 echo "== endpointctl status (what the member of staff sees)"
 "$B/endpointctl" --socket "$D/status.sock" status || true
 echo
+echo "== endpointctl privacy (what is recorded, where it goes, for how long, who sees it; the fields follow)"
+"$B/endpointctl" --socket "$D/status.sock" privacy | sed '/^Never sent:/,$d'
+echo
 echo "== GET $URL/api/v1/devices (what the ICT manager sees)"
 curl -sf -u "admin:$PASSWORD" "$URL/api/v1/devices" |
 	/usr/bin/python3 -m json.tool

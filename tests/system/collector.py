@@ -44,8 +44,9 @@ def free_port():
 
 
 class Collector:
-    def __init__(self, exe, db, tmp):
+    def __init__(self, exe, db, tmp, extra=()):
         self.exe, self.db, self.tmp = exe, db, tmp
+        self.extra = list(extra)
         self.port = free_port()
         self.start()
 
@@ -54,7 +55,7 @@ class Collector:
         self.log = open(os.path.join(self.tmp, "collectord.log"), "a")
         self.proc = subprocess.Popen(
             [self.exe, "--db", self.db, "--listen",
-             f"127.0.0.1:{self.port}", "--max-body", "262144"],
+             f"127.0.0.1:{self.port}", "--max-body", "262144"] + self.extra,
             stderr=self.log, preexec_fn=_die_with_parent)
         deadline = time.time() + 10
         while True:
@@ -72,6 +73,7 @@ class Collector:
         c.request(method, path, body=body, headers=headers or {})
         r = c.getresponse()
         data = r.read()
+        self.last_headers = r.headers
         c.close()
         return r.status, data
 
@@ -340,9 +342,16 @@ def policies(col, db, exe, token, auth):
     check(st == 200 and body.decode() == good,
           "the agent fetches its group's policy, as it was stored "
           f"({st}, {len(body)} bytes, {body[:60]!r})")
+    raw = col.last_headers.get("Endpointd-Terms", "")
+    terms = json.loads(raw) if raw else {}
+    check(raw.isascii() and terms.get("retention_days") == 90 and
+          terms.get("dashboard_accounts", 0) >= 1 and
+          "dashboard" in terms.get("access", ""),
+          f"the policy comes with the collector's terms ({raw})")
     st, _ = col.request("GET", "/api/v1/agent/policy", None,
                         dict(agent, **{"If-None-Match": f'"{sha}"'}))
-    check(st == 304, "unchanged since its ETag: 304")
+    check(st == 304 and col.last_headers.get("Endpointd-Terms") == raw,
+          "unchanged since its ETag: 304, with the terms")
     st, _ = col.request("GET", "/api/v1/agent/policy", None,
                         {"Authorization": "Bearer 1." + "0" * 64})
     check(st == 401, "a wrong token gets no policy: 401")

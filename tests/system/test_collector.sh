@@ -3,3 +3,11 @@
 
 $PY tests/system/collector.py "$B/collectord" "$B/endpointd" "$T" ||
 	die "collectord answered wrong"
+
+# --access is words for staff: one line, or collectord does not start.
+if "$B/collectord" --db "sqlite:$T/a.db" --access "$(printf 'ICT staff\nand all')" \
+	2>"$T/err"; then
+	die "collectord took an --access of two lines"
+fi
+grep -q 'access: one line of text' "$T/err" || die "--access: $(cat "$T/err")"
+ok "collectord --access: two lines refused, with the reason"

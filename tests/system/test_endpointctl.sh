@@ -1,6 +1,7 @@
 # endpointctl's commands for a member of staff, against a real endpointd
 # (the fixture laptop): status piped and on a terminal (script(1)), as
-# JSON; explain for every check, and a misspelt one; run, and its limit
+# JSON; explain for every check, and a misspelt one; privacy, against the
+# report schema; run, and its limit
 # for a user who is not root; the daemon not running; a socket the user
 # may not reach.
 . tests/system/lib.sh
@@ -88,6 +89,40 @@ while rest:
 PY
 ok "two commands in one write: each answered; a line over 64 bytes: disconnected"
 
+# privacy: as a member of staff, piped and on a terminal, and as JSON.
+su nobody -s /bin/sh -c "$B/endpointctl -S $S privacy" > "$T/privacy" ||
+	die "privacy as a user failed"
+for h in '^Where they go:' '^When:' '^How long they are kept:' \
+	'^Who can see them:' '^Never sent:' '^What a report holds' \
+	'^Camera use: the details:' 'cameras\[\]\.sessions\[\]\.user' \
+	'Nowhere yet: this laptop is not enrolled' 'every 60 minutes'; do
+	grep -q "$h" "$T/privacy" || die "privacy lacks $h: $(cat "$T/privacy")"
+done
+! grep -q "$(printf '\033')" "$T/privacy" || die "privacy piped: control codes"
+script -qec "$B/endpointctl -S $S privacy" /dev/null > "$T/privacy.tty" ||
+	die "privacy on a terminal failed"
+grep -q 'What a report holds' "$T/privacy.tty" || die "privacy on a terminal"
+ok "privacy, piped and on a terminal: where, when, how long, who, never, every field"
+"$B/endpointctl" -S "$S" privacy --json > "$T/privacy.json" || die "privacy --json"
+$PY tests/system/privacy_schema.py docs/report.schema.json "$T/privacy.json" ||
+	die "a field of the report schema is not in endpointctl privacy"
+# The comparison can fail: without one field the account is incomplete.
+$PY - "$T/privacy.json" "$T/short.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for part in d["parts"]:
+    part["fields"] = [f for f in part["fields"]
+                      if f["path"] != "cameras[].sessions[].user"]
+json.dump(d, open(sys.argv[2], "w"))
+PY
+if $PY tests/system/privacy_schema.py docs/report.schema.json "$T/short.json" \
+	> "$T/short.out"; then
+	die "the schema comparison missed a field left out"
+fi
+grep -q 'checks\[camera\].evidence.cameras\[\].sessions\[\].user' "$T/short.out" ||
+	die "the schema comparison named the wrong field: $(cat "$T/short.out")"
+ok "privacy --json: every field of docs/report.schema.json is in the account"
+
 chmod 700 "$T/run"
 if su nobody -s /bin/sh -c "$B/endpointctl -S $S status" 2>"$T/err"; then
 	die "status through an unreachable socket succeeded"
@@ -101,6 +136,11 @@ if "$B/endpointctl" -S "$S" status 2>"$T/err"; then
 fi
 grep -q 'Is the endpointd service running?' "$T/err" || die "not running: $(cat "$T/err")"
 ok "endpointd not running: says so, and what to check"
+"$B/endpointctl" -S "$S" privacy > "$T/privacy" 2>"$T/err" ||
+	die "privacy without endpointd failed"
+grep -q 'What a report holds' "$T/privacy" && grep -q 'not running' "$T/err" ||
+	die "privacy without endpointd: the account, and a word that it is down"
+ok "privacy without endpointd: the account still, and says it is not running"
 # Every title in the catalogue's code is in docs/messages.md for review.
 grep -oE '_title = "[^"]+"' endpointd/messages.c | sed 's/^[a-z_]* = "//; s/"$//' |
 while read -r title; do

@@ -173,7 +173,9 @@ def spool_report(lap, seq, body):
 def main():
     db = os.path.join(T, "c.db")
     col = Collector(f"{B}/collectord", "sqlite:" + db,
-                    os.path.join(T, "col"))
+                    os.path.join(T, "col"),
+                    ["--retention-days", "30", "--access",
+                     "Ms Khan, the ICT manager, and the ICT technicians."])
     url = f"http://127.0.0.1:{col.port}"
     secret = os.path.join(T, "secret")
     with open(secret, "w") as f:
@@ -222,6 +224,30 @@ def main():
           "endpointctl status: collector, last delivery, spool size")
     check("Collector: " + url in lap.status_text(),
           "endpointctl status says where reports go")
+
+    # --- the collector's terms reach endpointctl privacy ---
+    wait("the collector's terms", lambda: lap.uploader_status().get("terms"))
+    check(lap.uploader_status()["terms"] ==
+          {"retention_days": 30, "dashboard_accounts": 1,
+           "access": "Ms Khan, the ICT manager, and the ICT technicians."},
+          "the uploader keeps the terms the collector sent with the policy")
+    out = subprocess.run([f"{B}/endpointctl", "--socket", lap.sock,
+                          "privacy", "--json"], capture_output=True,
+                         text=True)
+    p = json.loads(out.stdout) if out.returncode == 0 else {}
+    check(p.get("collector") == url and p.get("terms", {}).get(
+          "retention_days") == 30 and p.get("interval_minutes") and
+          p.get("heartbeat_minutes") == 1,
+          "endpointctl privacy --json: collector, schedule and terms")
+    text = subprocess.run([f"{B}/endpointctl", "--socket", lap.sock,
+                           "privacy"], capture_output=True,
+                          text=True).stdout
+    flat = " ".join(text.split())
+    check(f"collector at {url}" in flat and "for 30 days" in flat and
+          "Ms Khan, the ICT manager, and the ICT technicians. "
+          "(1 dashboard account.)" in flat and "at least every minute" in flat,
+          "endpointctl privacy says where, when, how long and who: "
+          + flat[:600])
 
     # --- a new report leaves within seconds ---
     before = len(seqs(db, dev))
