@@ -506,6 +506,8 @@ json_t *agent_status(void)
 			    json_integer(agent_policy->interval_minutes));
 	json_object_set_new(pol, "heartbeat_minutes",
 			    json_integer(agent_policy->report.heartbeat_minutes));
+	json_object_set_new(pol, "renotify_hours",
+			    json_integer(agent_policy->notify.renotify_hours));
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
 			 "type", "status",
 			 "schema", STATUS_SCHEMA,

@@ -38,6 +38,7 @@ struct section_def {
 static const struct section_def section_defs[] = {
 	{ "policy", -1 },
 	{ "report", -1 },
+	{ "notify", -1 },
 	{ "encryption", offsetof(struct policy, encryption.s) },
 	{ "screen_lock", offsetof(struct policy, screen_lock.s) },
 	{ "usb_storage", offsetof(struct policy, usb_storage.s) },
@@ -154,6 +155,7 @@ static const struct key_def key_defs[] = {
 	     item_pin),
 	UINT("report", "retry_max_seconds", report.retry_max_seconds, "3600",
 	     10, 86400),
+	UINT("notify", "renotify_hours", notify.renotify_hours, "4", 1, 168),
 
 	CHECK_KEYS(encryption, "high"),
 	LIST("encryption", "mounts", encryption.mounts, "/, /home", 0, 64,
@@ -596,13 +598,14 @@ static void check_required(struct parse *ps)
 		const struct section_def *sd = &section_defs[i];
 
 		/* An absent check section disables the check; [policy] must
-		 * always be there, [report] may take its defaults. */
+		 * always be there, [report] and [notify] may take their
+		 * defaults. */
 		if (!ps->section_line[i]) {
 			if (sd->common >= 0)
 				((struct policy_section *)((char *)ps->p +
 							   sd->common))
 					->enabled = false;
-			else if (strcmp(sd->name, "report") != 0)
+			else if (strcmp(sd->name, "policy") == 0)
 				perr(ps, 0, "missing section [%s]", sd->name);
 			continue;
 		}

@@ -63,6 +63,12 @@ struct policy {
 		unsigned retry_max_seconds;
 	} report;
 
+	/* [notify]: endpoint-notify shows a lasting problem again after
+	 * this many hours. */
+	struct {
+		unsigned renotify_hours;
+	} notify;
+
 	struct {
 		struct policy_section s;
 		struct policy_list mounts;	/* besides / and swap */

@@ -6,7 +6,8 @@
  * the session bus (sd-bus; no toolkit).
  *
  * Never nagging: a check that goes to fail or warn is shown once, and
- * again at most every --renotify-hours while it lasts; when it is fixed a
+ * again at most every renotify_hours of the policy (or --renotify-hours)
+ * while it lasts; when it is fixed a
  * short "sorted" notification replaces it. A USB or camera event is shown
  * once. A daemon restart (the socket closes) is followed by reconnecting,
  * and the statuses it then sends again are not shown again. With no
@@ -47,6 +48,7 @@ struct shown {
 static struct {
 	const char *socket_path;
 	uint64_t renotify_us;
+	bool renotify_fixed;	/* by --renotify-hours, not the policy */
 	sd_event *event;
 	sd_bus *bus;
 	sd_event_source *io, *reconnect, *renotify;
@@ -332,6 +334,25 @@ static void on_event(const json_t *ev)
 	log_info("shown: %s", title);
 }
 
+/* The policy's renotify_hours, unless --renotify-hours was given. */
+static void policy_renotify(const json_t *hours)
+{
+	double h = json_number_value(hours);
+
+	if (n.renotify_fixed || !json_is_number(hours))
+		return;
+	if (!(h > 0 && h <= 168)) {
+		log_warnx("the policy's renotify_hours (%g) is out of range; "
+			  "keeping %g", h, (double)n.renotify_us / 3600e6);
+		return;
+	}
+	if ((uint64_t)(h * 3600e6) == n.renotify_us)
+		return;
+	n.renotify_us = (uint64_t)(h * 3600e6);
+	log_debug("a lasting problem is shown again after %g hours", h);
+	arm_renotify();
+}
+
 static void on_line(const char *line)
 {
 	json_error_t je;
@@ -346,6 +367,8 @@ static void on_line(const char *line)
 		return;
 	}
 	if (strcmp(type, "status") == 0) {
+		policy_renotify(json_object_get(json_object_get(v, "policy"),
+						"renotify_hours"));
 		json_array_foreach(json_object_get(v, "checks"), i, c) {
 			remember(c);
 			on_check(c);
@@ -457,7 +480,8 @@ static void usage(FILE *out)
 		"  -S, --socket PATH       endpointd's status socket (default %s)\n"
 		"      --renotify-hours N  show a lasting problem again after N "
 		"hours\n"
-		"                          (default 4; up to 168)\n"
+		"                          (default: the policy's renotify_hours, "
+		"4)\n"
 		"  -d, --debug             log more\n"
 		"  -h, --help              this help\n",
 		RUNSTATEDIR "/endpointd/status.sock");
@@ -489,6 +513,7 @@ int main(int argc, char **argv)
 						"up to 168\n");
 				return 2;
 			}
+			n.renotify_fixed = true;
 			break;
 		case 'd': debug = true; break;
 		case 'h': usage(stdout); return 0;

@@ -65,6 +65,7 @@ static void test_shipped_policy(void **state)
 	assert_int_equal(policy_load("policy.ini", &p, &errors), 0);
 	assert_string_equal(p->name, "Staff laptops");
 	assert_int_equal(p->interval_minutes, 60);
+	assert_int_equal(p->notify.renotify_hours, 4);
 	assert_true(p->encryption.s.present && p->encryption.s.enabled);
 	assert_int_equal(p->usb_storage.action, USB_ACTION_WARN);
 	assert_int_equal(p->camera.s.severity, SEVERITY_MEDIUM);
@@ -181,6 +182,10 @@ static void test_errors(void **state)
 	expect_error(HEAD "interval_minutes = 0\n", 4,
 		     "interval_minutes = 0 is out of range (1 to 1440)");
 	expect_error(HEAD "interval_minutes = 1441\n", 4, "out of range");
+	expect_error(HEAD "[notify]\nrenotify_hours = 0\n", 5,
+		     "renotify_hours = 0 is out of range (1 to 168)");
+	expect_error(HEAD "[notify]\nrenotify_minutes = 5\n", 5,
+		     "renotify_minutes");
 	expect_error(HEAD "interval_minutes = 99999999999999999999\n", 4,
 		     "must be a whole number");
 	expect_error(HEAD "interval_minutes = -5\n", 4, "must be a whole number");

@@ -54,9 +54,9 @@ def finding(cid, status, summary=None):
             "remedy": None if status == "pass" else "Do the <b>thing</b>."}
 
 
-def status_line(checks):
+def status_line(checks, renotify_hours=168):
     return {"type": "status", "schema": "endpointd.status/1",
-            "checks": checks}
+            "policy": {"renotify_hours": renotify_hours}, "checks": checks}
 
 
 class FakeDaemon:
@@ -113,8 +113,10 @@ def args_of(call):
 
 
 def start_notify(sock, log, hours="0.001"):
-    return subprocess.Popen([EXE, "--socket", sock, "--renotify-hours",
-                             hours], stderr=log, env=dict(os.environ))
+    """hours None: the policy's renotify_hours, from the status."""
+    opt = ["--renotify-hours", hours] if hours else []
+    return subprocess.Popen([EXE, "--socket", sock] + opt, stderr=log,
+                            env=dict(os.environ))
 
 
 def main():
@@ -239,6 +241,23 @@ def main():
               "after the restart, a new failure is shown")
         proc.terminate()
         check(proc.wait(timeout=10) == 0, "SIGTERM: exits 0")
+        mock.ClearCalls()
+
+        # Without --renotify-hours, the policy's renotify_hours holds
+        # (above, the option's 0.001 overrode the policy's 168).
+        proc = start_notify(sock, log, None)
+        daemon.accept()
+        t0 = time.time()
+        daemon.send(status_line([finding("camera", "warn")], 0.001))
+        got = [args_of(c) for c in wait_calls(mock, 1)]
+        check(len(got) == 1 and got[0]["title"].startswith("The camera is being used by"),
+              "without the option: a warning shown")
+        got = [args_of(c) for c in wait_calls(mock, 2, timeout=10)]
+        check(len(got) == 2 and time.time() - t0 >= 3.5,
+              "and shown again after the policy's renotify_hours "
+              f"({time.time() - t0:.1f} s)")
+        proc.terminate()
+        proc.wait(timeout=10)
         daemon.conn.close()
         daemon.srv.close()
 

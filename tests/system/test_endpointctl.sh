@@ -23,6 +23,10 @@ ok "status on a terminal: in colour"
 "$B/endpointctl" -S "$S" status --json > "$T/json" || [ $? -eq 1 ]
 json_get "$T/json" 'len(d["checks"]) == 4 and d["schema"] == "endpointd.status/1"' |
 	grep -q True || die "status --json: not the status"
+"$B/endpointctl" -S "$S" status --json > "$T/status.json" || [ $? -eq 1 ] ||
+	die "status --json failed"
+[ "$(json_get "$T/status.json" 'd["policy"]["renotify_hours"]')" = 4 ] ||
+	die "the status does not carry the policy's renotify_hours"
 ok "status --json: the status object"
 
 for c in encryption screen_lock usb_storage camera; do
