@@ -28,6 +28,7 @@
 #include "holders.h"
 #include "log.h"
 #include "loop.h"
+#include "messages.h"
 #include "util.h"
 
 #define PRIVACY "Only the fact of use is recorded: device, application, " \
@@ -382,26 +383,15 @@ static void conclude(struct finding *f, const struct policy *p,
 	_cleanup_free_ char *s = NULL;
 
 	if (v->bad && p->camera.action == CAMERA_ACTION_WARN) {
-		s = xasprintf("The camera is being used by %s, which the school "
-			      "has not approved for the camera.", v->bad);
-		finding_set(f, CHECK_FAIL, s,
-			    "Close that application. Use the camera only in "
-			    "the applications the school has approved, for "
-			    "purposes it has authorised; ask IT support if "
-			    "you need another one approved.");
+		s = xasprintf(SAY_CAMERA_UNAPPROVED, v->bad);
+		finding_set(f, CHECK_FAIL, s, SAY_CAMERA_UNAPPROVED_DO);
 	} else if (problem) {
-		s = xasprintf("endpointd could not see who uses the camera: %s.",
-			      problem);
-		finding_set(f, CHECK_UNKNOWN, s,
-			    "Contact IT support if this message stays.");
+		s = xasprintf(SAY_CAMERA_UNKNOWN, problem);
+		finding_set(f, CHECK_UNKNOWN, s, SAY_UNKNOWN_DO);
 	} else if (v->media) {
-		finding_set(f, CHECK_UNKNOWN, "The camera is in use through the "
-			    "desktop's media server (PipeWire); endpointd "
-			    "cannot tell which application receives the "
-			    "picture.", NULL);
+		finding_set(f, CHECK_UNKNOWN, SAY_CAMERA_MEDIA_SERVER, NULL);
 	} else {
-		finding_set(f, CHECK_PASS, "No application the school has not "
-			    "approved is using the camera.", NULL);
+		finding_set(f, CHECK_PASS, SAY_CAMERA_PASS, NULL);
 	}
 }
 

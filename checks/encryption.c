@@ -21,6 +21,7 @@
 
 #include "blockdev.h"
 #include "check.h"
+#include "messages.h"
 #include "util.h"
 
 /* A stack deeper than this is a loop in the fixture or the kernel. */
@@ -692,40 +693,19 @@ static void conclude(struct finding *f, const struct result *res)
 	_cleanup_free_ char *s = NULL;
 
 	if (res->plain_main) {
-		s = xasprintf("Your laptop's disk is not encrypted, so anyone "
-			      "who has the laptop can read its files (not "
-			      "encrypted: %s).", plain);
-		finding_set(f, CHECK_FAIL, s,
-			    "Do not keep pupils' or staff data on this laptop "
-			    "and contact IT support: it must be reinstalled "
-			    "with full-disk encryption (LUKS).");
+		s = xasprintf(SAY_ENCRYPTION_PLAIN, plain);
+		finding_set(f, CHECK_FAIL, s, SAY_ENCRYPTION_PLAIN_DO);
 	} else if (res->plain_other) {
-		s = xasprintf("Your laptop's disk is encrypted, but its swap "
-			      "or hibernation space is not: copies of open "
-			      "documents can be read from it (not encrypted: "
-			      "%s).", plain);
-		finding_set(f, CHECK_FAIL, s,
-			    "Contact IT support: the swap space must be "
-			    "encrypted too (swap inside the encrypted disk, "
-			    "or a random key in /etc/crypttab). No reinstall "
-			    "is needed.");
+		s = xasprintf(SAY_ENCRYPTION_SWAP, plain);
+		finding_set(f, CHECK_FAIL, s, SAY_ENCRYPTION_SWAP_DO);
 	} else if (json_array_size(res->weak)) {
-		s = xasprintf("Your laptop's disk is encrypted, but with "
-			      "weaker settings than the school requires (%s).",
-			      weak);
-		finding_set(f, CHECK_FAIL, s,
-			    "Contact IT support: the disk must be re-encrypted "
-			    "with the settings the policy requires "
-			    "(cryptsetup reencrypt can do it in place).");
+		s = xasprintf(SAY_ENCRYPTION_WEAK, weak);
+		finding_set(f, CHECK_FAIL, s, SAY_ENCRYPTION_WEAK_DO);
 	} else if (res->unknown) {
-		s = xasprintf("endpointd could not tell whether everything on "
-			      "this laptop is encrypted: %s.",
-			      res->why_unknown);
-		finding_set(f, CHECK_UNKNOWN, s,
-			    "Contact IT support if this message stays.");
+		s = xasprintf(SAY_ENCRYPTION_UNKNOWN, res->why_unknown);
+		finding_set(f, CHECK_UNKNOWN, s, SAY_UNKNOWN_DO);
 	} else {
-		finding_set(f, CHECK_PASS, "Your laptop's disk is encrypted.",
-			    NULL);
+		finding_set(f, CHECK_PASS, SAY_ENCRYPTION_PASS, NULL);
 	}
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "messages.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -125,18 +126,13 @@ struct finding *check_run(const struct check_ops *ops, struct host *h,
 	f->evidence = json_object();
 	r = ops->evaluate(h, p, f);
 	if (r < 0) {
-		_cleanup_free_ char *why = xasprintf(
-			"This check could not look at the laptop (%s).",
-			strerror(-r));
+		_cleanup_free_ char *why = xasprintf(SAY_BROKEN, strerror(-r));
 
-		finding_set(f, CHECK_UNKNOWN, why,
-			    "Ask IT support to look at the endpointd service.");
+		finding_set(f, CHECK_UNKNOWN, why, SAY_BROKEN_DO);
 		finding_evidence_str(f, "error", strerror(-r));
 	} else if (!f->summary) {
 		/* A result nobody can read is no result. */
-		finding_set(f, CHECK_UNKNOWN,
-			    "This check gave no result.",
-			    "Ask IT support to look at the endpointd service.");
+		finding_set(f, CHECK_UNKNOWN, SAY_NO_RESULT, SAY_BROKEN_DO);
 	}
 	return f;
 }

@@ -20,6 +20,7 @@
 #include "check.h"
 #include "desktop.h"
 #include "logins.h"
+#include "messages.h"
 #include "sessions.h"
 #include "users.h"
 #include "util.h"
@@ -30,7 +31,7 @@ struct conf {
 	json_t *problems;	/* strings, for staff */
 	json_t *unknown;	/* strings: what could not be seen */
 	json_t *evidence;	/* users, logind, logins */
-	const char *remedy;	/* for the first problem */
+	char *remedy;		/* for the first problem */
 };
 
 static struct {
@@ -46,6 +47,7 @@ static void conf_clear(struct conf *c)
 	json_decref(c->problems);
 	json_decref(c->unknown);
 	json_decref(c->evidence);
+	free(c->remedy);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -60,26 +62,18 @@ static void say(json_t *arr, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *desktop_remedy(const char *desktop)
+/* What to do on that desktop, with the school's limit. */
+static char *desktop_remedy(const char *desktop, unsigned minutes)
 {
 	if (strcmp(desktop, "KDE Plasma") == 0)
-		return "Open System Settings, Screen Locking: tick \"Lock "
-		       "screen automatically\" after 5 minutes or less, and "
-		       "\"After waking from sleep\".";
+		return xasprintf(SAY_SCREEN_LOCK_KDE_DO, minutes);
 	if (strcmp(desktop, "XFCE") == 0)
-		return "Open Settings, Screensaver: turn the screensaver on "
-		       "after 5 minutes or less, and on the Lock Screen tab "
-		       "turn \"Enable Lock Screen\" on.";
+		return xasprintf(SAY_SCREEN_LOCK_XFCE_DO, minutes);
 	if (strcmp(desktop, "MATE") == 0)
-		return "Open Control Center, Screensaver: \"Regard the "
-		       "computer as idle after\" 5 minutes or less, and tick "
-		       "\"Lock screen when screensaver is active\".";
+		return xasprintf(SAY_SCREEN_LOCK_MATE_DO, minutes);
 	if (strcmp(desktop, "Cinnamon") == 0)
-		return "Open System Settings, Screensaver: lock the computer "
-		       "after 5 minutes or less when the screen turns off.";
-	return "Open Settings, Privacy, Screen Lock: turn \"Automatic Screen "
-	       "Lock\" on, and in Settings, Power, set \"Screen Blank\" to 5 "
-	       "minutes or less.";
+		return xasprintf(SAY_SCREEN_LOCK_CINNAMON_DO, minutes);
+	return xasprintf(SAY_SCREEN_LOCK_GNOME_DO, minutes);
 }
 
 static json_t *lockconf_json(const struct lockconf *lc)
@@ -114,28 +108,25 @@ static void judge_desktop(struct conf *c, const struct policy *p,
 	if (lc->error)
 		say(c->unknown, "%s", lc->error);
 	if (lc->lock_enabled == 0)
-		say(c->problems, "%s never locks the screen for %s",
-		    lc->desktop, u->name);
+		say(c->problems, SAY_SCREEN_LOCK_NEVER, lc->desktop, u->name);
 	else if (!logind_locks && lc->lock_after == 0)
-		say(c->problems, "%s does not lock the screen of %s when the "
-				 "laptop is left idle", lc->desktop, u->name);
+		say(c->problems, SAY_SCREEN_LOCK_NOT_IDLE, lc->desktop,
+		    u->name);
 	else if (!logind_locks && lc->lock_after > max)
-		say(c->problems, "%s locks the screen of %s only after %ld "
-				 "minutes idle (the school allows %u)",
-		    lc->desktop, u->name, (lc->lock_after + 59) / 60,
+		say(c->problems, SAY_SCREEN_LOCK_TOO_LATE, lc->desktop, u->name, (lc->lock_after + 59) / 60,
 		    p->screen_lock.max_idle_minutes);
 	else if (!logind_locks && lc->lock_after < 0 && !lc->error)
 		say(c->unknown, "%s's idle lock time for %s could not be read",
 		    lc->desktop, u->name);
 	if (p->screen_lock.require_lock_on_suspend && lc->lock_on_suspend == 0)
-		say(c->problems, "%s does not lock the screen of %s when the "
-				 "laptop goes to sleep", lc->desktop, u->name);
+		say(c->problems, SAY_SCREEN_LOCK_NOT_ON_SLEEP, lc->desktop,
+		    u->name);
 	if (p->screen_lock.require_locked_settings && lc->locked_by_it == 0)
-		say(c->problems, "IT has not locked %s's screen-lock settings "
-				 "for %s, so they can be turned off",
+		say(c->problems, SAY_SCREEN_LOCK_NOT_FIXED,
 		    lc->desktop, u->name);
 	if (!c->remedy && json_array_size(c->problems) > before)
-		c->remedy = desktop_remedy(lc->desktop);
+		c->remedy = desktop_remedy(lc->desktop,
+					   p->screen_lock.max_idle_minutes);
 }
 
 static void judge_users(struct conf *c, struct host *h,
@@ -199,12 +190,10 @@ static void conf_evaluate(struct conf *c, struct host *h,
 		say(c->problems, "%s",
 		    strcmp(json_string_value(json_object_get(l, "kind")),
 			   "empty_password") == 0
-			    ? "an account on this laptop has no password"
+			    ? SAY_SCREEN_LOCK_NO_PASSWORD
 			    : json_string_value(json_object_get(l, "detail")));
 	if (json_array_size(logins))
-		c->remedy = "Contact IT support: every account needs a "
-			    "password, and the laptop must ask for it at "
-			    "start-up (no automatic or guest login).";
+		c->remedy = xstrdup(SAY_SCREEN_LOCK_LOGIN_DO);
 	if (r < 0)
 		say(c->unknown, "cannot read /etc/shadow to find accounts "
 				"without a password (%s)", strerror(-r));
@@ -261,29 +250,20 @@ static void conclude(struct finding *f, const struct conf *c,
 	if (json_array_size(unattended)) {
 		json_t *u = json_array_get(unattended, 0);
 
-		s = xasprintf("This laptop has been left unlocked: the session "
-			      "of %s has been idle for %lld minutes and is not "
-			      "locked.",
+		s = xasprintf(SAY_SCREEN_LOCK_UNATTENDED,
 			      json_string_value(json_object_get(u, "user")),
 			      json_integer_value(json_object_get(u, "idle_seconds")) / 60);
-		finding_set(f, CHECK_FAIL, s,
-			    "Lock the screen whenever you step away from the "
-			    "laptop (Super+L, or Ctrl+Alt+L), even for a "
-			    "moment.");
+		finding_set(f, CHECK_FAIL, s, SAY_SCREEN_LOCK_UNATTENDED_DO);
 	} else if (more) {
-		s = xasprintf("This laptop is not protected when left alone: "
-			      "%s%s.", first(c->problems),
-			      more > 1 ? " (and more: see the details)" : "");
+		s = xasprintf(SAY_SCREEN_LOCK_PROBLEM, first(c->problems),
+			      more > 1 ? SAY_SCREEN_LOCK_MORE : "");
 		finding_set(f, CHECK_FAIL, s, c->remedy);
 	} else if (json_array_size(c->unknown) || session_unknown) {
-		s = xasprintf("endpointd could not tell whether this laptop "
-			      "locks itself: %s.",
+		s = xasprintf(SAY_SCREEN_LOCK_UNKNOWN,
 			      session_unknown ? session_unknown : first(c->unknown));
-		finding_set(f, CHECK_UNKNOWN, s,
-			    "Contact IT support if this message stays.");
+		finding_set(f, CHECK_UNKNOWN, s, SAY_UNKNOWN_DO);
 	} else {
-		finding_set(f, CHECK_PASS, "This laptop locks itself when "
-			    "left alone and asks for a password.", NULL);
+		finding_set(f, CHECK_PASS, SAY_SCREEN_LOCK_PASS, NULL);
 	}
 }
 

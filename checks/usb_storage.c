@@ -16,6 +16,7 @@
 #include "check.h"
 #include "log.h"
 #include "loop.h"
+#include "messages.h"
 #include "usb_storage.h"
 #include "usbdev.h"
 #include "util.h"
@@ -277,38 +278,22 @@ static void conclude(struct finding *f, const struct policy *p,
 	_cleanup_free_ char *name = NULL, *s = NULL;
 
 	if (!worst) {
-		finding_set(f, CHECK_PASS, "No USB storage device that the "
-			    "school's policy forbids is connected.", NULL);
+		finding_set(f, CHECK_PASS, SAY_USB_PASS, NULL);
 		return;
 	}
 	name = display_name(worst);
 	if (worst->verdict == V_PHONE) {
-		s = xasprintf("A phone or camera ('%s') is connected%s. Pupils' "
-			      "images and school data must not go on personal "
-			      "phones or cameras.", name,
-			      worst->blocked ? " and has been switched off" : "");
-		finding_set(f, CHECK_FAIL, s,
-			    "Unplug it. Take pictures of pupils only with "
-			    "school equipment, for purposes the school has "
-			    "authorised.");
+		s = xasprintf(SAY_USB_PHONE, name,
+			      worst->blocked ? SAY_USB_SWITCHED_OFF : "");
+		finding_set(f, CHECK_FAIL, s, SAY_USB_PHONE_DO);
 	} else if (worst->verdict == V_UNRECOGNISED) {
-		s = xasprintf("The USB stick '%s'%s may not be encrypted: "
-			      "endpointd cannot tell what is on it (it may be "
-			      "blank, or use an encryption it does not know).",
-			      name, worst->blocked ? " has been switched off: it" : "");
-		finding_set(f, CHECK_FAIL, s,
-			    "Unplug it and ask IT support to check it, or use "
-			    "an encrypted stick from IT.");
+		s = xasprintf(SAY_USB_UNRECOGNISED, name,
+			      worst->blocked ? SAY_USB_UNRECOGNISED_OFF : "");
+		finding_set(f, CHECK_FAIL, s, SAY_USB_UNRECOGNISED_DO);
 	} else {
-		s = xasprintf("The USB stick '%s' is not encrypted%s. School "
-			      "data must only go on encrypted sticks.", name,
-			      worst->blocked ? " and has been switched off" : "");
-		finding_set(f, CHECK_FAIL, s,
-			    "Unplug it and copy nothing onto it. To carry "
-			    "school data, use an encrypted stick from IT, or "
-			    "encrypt this one: in Disks, choose Format and "
-			    "\"Password protect volume (LUKS)\" (this erases "
-			    "it), or ask IT support to do it.");
+		s = xasprintf(SAY_USB_PLAIN, name,
+			      worst->blocked ? SAY_USB_SWITCHED_OFF : "");
+		finding_set(f, CHECK_FAIL, s, SAY_USB_PLAIN_DO);
 	}
 	(void)p;
 	(void)act;

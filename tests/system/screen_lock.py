@@ -20,6 +20,7 @@ Case files (# starts a comment):
   policy KEY = VALUE          added to [screen_lock]
   expect status STATUS
   expect summary TEXT         substring of the summary
+  expect remedy TEXT          substring of the remedy
   expect problem TEXT         substring of one of evidence.problems
   expect unknown TEXT         substring of one of evidence.unknown
   expect no-problems
@@ -115,6 +116,8 @@ def verify(check, expects):
             return f"status {check['status']}, wanted {e[1]}"
         if kind == "summary" and e[1] not in check["summary"]:
             return f"summary is '{check['summary']}'"
+        if kind == "remedy" and e[1] not in (check["remedy"] or ""):
+            return f"remedy is '{check['remedy']}'"
         if kind == "problem" and not any(e[1] in p for p in ev["problems"]):
             return f"no problem '{e[1]}' in {ev['problems']}"
         if kind == "unknown" and not any(e[1] in u for u in ev["unknown"]):

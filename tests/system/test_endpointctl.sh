@@ -151,3 +151,12 @@ while read -r title; do
 	grep -qF "$title" docs/messages.md || die "docs/messages.md lacks \"$title\""
 done
 ok "every title of endpointd/messages.c is in docs/messages.md"
+$PY tests/system/messages_doc.py endpointd/messages.h docs/messages.md ||
+	die "docs/messages.md lacks words the checks say"
+sed 's/weaker settings than the school/weaker settings than your school/' \
+	docs/messages.md > "$T/messages.md"
+if $PY tests/system/messages_doc.py endpointd/messages.h "$T/messages.md" \
+	> /dev/null; then
+	die "the comparison of docs/messages.md missed a changed text"
+fi
+ok "every summary and remedy of endpointd/messages.h is in docs/messages.md"
