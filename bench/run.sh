@@ -37,6 +37,10 @@ printf 'bench' | cryptsetup luksFormat --batch-mode --type luks2 \
 # Camera: open-to-attribution, a /proc scan with 1,000 more processes.
 "$B/bench/bench_holders" 1000 200
 
+# The privacy account: filtering a report of 1,000 events (once per report).
+"$B/bench/bench_account" 1000 200
+"$B/bench/bench_account" 0 2000
+
 # USB: hotplug to verdict under umockdev, block mode.
 mkdir -p "$T/usb"
 umockdev-wrapper /usr/bin/python3 bench/usb_latency.py "$B/endpointd" \

@@ -391,12 +391,27 @@ bool account_declared(const char *path)
 
 struct walk {
 	char path[1024];
+	json_t *known;		/* path -> declared, for the paths met before */
 	void (*undeclared)(const char *path, void *data);
 	void *data;
 	size_t removed;
 };
 
 static void walk_object(struct walk *w, size_t len, json_t *obj);
+
+/* account_declared(w->path), remembered: a report's events repeat the
+ * same few paths. */
+static bool declared(struct walk *w)
+{
+	json_t *v = json_object_get(w->known, w->path);
+	bool yes;
+
+	if (v)
+		return json_is_true(v);
+	yes = account_declared(w->path);
+	json_object_set_new(w->known, w->path, json_boolean(yes));
+	return yes;
+}
 
 /* An item's name in its array: checks[id], events[type], or []. */
 static bool item_name(struct walk *w, size_t len, json_t *item, size_t *out)
@@ -449,7 +464,7 @@ static void walk_object(struct walk *w, size_t len, json_t *obj)
 				 len ? "." : "", key);
 		bool fits = n >= 0 && (size_t)n < sizeof(w->path) - len;
 
-		if (fits && !strchr(key, '.') && account_declared(w->path)) {
+		if (fits && !strchr(key, '.') && declared(w)) {
 			walk_value(w, len + (size_t)n, v);
 		} else {
 			if (w->undeclared)
@@ -465,10 +480,12 @@ size_t account_filter(json_t *report,
 		      void (*undeclared)(const char *path, void *data),
 		      void *data)
 {
-	struct walk w = { .undeclared = undeclared, .data = data };
+	struct walk w = { .undeclared = undeclared, .data = data,
+			  .known = json_object() };
 
 	if (json_is_object(report))
 		walk_object(&w, 0, report);
+	json_decref(w.known);
 	return w.removed;
 }
 

@@ -1,0 +1,116 @@
+/*
+ * bench_account: what keeping a report to the privacy account costs. A
+ * report like a busy laptop's (every check with its evidence, EVENTS USB
+ * and camera events) is filtered RUNS times; each run filters a fresh
+ * copy, as endpointd does once per report. Usage: bench_account [EVENTS]
+ * [RUNS]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "account.h"
+#include "util.h"
+
+static const char checks[] =
+	"[{\"id\":\"encryption\",\"status\":\"pass\",\"severity\":\"high\","
+	"\"clause\":\"c\",\"summary\":\"s\",\"remedy\":null,\"evidence\":"
+	"{\"targets\":[{\"kind\":\"mount\",\"what\":\"/\",\"verdict\":"
+	"\"encrypted\",\"chain\":\"/ on dm-1 (LVM) on dm-0 (LUKS2)\","
+	"\"layers\":[{\"device\":\"dm-0\",\"name\":\"root\",\"type\":\"LUKS2\","
+	"\"cipher\":\"aes\",\"mode\":\"xts-plain64\",\"key_bits\":512,"
+	"\"pbkdf\":\"argon2id\"}],\"problems\":[]},{\"kind\":\"swap\",\"what\":"
+	"\"/dev/dm-2\",\"verdict\":\"encrypted\",\"chain\":\"x\",\"layers\":[],"
+	"\"problems\":[]}],\"min_key_bits\":256,\"allowed_ciphers\":"
+	"[\"aes-xts\"]}},"
+	"{\"id\":\"screen_lock\",\"status\":\"pass\",\"severity\":\"high\","
+	"\"clause\":\"c\",\"summary\":\"s\",\"remedy\":null,\"evidence\":"
+	"{\"logind_idle_lock\":{\"enforced\":false,\"idle_action_seconds\":0},"
+	"\"logins\":[],\"users\":[{\"user\":\"alice\",\"desktops\":[{\"desktop\":"
+	"\"GNOME\",\"lock_enabled\":true,\"lock_after_seconds\":300}]}],"
+	"\"sessions\":[{\"id\":\"2\",\"user\":\"alice\",\"type\":\"wayland\","
+	"\"idle\":false,\"locked\":false,\"idle_seconds\":0}],\"problems\":[],"
+	"\"unattended\":[],\"unknown\":[],\"max_idle_minutes\":5}},"
+	"{\"id\":\"usb_storage\",\"status\":\"pass\",\"severity\":\"high\","
+	"\"clause\":\"c\",\"summary\":\"s\",\"remedy\":null,\"evidence\":"
+	"{\"devices\":[],\"action\":\"warn\"}},"
+	"{\"id\":\"camera\",\"status\":\"pass\",\"severity\":\"medium\","
+	"\"clause\":\"c\",\"summary\":\"s\",\"remedy\":null,\"evidence\":"
+	"{\"cameras\":[{\"device\":\"/dev/video0\",\"name\":\"Integrated\","
+	"\"sessions\":[]}],\"privacy\":\"p\"}}]";
+
+static const char usb_event[] =
+	"{\"at\":\"2026-11-22T10:00:00Z\",\"type\":\"usb_device\",\"check\":"
+	"\"usb_storage\",\"action\":\"add\",\"taken\":\"warned\",\"device\":"
+	"{\"vendor_id\":\"0781\",\"product_id\":\"5581\",\"serial\":\"4C53\","
+	"\"manufacturer\":\"SanDisk\",\"product\":\"Ultra\",\"bus_path\":"
+	"\"1-2\",\"verdict\":\"not encrypted\",\"parts\":[{\"name\":\"sdb1\","
+	"\"whole\":false,\"type\":\"vfat\",\"mounted_at\":"
+	"[\"/media/alice/STICK\"]}]}}";
+
+static const char camera_event[] =
+	"{\"at\":\"2026-11-22T10:00:01Z\",\"type\":\"camera_session\","
+	"\"check\":\"camera\",\"action\":\"start\",\"device\":\"/dev/video0\","
+	"\"application\":\"zoom\",\"exe\":\"/opt/zoom/zoom\",\"pid\":4242,"
+	"\"user\":\"alice\",\"approved\":true,\"media_server\":false,"
+	"\"started_at\":\"2026-11-22T10:00:01Z\"}";
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+	int nevents = argc > 1 ? atoi(argv[1]) : 1000;
+	int runs = argc > 2 ? atoi(argv[2]) : 200;
+	json_t *events = json_array(), *report;
+	double *t = xcalloc((size_t)runs, sizeof(*t));
+	size_t removed = 0, bytes;
+	char *text;
+
+	for (int i = 0; i < nevents; i++)
+		json_array_append_new(events, json_loads(i % 2 ? camera_event
+							       : usb_event,
+							 0, NULL));
+	report = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}, "
+			   "s:{s:s, s:s, s:s}, s:i, s:s, s:o, s:o}",
+			   "schema", "endpointd.report/1", "device",
+			   "machine_id", "0123", "hostname", "staff-017",
+			   "vendor", "LENOVO", "model", "20XW", "serial", "PF3",
+			   "os", "Debian 12", "agent_version", "0.1.0",
+			   "policy", "name", "Staff", "version", "1", "sha256",
+			   "00", "seq", 1, "generated_at",
+			   "2026-11-22T10:00:00Z", "checks",
+			   json_loads(checks, 0, NULL), "events", events);
+	text = json_dumps(report, JSON_COMPACT);
+	bytes = strlen(text);
+	free(text);
+	for (int i = 0; i < runs; i++) {
+		json_t *copy = json_deep_copy(report);
+		double start = now();
+
+		removed += account_filter(copy, NULL, NULL);
+		t[i] = now() - start;
+		json_decref(copy);
+	}
+	qsort(t, (size_t)runs, sizeof(*t), cmp_double);
+	printf("privacy account filter: a report of %zu KB with %d events: "
+	       "median %.0f us, p99 %.0f us (%d runs; %zu fields removed)\n",
+	       bytes / 1024, nevents, t[runs / 2] * 1e6,
+	       t[runs * 99 / 100] * 1e6, runs, removed);
+	json_decref(report);
+	free(t);
+	return removed ? 1 : 0;
+}
