@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -482,13 +483,18 @@ static void print_terms(const json_t *status)
 	if (!status)
 		where = xstrdup("Not known: endpointd is not running, so "
 				"what it is set up to do cannot be read.");
+	else if (!col && (!str(up, "state") ||
+			  strcmp(str(up, "state"), "unknown") == 0))
+		where = xstrdup("Not known yet: the uploader, which sends "
+				"the reports, has not run yet. Reports wait "
+				"on the laptop until it does.");
 	else if (!col)
 		where = xstrdup("Nowhere yet: this laptop is not enrolled "
 				"with a collector. Reports wait on the "
 				"laptop until it is.");
 	else
 		where = xasprintf("To the school's collector at %s%s.", col,
-				  strncmp(col, "https://", 8) == 0
+				  strncasecmp(col, "https://", 8) == 0
 					  ? ", over an encrypted connection "
 					    "(HTTPS)"
 					  : ", on this machine (plain HTTP is "
@@ -509,14 +515,17 @@ static void print_terms(const json_t *status)
 				 "deletes it. Each laptop's latest report is "
 				 "kept, so that IT can see how it is now. On "
 				 "this laptop a report is deleted once it has "
-				 "been delivered.",
+				 "been delivered (one the collector refuses is "
+				 "set aside on the laptop for IT support).",
 				 (long long)json_integer_value(json_object_get(
 					 t, "retention_days")));
 	else if (col)
 		kept = xstrdup("Not known yet: the collector says so when "
 			       "the laptop next asks it for the school's "
 			       "rules. On this laptop a report is deleted "
-			       "once it has been delivered.");
+			       "once it has been delivered (one the collector "
+			       "refuses is set aside on the laptop for IT "
+			       "support).");
 	if (t && json_is_integer(json_object_get(t, "dashboard_accounts")))
 		who = xasprintf("%s (%lld dashboard account%s.) On this "
 				"laptop, reports waiting to be sent can be "

@@ -11,9 +11,10 @@
 #include "util.h"
 
 const char account_never[] =
-	"endpointd never sends the contents or names of your files, anything "
-	"on your screen, images or sound from the camera, window titles, web "
-	"addresses, what you type, your passwords or where the laptop is.";
+	"endpointd never sends the contents of your files, anything on your "
+	"screen, images or sound from the camera, window titles, web "
+	"addresses, what you type, your passwords or where the laptop is. "
+	"Your login name is sent where the list below says so.";
 
 static const struct account_field report_fields[] = {
 	{ "schema", "The format of the report." },
@@ -48,8 +49,9 @@ static const struct account_field check_fields[] = {
 	{ "severity", "How serious the school considers a failure." },
 	{ "clause", "The words of the code of conduct it checks." },
 	{ "summary", "The one-line result, as you see it on the desktop. A "
-		     "screen-lock summary can name the account whose session "
-		     "was left unlocked." },
+		     "screen-lock summary can name your login name (whose "
+		     "session was left unlocked, or whose settings fall "
+		     "short); a USB one names the stick." },
 	{ "remedy", "What to do to put it right." },
 	{ "evidence", "The details behind the result, for IT support, "
 		      "listed below for each check." },
@@ -98,7 +100,8 @@ static const struct account_field screen_lock_fields[] = {
 	  "has been idle or locked. Not what is on the screen or what you "
 	  "are doing." },
 	{ "{problems,unknown}", "What falls short, and what could not be "
-				"read, in words." },
+				"read, in words, with the login name of the "
+				"account concerned." },
 	{ "max_idle_minutes", "The school's limit." },
 	{ NULL, NULL },
 };
@@ -123,8 +126,9 @@ static const struct account_field usb_storage_fields[] = {
 static const struct account_field camera_fields[] = {
 	{ "cameras[].{device,name}", "Each camera: its device and name." },
 	{ "cameras[].sessions[].{device,application,exe,pid,started_at}",
-	  "Each program using a camera now: its name, where it is installed, "
-	  "its process number and since when." },
+	  "Each program using a camera now: its name, its program file (a "
+	  "path such as /usr/bin/cheese, or one in your home folder when it "
+	  "runs from there), its process number and since when." },
 	{ "cameras[].sessions[].user", "The login name of who runs it." },
 	{ "cameras[].sessions[].{approved,media_server}",
 	  "Whether the school approved the program, and whether it is the "
@@ -191,8 +195,9 @@ static const struct account_field usb_event_fields[] = {
 static const struct account_field camera_event_fields[] = {
 	{ "action", "Started or ended." },
 	{ "{device,application,exe,pid,started_at,duration_seconds}",
-	  "The camera, the program, its process number, when it started "
-	  "and, at the end, how many seconds it lasted." },
+	  "The camera, the program and its program file, its process "
+	  "number, when it started and, at the end, how many seconds it "
+	  "lasted." },
 	{ "user", "The login name of who ran the program." },
 	{ "{approved,media_server}", "Whether the school approved the "
 				     "program." },
@@ -445,11 +450,20 @@ static void walk_value(struct walk *w, size_t len, json_t *v)
 	}
 	if (!json_is_array(v))
 		return;
-	json_array_foreach(v, i, item) {
-		if (!json_is_object(item))
-			continue;
-		if (item_name(w, len, item, &n))
+	/* Items are values, or objects whose fields are judged; an array
+	 * of arrays is in no report, so nothing in it is declared. */
+	for (i = 0; i < json_array_size(v); i++) {
+		item = json_array_get(v, i);
+		if (json_is_object(item) && item_name(w, len, item, &n)) {
 			walk_object(w, n, item);
+		} else if (json_is_object(item) || json_is_array(item)) {
+			if (w->undeclared) {
+				strncat(w->path, "[]", sizeof(w->path) - len - 1);
+				w->undeclared(w->path, w->data);
+			}
+			json_array_remove(v, i--);
+			w->removed++;
+		}
 		w->path[len] = '\0';
 	}
 }
@@ -464,7 +478,7 @@ static void walk_object(struct walk *w, size_t len, json_t *obj)
 				 len ? "." : "", key);
 		bool fits = n >= 0 && (size_t)n < sizeof(w->path) - len;
 
-		if (fits && !strchr(key, '.') && declared(w)) {
+		if (fits && *key && !strchr(key, '.') && declared(w)) {
 			walk_value(w, len + (size_t)n, v);
 		} else {
 			if (w->undeclared)

@@ -432,6 +432,14 @@ static void policy_swap(struct policy *p, const char *source)
 	log_info("policy %s %s loaded from %s", p->name, p->version, source);
 	state_event(json_pack("{s:s, s:o, s:s}", "type", "policy_loaded",
 			      "policy", report_policy(p), "source", source));
+	/* Clients read the policy's settings (renotify_hours) from the
+	 * status: a fresh one tells them of the new policy. */
+	if (agent_running) {
+		json_t *st = agent_status();
+
+		statsock_send(st);
+		json_decref(st);
+	}
 }
 
 int agent_reload(void)

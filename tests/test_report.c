@@ -144,12 +144,15 @@ static void test_account_filter(void **state)
 {
 	json_t *r = json_loads(
 		"{\"schema\": \"endpointd.report/1\", \"secret\": 1,"
-		" \"device\": {\"hostname\": \"h\", \"mac\": \"00:11\"},"
+		" \"device\": {\"hostname\": \"h\", \"mac\": \"00:11\", \"\": 1},"
 		" \"checks\": [{\"id\": \"camera\", \"status\": \"pass\","
 		"  \"evidence\": {\"cameras\": [{\"name\": \"c\", \"frame\":"
 		"  \"JPEG\", \"sessions\": [{\"user\": \"u\", \"title\": \"t\"}]}]}},"
 		"  {\"id\": \"Bad id\", \"summary\": \"s\", \"evidence\":"
-		"  {\"devices\": []}}],"
+		"  {\"devices\": []}},"
+		"  {\"id\": \"encryption\", \"evidence\": {\"targets\":"
+		"  [[{\"x\": 1}], {\"kind\": \"swap\"}],"
+		"  \"allowed_ciphers\": [\"aes-xts\"]}}],"
 		" \"events\": [{\"type\": \"usb_device\", \"at\": \"t\","
 		"  \"device\": {\"serial\": \"S\", \"files\": [\"a\"]}},"
 		"  {\"type\": \"keystrokes\", \"at\": \"t\", \"keys\": \"k\"}]}",
@@ -159,13 +162,14 @@ static void test_account_filter(void **state)
 
 	(void)state;
 	assert_non_null(r);
-	assert_int_equal(account_filter(r, seen, removed), 7);
+	assert_int_equal(account_filter(r, seen, removed), 9);
 	got = json_dumps(removed, JSON_COMPACT);
 	assert_string_equal(got,
-		"[\"secret\",\"device.mac\","
+		"[\"secret\",\"device.mac\",\"device.\","
 		"\"checks[camera].evidence.cameras[].frame\","
 		"\"checks[camera].evidence.cameras[].sessions[].title\","
 		"\"checks[?].evidence.devices\","
+		"\"checks[encryption].evidence.targets[]\","
 		"\"events[usb_device].device.files\","
 		"\"events[keystrokes].keys\"]");
 	text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
@@ -173,7 +177,9 @@ static void test_account_filter(void **state)
 		"{\"checks\":[{\"evidence\":{\"cameras\":[{\"name\":\"c\","
 		"\"sessions\":[{\"user\":\"u\"}]}]},\"id\":\"camera\","
 		"\"status\":\"pass\"},{\"evidence\":{},\"id\":\"Bad id\","
-		"\"summary\":\"s\"}],\"device\":{\"hostname\":\"h\"},"
+		"\"summary\":\"s\"},{\"evidence\":{\"allowed_ciphers\":"
+		"[\"aes-xts\"],\"targets\":[{\"kind\":\"swap\"}]},\"id\":"
+		"\"encryption\"}],\"device\":{\"hostname\":\"h\"},"
 		"\"events\":[{\"at\":\"t\",\"device\":{\"serial\":\"S\"},"
 		"\"type\":\"usb_device\"},{\"at\":\"t\",\"type\":"
 		"\"keystrokes\"}],\"schema\":\"endpointd.report/1\"}");

@@ -89,6 +89,7 @@ static struct {
 	uint64_t delivered, rejected_total;
 	json_t *rejected;
 	json_t *terms;		/* the collector's, for endpointctl privacy */
+	char *terms_from;	/* ... and which collector said them */
 	bool status_dirty;
 	uint64_t status_due_ms;
 } up;
@@ -141,7 +142,7 @@ static void write_status(void)
 		      "rejected_total", (json_int_t)up.rejected_total,
 		      "rejected", up.rejected,
 		      "queued", (json_int_t)(up.qn - up.qhead),
-		      "terms", up.terms);
+		      "terms", up.enrolled ? up.terms : NULL);
 	text = json_dumps(s, JSON_COMPACT);
 	json_decref(s);
 	if (text && write_file_atomic(path, text, strlen(text), 0640) < 0)
@@ -203,6 +204,8 @@ static void read_settings(void)
 		  up.pins ? "pinned" : "no pins", up.retry_max_s);
 }
 
+static void forget_terms_of_others(void);
+
 static void read_enrolment(void)
 {
 	struct enrolment e;
@@ -229,6 +232,7 @@ static void read_enrolment(void)
 	up.next_try_ms = up.next_policy_ms = 0;
 	log_info("enrolled with %s as device %" PRId64, up.en.collector,
 		 up.en.device_id);
+	forget_terms_of_others();
 	status_changed("idle");
 }
 
@@ -493,6 +497,20 @@ static void take_terms(void)
 		status_changed(NULL);
 	json_decref(up.terms);
 	up.terms = t;
+	free(up.terms_from);
+	up.terms_from = xstrdup(up.en.collector);
+}
+
+/* Terms said by another collector than this enrolment's are not its. */
+static void forget_terms_of_others(void)
+{
+	if (up.terms && up.enrolled && up.terms_from &&
+	    strcmp(up.terms_from, up.en.collector) == 0)
+		return;
+	json_decref(up.terms);
+	free(up.terms_from);
+	up.terms = NULL;
+	up.terms_from = NULL;
 }
 
 /* The terms last heard, from the status written before a restart. */
@@ -508,6 +526,9 @@ static void read_old_terms(void)
 		return;
 	v = json_loadb(text, len, 0, NULL);
 	up.terms = account_terms(json_object_get(v, "terms"));
+	if (up.terms && json_string_value(json_object_get(v, "collector")))
+		up.terms_from = xstrdup(json_string_value(
+			json_object_get(v, "collector")));
 	json_decref(v);
 }
 
@@ -792,6 +813,7 @@ static void teardown(void)
 	free(up.last_error);
 	json_decref(up.rejected);
 	json_decref(up.terms);
+	free(up.terms_from);
 	if (up.ino >= 0)
 		close(up.ino);
 	if (up.sigfd >= 0)

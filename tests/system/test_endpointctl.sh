@@ -7,7 +7,8 @@
 . tests/system/lib.sh
 
 S=$T/run/status.sock
-"$B/endpointd" --root tests/fixtures/laptop --policy policy.ini \
+cp policy.ini "$T/policy.ini"
+"$B/endpointd" --root tests/fixtures/laptop --policy "$T/policy.ini" \
 	--state-dir "$T/state" --socket "$S" --udev-rule "" 2>"$T/log" &
 DAEMON_PID=$!
 wait_for "the status socket" test -S "$S"
@@ -93,13 +94,33 @@ while rest:
 PY
 ok "two commands in one write: each answered; a line over 64 bytes: disconnected"
 
+# A new policy: connected clients get a fresh status with its settings.
+$PY - "$S" "$T/policy.ini" "$DAEMON_PID" <<'PY' || die "no fresh status after a reload"
+import json, os, signal, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(10)
+f = s.makefile("r")
+assert json.loads(f.readline())["policy"]["renotify_hours"] == 4
+text = open(sys.argv[2]).read().replace("renotify_hours = 4",
+                                        "renotify_hours = 8")
+open(sys.argv[2], "w").write(text)
+os.kill(int(sys.argv[3]), signal.SIGHUP)
+while True:
+    line = json.loads(f.readline())
+    if line.get("type") == "status":
+        assert line["policy"]["renotify_hours"] == 8, line["policy"]
+        break
+PY
+ok "a reloaded policy: each client gets a fresh status (renotify_hours 8)"
+
 # privacy: as a member of staff, piped and on a terminal, and as JSON.
 su nobody -s /bin/sh -c "$B/endpointctl -S $S privacy" > "$T/privacy" ||
 	die "privacy as a user failed"
 for h in '^Where they go:' '^When:' '^How long they are kept:' \
 	'^Who can see them:' '^Never sent:' '^What a report holds' \
 	'^Camera use: the details:' 'cameras\[\]\.sessions\[\]\.user' \
-	'Nowhere yet: this laptop is not enrolled' 'every 60 minutes'; do
+	'the uploader, which sends' 'every 60 minutes'; do
 	grep -q "$h" "$T/privacy" || die "privacy lacks $h: $(cat "$T/privacy")"
 done
 ! grep -q "$(printf '\033')" "$T/privacy" || die "privacy piped: control codes"

@@ -249,6 +249,28 @@ def main():
           "endpointctl privacy says where, when, how long and who: "
           + flat[:600])
 
+    # Enrolled elsewhere (a collector not answering yet): the old
+    # collector's terms are not shown as the new one's, even though the
+    # uploader keeps terms across restarts.
+    lap.stop_uploader()
+    enrol = os.path.join(lap.upload_dir, "enrolment.json")
+    saved = open(enrol).read()
+    e = json.loads(saved)
+    e["collector"] = "http://127.0.0.1:9"
+    with open(enrol, "w") as f:
+        json.dump(e, f)
+    lap.start_uploader()
+    wait("the uploader retrying the new collector",
+         lambda: lap.uploader_status().get("collector") ==
+         "http://127.0.0.1:9" and lap.uploader_status()["last_error"])
+    check(lap.uploader_status().get("terms") is None,
+          "another collector: the old one's terms are not shown")
+    lap.stop_uploader()
+    with open(enrol, "w") as f:
+        f.write(saved)
+    lap.start_uploader()
+    wait("the terms again", lambda: lap.uploader_status().get("terms"))
+
     # --- a new report leaves within seconds ---
     before = len(seqs(db, dev))
     policy(lap.policy, 2)
