@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "account.h"
+#include "bench.h"
 #include "util.h"
 
 static const char checks[] =
@@ -56,21 +57,6 @@ static const char camera_event[] =
 	"\"user\":\"alice\",\"approved\":true,\"media_server\":false,"
 	"\"started_at\":\"2026-11-22T10:00:01Z\"}";
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
 	int nevents = argc > 1 ? atoi(argv[1]) : 1000;
@@ -99,13 +85,13 @@ int main(int argc, char **argv)
 	free(text);
 	for (int i = 0; i < runs; i++) {
 		json_t *copy = json_deep_copy(report);
-		double start = now();
+		double start = bench_now();
 
 		removed += account_filter(copy, NULL, NULL);
-		t[i] = now() - start;
+		t[i] = bench_now() - start;
 		json_decref(copy);
 	}
-	qsort(t, (size_t)runs, sizeof(*t), cmp_double);
+	qsort(t, (size_t)runs, sizeof(*t), bench_cmp_double);
 	printf("privacy account filter: a report of %zu KB with %d events: "
 	       "median %.0f us, p99 %.0f us (%d runs; %zu fields removed)\n",
 	       bytes / 1024, nevents, t[runs / 2] * 1e6,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
+#include "bench.h"
 #include "check.h"
 #include "policy.h"
 #include "util.h"
@@ -21,13 +22,6 @@ static double cpu_seconds(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv)
@@ -60,7 +54,7 @@ int main(int argc, char **argv)
 							   "targets"));
 		finding_free(f);
 	}
-	qsort(t, (size_t)runs, sizeof(*t), cmp_double);
+	qsort(t, (size_t)runs, sizeof(*t), bench_cmp_double);
 	printf("encryption check: %zu targets, status %s, %d runs: "
 	       "CPU median %.3f ms, p90 %.3f ms\n", ntargets,
 	       check_status_name(st), runs, t[runs / 2] * 1e3,

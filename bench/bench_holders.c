@@ -12,24 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "check.h"
 #include "holders.h"
 #include "util.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -53,10 +39,10 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < runs; i++) {
 		struct holder *v = NULL;
-		double start = now();
+		double start = bench_now();
 		int n = holders_find(h, node, &v);
 
-		t[i] = now() - start;
+		t[i] = bench_now() - start;
 		found = n;
 		holders_free(v, n < 0 ? 0 : n);
 	}
@@ -64,7 +50,7 @@ int main(int argc, char **argv)
 		kill(kids[i], SIGTERM);
 	while (wait(NULL) > 0)
 		procs++;
-	qsort(t, (size_t)runs, sizeof(*t), cmp_double);
+	qsort(t, (size_t)runs, sizeof(*t), bench_cmp_double);
 	printf("camera attribution with %d extra processes in /proc (%d runs, "
 	       "%d holder found): p50 %.2f ms, p99 %.2f ms\n", procs, runs,
 	       found, t[runs / 2] * 1e3, t[runs * 99 / 100] * 1e3);

@@ -853,6 +853,19 @@ static int enroll_main(int argc, char **argv)
 	return cmd_enroll(&o);
 }
 
+/* A command whose only option is --json (after it, as well as before). */
+static bool only_json(int argc, char **argv, bool *json)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") != 0) {
+			usage(stderr);
+			return false;
+		}
+		*json = true;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -877,28 +890,16 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc >= 1 && strcmp(argv[0], "status") == 0) {
-		for (int i = 1; i < argc; i++) {
-			if (strcmp(argv[i], "--json") != 0) {
-				usage(stderr);
-				return EXIT_ERROR;
-			}
-			json = true;
-		}
-		return cmd_status(socket_path, json);
-	}
+	if (argc >= 1 && strcmp(argv[0], "status") == 0)
+		return only_json(argc, argv, &json)
+			       ? cmd_status(socket_path, json)
+			       : EXIT_ERROR;
 	if (argc == 1 && strcmp(argv[0], "run") == 0)
 		return cmd_run(socket_path);
-	if (argc >= 1 && strcmp(argv[0], "privacy") == 0) {
-		for (int i = 1; i < argc; i++) {
-			if (strcmp(argv[i], "--json") != 0) {
-				usage(stderr);
-				return EXIT_ERROR;
-			}
-			json = true;
-		}
-		return cmd_privacy(socket_path, json);
-	}
+	if (argc >= 1 && strcmp(argv[0], "privacy") == 0)
+		return only_json(argc, argv, &json)
+			       ? cmd_privacy(socket_path, json)
+			       : EXIT_ERROR;
 	if (argc == 2 && strcmp(argv[0], "explain") == 0)
 		return cmd_explain(socket_path, argv[1]);
 	if (argc >= 1 && strcmp(argv[0], "explain") == 0) {
