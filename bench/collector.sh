@@ -8,8 +8,7 @@ B=$1
 T=$2
 DURATION=${DURATION:-10}
 . tests/system/pg.sh
-
-port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. bench/lib.sh
 
 "$B/endpointd" --once --json --root tests/fixtures/laptop --policy policy.ini \
 	--state-dir "$T/st" > "$T/report.json" || true
@@ -26,23 +25,16 @@ run_wrk() {
 }
 
 collector_run() {	# collector_run NAME DB
-	p=$(port)
-	"$B/collectord" --db "$2" --listen "127.0.0.1:$p" --threads 2 \
-		2>"$T/collectord.$1.log" &
-	pid=$!
-	for i in $(seq 1 100); do
-		curl -sf "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && break
-		sleep 0.05
-	done
-	/usr/bin/python3 bench/collector_load.py "http://127.0.0.1:$p" "$2" 1000 \
-		"$T/load.$1.lua" "$T/report.json" >/dev/null
-	run_wrk "$1" "http://127.0.0.1:$p" "$T/load.$1.lua"
-	kill "$pid"
-	wait "$pid" || true
+	start_collectord "$2" "$T/collectord.$1.log" --threads 2
+	/usr/bin/python3 bench/collector_load.py "http://127.0.0.1:$PORT" "$2" \
+		1000 "$T/load.$1.lua" "$T/report.json" >/dev/null
+	run_wrk "$1" "http://127.0.0.1:$PORT" "$T/load.$1.lua"
+	kill "$COLLECTORD_PID"
+	wait "$COLLECTORD_PID" || true
 }
 
 # nginx: the same requests, answered 201 without a database.
-p=$(port)
+p=$(free_port)
 mkdir -p "$T/nginx"
 cat > "$T/nginx/nginx.conf" <<CONF
 worker_processes 2;
@@ -64,19 +56,12 @@ cp "$T/report.json" "$T/report.nginx.json"
 collector_ceiling_lua() {
 	# The collector's Lua file works for nginx too; enrol against a
 	# throwaway collectord to get tokens in the same shape.
-	q=$(port)
-	"$B/collectord" --db "sqlite:$T/nginx.db" --listen "127.0.0.1:$q" \
-		2>/dev/null &
-	cpid=$!
-	for i in $(seq 1 100); do
-		curl -sf "http://127.0.0.1:$q/healthz" >/dev/null 2>&1 && break
-		sleep 0.05
-	done
-	/usr/bin/python3 bench/collector_load.py "http://127.0.0.1:$q" \
+	start_collectord "sqlite:$T/nginx.db" "$T/collectord.nginx.log"
+	/usr/bin/python3 bench/collector_load.py "http://127.0.0.1:$PORT" \
 		"sqlite:$T/nginx.db" 1000 "$T/load.nginx.lua" "$T/report.json" \
 		>/dev/null
-	kill "$cpid"
-	wait "$cpid" || true
+	kill "$COLLECTORD_PID"
+	wait "$COLLECTORD_PID" || true
 }
 collector_ceiling_lua
 run_wrk nginx "http://127.0.0.1:$p" "$T/load.nginx.lua"

@@ -8,6 +8,7 @@
 set -eu
 B=$1
 T=$2
+. bench/lib.sh
 DB="sqlite:$T/estate.db"
 PASSWORD="correct horse battery"
 "$B/collectord" --db "$DB" --new-enrol-secret >/dev/null
@@ -46,16 +47,10 @@ sqlite3 "$T/estate.db" "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
   FROM (SELECT rowid AS id FROM reports LIMIT 300000);
   ANALYZE;" >/dev/null
 echo "dashboard estate made in $(( $(date +%s) - start )) s: $(du -m "$T/estate.db" | cut -f1) MB"
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$B/collectord" --db "$DB" --listen "127.0.0.1:$PORT" 2>/dev/null &
-pid=$!
-for i in $(seq 1 100); do
-	curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-	sleep 0.05
-done
+start_collectord "$DB" "$T/collectord.log"
 if [ ! -f tests/browser/node_modules/playwright-core/package.json ]; then
 	(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 node bench/dashboard.mjs "http://127.0.0.1:$PORT" bench "$PASSWORD" || true
-kill "$pid"
-wait "$pid" || true
+kill "$COLLECTORD_PID"
+wait "$COLLECTORD_PID" || true

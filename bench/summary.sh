@@ -8,6 +8,7 @@
 set -eu
 B=$1
 T=$2
+. bench/lib.sh
 DB="sqlite:$T/summary.db"
 "$B/collectord" --db "$DB" --new-enrol-secret >/dev/null
 echo "correct horse battery" | "$B/collectord" --db "$DB" --add-admin bench >/dev/null
@@ -22,18 +23,12 @@ sqlite3 "$T/summary.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1
   FROM devices, (SELECT 'encryption' AS name UNION SELECT 'screen_lock'
   UNION SELECT 'usb_storage' UNION SELECT 'camera') c;"
 sqlite3 "$T/summary.db" < bench/counts.sql
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$B/collectord" --db "$DB" --listen "127.0.0.1:$PORT" 2>/dev/null &
-pid=$!
-for i in $(seq 1 100); do
-	curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-	sleep 0.05
-done
+start_collectord "$DB" "$T/collectord.log"
 for i in $(seq 1 20); do
 	curl -s -o /dev/null -u 'bench:correct horse battery' \
 		-w '%{time_total}\n' "http://127.0.0.1:$PORT/api/v1/summary"
 done | sort -n | awk '{ t[NR] = $1 } END {
 	printf "GET /summary, 100,000 devices (SQLite): median %.1f ms, max %.1f ms\n",
 	t[int((NR + 1) / 2)] * 1000, t[NR] * 1000 }'
-kill "$pid"
-wait "$pid" || true
+kill "$COLLECTORD_PID"
+wait "$COLLECTORD_PID" || true

@@ -47,6 +47,8 @@
 #define REJECTED_KEPT 16
 #define STATUS_EVERY_MS 1000
 #define ETAG_NAME "policy.etag"
+/* The Endpointd-Terms header: three short fields, even \u-escaped. */
+#define TERMS_MAX 2048
 
 enum transfer { NONE, REPORT, POLICY };
 
@@ -485,7 +487,8 @@ static void take_terms(void)
 	if (curl_easy_header(up.easy, "Endpointd-Terms", 0, CURLH_HEADER, -1,
 			     &h) != CURLHE_OK)
 		return;
-	v = json_loads(h->value, 0, NULL);
+	v = strlen(h->value) <= TERMS_MAX ? json_loads(h->value, 0, NULL)
+					  : NULL;
 	t = account_terms(v);
 	json_decref(v);
 	if (!t) {
