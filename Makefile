@@ -18,6 +18,10 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
 RUNSTATEDIR ?= /run
+DOCDIR ?= $(PREFIX)/share/doc
+# Where systemd and udev look for a package's files on Debian 12.
+UNITDIR ?= /lib/systemd/system
+UDEVRULESDIR ?= /lib/udev/rules.d
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -84,15 +88,33 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 PROGRAMS := $(B)/endpointd $(B)/endpointctl $(B)/collectord \
 	$(B)/endpointd-upload $(B)/endpoint-notify
 
-.PHONY: all deps check check-sanitize bench run install clean
+.PHONY: all deps man check check-sanitize bench run install install-agent \
+	install-collector deb clean
 # Test objects are intermediate files; keep them for incremental builds.
 .SECONDARY:
-all: $(PROGRAMS)
+all: $(PROGRAMS) man
 
-# Runs installer/deps.sh once, and again whenever it changes.
+# Manual pages: plain man macros in man/*.in, with the version and the
+# directories this build uses filled in.
+MAN_SRCS := $(wildcard man/*.in)
+MANPAGES := $(patsubst man/%.in,$(B)/man/%,$(MAN_SRCS))
+SCHEMA_VERSION := $(shell sed -n 's/^\#define SCHEMA_VERSION //p' collector/store.c)
+$(B)/man/%: man/%.in Makefile collector/store.c
+	@mkdir -p $(dir $@)
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		-e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' \
+		-e 's|@RUNSTATEDIR@|$(RUNSTATEDIR)|g' \
+		-e 's|@SCHEMA_VERSION@|$(SCHEMA_VERSION)|g' $< > $@.tmp
+	@if grep -n '@[A-Z_]*@' $@.tmp; then \
+		echo "$<: a placeholder make does not fill in" >&2; exit 1; fi
+	mv $@.tmp $@
+man: $(MANPAGES)
+
+# Runs installer/deps.sh once, and again whenever it changes. NODEPS=1
+# skips it (a package build, whose Build-Depends are already there).
 $(B)/.deps-ok: installer/deps.sh
 	@mkdir -p $(B)
-	sh installer/deps.sh
+	$(if $(NODEPS),,sh installer/deps.sh)
 	@touch $@
 deps: $(B)/.deps-ok
 
@@ -148,25 +170,54 @@ check-sanitize:
 run: $(PROGRAMS)
 	@sh tools/run-local.sh $(B)
 
-install: $(PROGRAMS)
+# make install puts both sides in place; a package takes one side each
+# (installer/debian). Units, the udev rule and the autostart entry go where
+# Debian 12's systemd and udev read a package's files.
+install: install-agent install-collector
+
+install-agent: $(B)/endpointd $(B)/endpointd-upload $(B)/endpointctl \
+		$(B)/endpoint-notify man
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/endpointd \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(MANDIR)/man8
-	install -m 0755 $(B)/endpointd $(DESTDIR)$(SBINDIR)/endpointd
-	install -m 0755 $(B)/collectord $(DESTDIR)$(SBINDIR)/collectord
-	install -m 0755 $(B)/endpointctl $(DESTDIR)$(BINDIR)/endpointctl
-	install -m 0755 $(B)/endpoint-notify $(DESTDIR)$(BINDIR)/endpoint-notify
-	install -d $(DESTDIR)$(SYSCONFDIR)/xdg/autostart
+		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)/endpointd/examples
+	install -m 0755 $(B)/endpointd $(B)/endpointd-upload $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/endpointctl $(B)/endpoint-notify $(DESTDIR)$(BINDIR)/
+	install -m 0644 policy.ini $(DESTDIR)$(SYSCONFDIR)/endpointd/policy.ini
 	install -m 0644 notify/endpoint-notify.desktop \
 		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart/endpoint-notify.desktop
-	install -m 0644 docs/endpoint-notify.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 0755 $(B)/endpointd-upload $(DESTDIR)$(SBINDIR)/endpointd-upload
-	install -m 0644 policy.ini $(DESTDIR)$(SYSCONFDIR)/endpointd/policy.ini
-	install -m 0644 docs/endpointctl.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 0644 docs/endpointd-policy.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 docs/endpointd.8 docs/endpointd-upload.8 docs/collectord.8 \
+	install -m 0644 installer/systemd/endpointd.service \
+		installer/systemd/endpointd-upload.service \
+		installer/systemd/endpointd-enrol.service $(DESTDIR)$(UNITDIR)/
+	install -m 0644 installer/udev/90-endpointd-usb-storage.rules \
+		$(DESTDIR)$(UDEVRULESDIR)/
+	install -m 0644 installer/enrol.ini $(DESTDIR)$(DOCDIR)/endpointd/examples/
+	install -m 0644 $(B)/man/endpoint-notify.1 $(B)/man/endpointctl.1 \
+		$(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(B)/man/endpointd-policy.5 $(DESTDIR)$(MANDIR)/man5/
+	echo '.so man5/endpointd-policy.5' > \
+		$(DESTDIR)$(MANDIR)/man5/endpointd.policy.5
+	install -m 0644 $(B)/man/endpointd.8 $(B)/man/endpointd-upload.8 \
 		$(DESTDIR)$(MANDIR)/man8/
+
+install-collector: $(B)/collectord man
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/collectord \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)/endpointd-collector/examples
+	install -m 0755 $(B)/collectord $(DESTDIR)$(SBINDIR)/
+	install -m 0644 installer/collectord.ini \
+		$(DESTDIR)$(SYSCONFDIR)/collectord/collectord.ini
+	install -m 0644 installer/systemd/collectord.service $(DESTDIR)$(UNITDIR)/
+	install -m 0644 installer/nginx/collectord.conf \
+		$(DESTDIR)$(DOCDIR)/endpointd-collector/examples/nginx-collectord.conf
+	install -m 0644 $(B)/man/collectord.8 $(DESTDIR)$(MANDIR)/man8/
+
+# Debian packages of both sides, built with debhelper from a copy of the
+# tree (installer/debian is its debian/), into $(B)/deb/.
+deb:
+	sh installer/deb.sh $(B)/deb
 
 clean:
 	rm -rf build

@@ -8,10 +8,13 @@
  * libblkid does not recognise is "unrecognised" (blank, or VeraCrypt).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <libudev.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "log.h"
@@ -386,19 +389,63 @@ char *usb_storage_udev_rule(const struct policy *p)
 	return buf;
 }
 
+/* Ask udev to run its rules again on every USB disk already plugged in, so
+ * a rule that changed (or replaced the one installed with the package,
+ * which hides every unencrypted stick until endpointd runs) applies to them
+ * as well, as udevadm trigger --action=change does. */
+static void retrigger_usb_disks(struct host *h)
+{
+	struct udev *udev = host_udev(h);
+	struct udev_enumerate *e = udev ? udev_enumerate_new(udev) : NULL;
+	struct udev_list_entry *l;
+	int n = 0;
+
+	if (!e)
+		return;
+	udev_enumerate_add_match_subsystem(e, "block");
+	udev_enumerate_add_match_property(e, "ID_BUS", "usb");
+	if (udev_enumerate_scan_devices(e) < 0) {
+		udev_enumerate_unref(e);
+		return;
+	}
+	udev_list_entry_foreach(l, udev_enumerate_get_list_entry(e)) {
+		_cleanup_free_ char *path = xasprintf(
+			"%s/uevent", udev_list_entry_get_name(l));
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC |
+						    O_NOFOLLOW);
+
+		if (fd < 0 || write(fd, "change", 6) != 6)
+			log_warnx("usb_storage: cannot ask udev to apply the "
+				  "rule to %s: %s", path, strerror(errno));
+		else
+			n++;
+	}
+	udev_enumerate_unref(e);
+	if (n)
+		log_debug("usb_storage: udev applies the rule again to %d "
+			  "USB disks", n);
+}
+
 static void write_rule(struct host *h, const struct policy *p)
 {
 	const char *path = host_udev_rule(h);
-	_cleanup_free_ char *rule = NULL;
+	_cleanup_free_ char *rule = NULL, *old = NULL;
 	int r;
 
 	if (!path)
 		return;
 	rule = usb_storage_udev_rule(p);
+	/* The same rule is in force already: nothing to do. */
+	if (read_file(path, 1024 * 1024, &old, NULL) == 0 &&
+	    strcmp(old, rule) == 0)
+		return;
 	r = write_file_atomic(path, rule, strlen(rule), 0644);
-	if (r < 0)
+	if (r < 0) {
 		log_warnx("usb_storage: cannot write the udev rule %s: %s",
 			  path, strerror(-r));
+		return;
+	}
+	retrigger_usb_disks(h);
 }
 
 static int usb_start(struct host *h, const struct policy *p)

@@ -21,6 +21,7 @@
 #include "account.h"
 #include "agent.h"
 #include "http.h"
+#include "inifile.h"
 #include "messages.h"
 #include "policy.h"
 #include "report.h"
@@ -61,7 +62,9 @@ static void usage(FILE *out)
 		"                        long they are kept and who can see them\n"
 		"  policy check FILE     validate a policy file\n"
 		"  enroll --collector URL --secret-file FILE [--group NAME]\n"
-		"                        enrol this laptop with the collector (root)\n\n"
+		"                        enrol this laptop with the collector (root)\n"
+		"  enroll [--config FILE]\n"
+		"                        the same, from " SYSCONFDIR "/endpointd/enrol.ini\n\n"
 		"Exit status: 0 nothing fails, 1 a check fails or the policy is\n"
 		"invalid, 2 endpointd could not be asked or enrolment failed.\n"
 		"See endpointctl(1) for enroll's other options.\n");
@@ -629,7 +632,9 @@ static int cmd_policy_check(const char *path)
 
 struct enroll_options {
 	const char *collector, *secret_file, *group, *policy, *state_dir;
-	const char *upload_dir, *user, *root;
+	const char *upload_dir, *user, *root, *config;
+	/* From the enrolment file: the secret itself, or where it is. */
+	char *secret, *file_collector, *file_group, *file_secret_file;
 };
 
 static size_t on_answer(char *p, size_t size, size_t n, void *data)
@@ -668,6 +673,21 @@ static struct policy *enroll_policy(const struct enroll_options *o)
 	return p;
 }
 
+/* An enrolment secret is the hex line collectord --new-enrol-secret
+ * printed; where names the file it came from. */
+static int check_secret(char *text, const char *where)
+{
+	strrstrip(text);
+	if (!text[0] || strlen(text) > 256 ||
+	    strspn(text, "0123456789abcdefABCDEF") != strlen(text)) {
+		fprintf(stderr, "endpointctl: %s: not an enrolment secret (the "
+				"hex line collectord --new-enrol-secret printed)\n",
+			where);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int read_secret(const char *path, char **out)
 {
 	_cleanup_free_ char *text = NULL;
@@ -677,16 +697,94 @@ static int read_secret(const char *path, char **out)
 		fprintf(stderr, "endpointctl: %s: %s\n", path, strerror(-r));
 		return r;
 	}
-	strrstrip(text);
-	if (!text[0] || strlen(text) > 256 ||
-	    strspn(text, "0123456789abcdefABCDEF") != strlen(text)) {
-		fprintf(stderr, "endpointctl: %s: not an enrolment secret (the "
-				"hex line collectord --new-enrol-secret printed)\n",
-			path);
+	if (check_secret(text, path) < 0)
 		return -EINVAL;
-	}
 	*out = text;
 	text = NULL;
+	return 0;
+}
+
+/* --- the enrolment file IT drops in place for unattended enrolment --- */
+
+struct enrol_file {
+	struct enroll_options *o;
+	const char *path;
+	int errors;
+};
+
+static int enrol_file_key(void *user, const char *section, const char *name,
+			  const char *value)
+{
+	struct enrol_file *f = user;
+	char **slot = NULL;
+
+	if (strcmp(section, "enrol") == 0) {
+		if (strcmp(name, "collector") == 0)
+			slot = &f->o->file_collector;
+		else if (strcmp(name, "group") == 0)
+			slot = &f->o->file_group;
+		else if (strcmp(name, "secret") == 0)
+			slot = &f->o->secret;
+		else if (strcmp(name, "secret_file") == 0)
+			slot = &f->o->file_secret_file;
+	}
+	if (!slot) {
+		fprintf(stderr, "endpointctl: %s: [%s] %s: unknown setting (the "
+				"keys are collector, group, secret and "
+				"secret_file, in [enrol])\n", f->path, section,
+			name);
+		f->errors++;
+		return 1;
+	}
+	if (*slot) {
+		fprintf(stderr, "endpointctl: %s: %s is set twice\n", f->path,
+			name);
+		f->errors++;
+		return 1;
+	}
+	*slot = xstrdup(value);
+	return 1;
+}
+
+/* Read the enrolment file: [enrol] collector, group, and secret (or
+ * secret_file). It holds a secret, so it must be readable by its owner
+ * only. Returns 0, -ENOENT when it does not exist, or -EINVAL (said). */
+static int read_enrol_file(struct enroll_options *o, const char *path)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct enrol_file f = { o, path, 0 };
+	struct stat st;
+	size_t len;
+	int r;
+
+	r = read_file(path, 64 * 1024, &buf, &len);
+	if (r == -ENOENT)
+		return r;
+	if (r < 0 || stat(path, &st) < 0) {
+		fprintf(stderr, "endpointctl: %s: %s\n", path,
+			strerror(r < 0 ? -r : errno));
+		return -EINVAL;
+	}
+	if (st.st_mode & 077) {
+		fprintf(stderr, "endpointctl: %s: readable by others (mode "
+				"%04o); it holds the enrolment secret, so it "
+				"must be mode 0600\n", path,
+			(unsigned)(st.st_mode & 07777));
+		return -EINVAL;
+	}
+	if (inifile_parse(buf, len, enrol_file_key, &f) < 0) {
+		fprintf(stderr, "endpointctl: %s: not an INI file\n", path);
+		return -EINVAL;
+	}
+	if (f.errors)
+		return -EINVAL;
+	if (o->secret && o->file_secret_file) {
+		fprintf(stderr, "endpointctl: %s: give secret or secret_file, "
+				"not both\n", path);
+		return -EINVAL;
+	}
+	if (o->secret && check_secret(o->secret, path) < 0)
+		return -EINVAL;
 	return 0;
 }
 
@@ -716,8 +814,17 @@ static int cmd_enroll(const struct enroll_options *o)
 	collector = xstrdup(o->collector);
 	while (collector[0] && collector[strlen(collector) - 1] == '/')
 		collector[strlen(collector) - 1] = '\0';
-	if (!o->secret_file || read_secret(o->secret_file, &secret) < 0)
+	if (o->secret_file) {
+		if (read_secret(o->secret_file, &secret) < 0)
+			return EXIT_ERROR;
+	} else if (o->secret) {
+		secret = xstrdup(o->secret);
+	} else {
+		fprintf(stderr, "endpointctl: enroll needs the enrolment "
+				"secret: --secret-file FILE, or secret in %s\n",
+			o->config);
 		return EXIT_ERROR;
+	}
 	p = enroll_policy(o);
 	if (!p)
 		return EXIT_ERROR;
@@ -821,17 +928,20 @@ static int enroll_main(int argc, char **argv)
 		{ "upload-dir", required_argument, NULL, 'u' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "root", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct enroll_options o = {
 		.state_dir = LOCALSTATEDIR "/lib/endpointd",
 		.upload_dir = LOCALSTATEDIR "/lib/endpointd-upload",
 		.root = "/",
+		.config = SYSCONFDIR "/endpointd/enrol.ini",
 	};
-	int c;
+	bool config_given = false;
+	int c, r, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:f:g:p:s:u:U:r:", longopts,
+	while ((c = getopt_long(argc, argv, "c:f:g:p:s:u:U:r:C:", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'c': o.collector = optarg; break;
@@ -842,15 +952,43 @@ static int enroll_main(int argc, char **argv)
 		case 'u': o.upload_dir = optarg; break;
 		case 'U': o.user = optarg; break;
 		case 'r': o.root = optarg; break;
+		case 'C': o.config = optarg; config_given = true; break;
 		default: usage(stderr); return EXIT_ERROR;
 		}
 	}
-	if (optind < argc || !o.collector || !o.secret_file) {
-		fprintf(stderr, "endpointctl: enroll needs --collector URL and "
-				"--secret-file FILE\n");
+	if (optind < argc) {
+		usage(stderr);
 		return EXIT_ERROR;
 	}
-	return cmd_enroll(&o);
+	/* Unattended enrolment: what the command line does not say comes
+	 * from the enrolment file, read when given or when no collector is. */
+	r = 0;
+	if (config_given || !o.collector) {
+		r = read_enrol_file(&o, o.config);
+		if (r == -ENOENT)
+			fprintf(stderr, "endpointctl: enroll needs --collector URL "
+					"and --secret-file FILE, or the enrolment "
+					"file %s\n", o.config);
+	}
+	if (r == 0) {
+		if (!o.collector)
+			o.collector = o.file_collector;
+		if (!o.group)
+			o.group = o.file_group;
+		/* A --secret-file given wins over the file's secret. */
+		if (!o.secret_file && !o.secret)
+			o.secret_file = o.file_secret_file;
+		if (o.secret_file && o.secret && o.secret_file != o.file_secret_file) {
+			free(o.secret);
+			o.secret = NULL;
+		}
+	}
+	ret = r < 0 ? EXIT_ERROR : cmd_enroll(&o);
+	free(o.secret);
+	free(o.file_collector);
+	free(o.file_group);
+	free(o.file_secret_file);
+	return ret;
 }
 
 /* A command whose only option is --json (after it, as well as before). */

@@ -12,12 +12,14 @@ libblkid-dev libcryptsetup-dev libmount-dev libssl-dev libexpat1-dev
 libmicrohttpd-dev libsqlite3-dev libpq-dev libcrypt-dev libcurl4-openssl-dev"
 
 # Tests and benchmarks: cmocka, the schema validator, and the real things
-# the system tests and make bench drive (Chromium for the dashboard).
+# the system tests and make bench drive (Chromium for the dashboard; the
+# Debian tooling that builds, checks and installs the packages).
 TEST="libcmocka-dev python3 python3-jsonschema
 cryptsetup-bin e2fsprogs dosfstools
 umockdev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
 dconf-cli postgresql openssl curl sqlite3
-chromium"
+chromium
+debhelper lintian adduser desktop-file-utils man-db"
 
 # make bench only ("deps.sh bench"): a load generator and an HTTP ceiling.
 BENCH="wrk nginx-light"
