@@ -26,7 +26,7 @@
 
 struct options {
 	struct server_config srv;
-	const char *add_admin, *revoke_secret, *group;
+	const char *add_admin, *revoke_secret, *group, *remove_device;
 	bool new_secret, purge, debug;
 };
 
@@ -37,7 +37,8 @@ static void usage(FILE *out)
 		"       collectord --db URL --add-admin NAME   (password on stdin)\n"
 		"       collectord --db URL --new-enrol-secret [--group NAME]\n"
 		"       collectord --db URL --revoke-enrol-secret SECRET\n"
-		"       collectord --db URL --purge   (history past retention)\n\n"
+		"       collectord --db URL --purge   (history past retention)\n"
+		"       collectord --db URL --remove-device ID   (and its history)\n\n"
 		"  -l, --listen ADDR:PORT   where to serve (default 127.0.0.1:8080)\n"
 		"  -d, --db URL             sqlite:PATH, or postgresql://USER@HOST/DB\n"
 		"  -c, --config FILE        INI file with the same settings in "
@@ -133,7 +134,8 @@ static int config_handler(void *user, const char *section, const char *name,
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_TLS_CERT = 256, O_TLS_KEY, O_MAX_BODY, O_STALE, O_RETENTION,
-	       O_THREADS, O_ACCESS, O_ADMIN, O_NEW_SECRET, O_REVOKE, O_GROUP, O_PURGE };
+	       O_THREADS, O_ACCESS, O_ADMIN, O_NEW_SECRET, O_REVOKE, O_GROUP, O_PURGE,
+	       O_REMOVE };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "db", required_argument, NULL, 'd' },
@@ -150,6 +152,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "revoke-enrol-secret", required_argument, NULL, O_REVOKE },
 		{ "group", required_argument, NULL, O_GROUP },
 		{ "purge", no_argument, NULL, O_PURGE },
+		{ "remove-device", required_argument, NULL, O_REMOVE },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -181,6 +184,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case O_REVOKE: o->revoke_secret = optarg; break;
 		case O_GROUP: o->group = optarg; break;
 		case O_PURGE: o->purge = true; break;
+		case O_REMOVE: o->remove_device = optarg; break;
 		case 'D': o->debug = true; break;
 		case 'V': printf("collectord %s\n", VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
@@ -331,6 +335,28 @@ static int serve(const struct options *o)
 	return 0;
 }
 
+/* A laptop given back, sold or destroyed leaves the collector with
+ * everything it sent. */
+static int remove_device(struct store *s, const char *arg)
+{
+	unsigned long id;
+	int r;
+
+	if (number("--remove-device", arg, 1, INT64_MAX, &id) < 0)
+		return 2;
+	r = store_device_remove(s, (int64_t)id);
+	if (r == -ENOENT) {
+		log_errx("no device %lu", id);
+		return 1;
+	}
+	if (r < 0) {
+		log_errx("device %lu: the database refused the removal", id);
+		return 1;
+	}
+	printf("device %lu removed, with its reports and events\n", id);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {
@@ -362,6 +388,8 @@ int main(int argc, char **argv)
 		status = revoke_secret(s, o.revoke_secret);
 	else if (o.purge)
 		status = purge(s, o.srv.retention_days);
+	else if (o.remove_device)
+		status = remove_device(s, o.remove_device);
 	else
 		status = -1;
 	store_close(s);

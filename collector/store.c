@@ -1110,6 +1110,45 @@ int store_purge(struct store *s, unsigned days)
 	return a + b;
 }
 
+int store_device_remove(struct store *s, int64_t id)
+{
+	char ids[24];
+	const char *p[] = { num(ids, id) };
+	struct device_now gone;
+	json_t *deltas;
+	int r;
+
+	/* Its history first (it refers to the device), then the device:
+	 * the row's lock and its last state come from the DELETE itself. */
+	if (db_begin(s->db) < 0)
+		return -EIO;
+	if (db_run(s->db, "DELETE FROM events WHERE device_id = ?", 1, p, NULL) < 0 ||
+	    db_run(s->db, "DELETE FROM reports WHERE device_id = ?", 1, p, NULL) < 0 ||
+	    db_run(s->db, "DELETE FROM checks_latest WHERE device_id = ?", 1, p,
+		   NULL) < 0 ||
+	    (r = device_now(s, "DELETE FROM devices WHERE id = ?"
+			       " RETURNING grp, status, latest", ids, &gone)) < 0) {
+		db_rollback(s->db);
+		return -EIO;
+	}
+	if (r == 0) {
+		db_rollback(s->db);
+		return -ENOENT;
+	}
+	/* It leaves its group's counts. */
+	deltas = json_object();
+	count_device(deltas, &gone, -1);
+	delta(deltas, gone.grp, "#", "enrolled", -1);
+	device_now_clear(&gone);
+	r = apply_deltas(s, deltas);
+	json_decref(deltas);
+	if (r < 0 || db_commit(s->db) < 0) {
+		db_rollback(s->db);
+		return -EIO;
+	}
+	return 0;
+}
+
 /* --- policies --- */
 
 int store_policy_put(struct store *s, const char *group, const char *body,

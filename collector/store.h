@@ -109,6 +109,11 @@ int store_events(struct store *s, const char *type, const char *group,
  * device's latest report stays. Returns how many rows went, or -EIO. */
 int store_purge(struct store *s, unsigned days);
 
+/* Remove a device and everything it sent (a laptop given back, sold or
+ * destroyed): its reports, events and checks, and its place in the
+ * counts. Its token stops working. Returns 0, -ENOENT or -EIO. */
+int store_device_remove(struct store *s, int64_t id);
+
 /* [{"id" (the first 12 hex digits of the secret's hash), "group",
  * "created_at", "revoked_at"}]: never the secrets themselves. */
 int store_secrets(struct store *s, json_t **out);

@@ -516,7 +516,8 @@ static void print_terms(const json_t *status)
 		kept = xasprintf("The collector keeps the history (earlier "
 				 "reports and events) for %lld days, then "
 				 "deletes it. Each laptop's latest report is "
-				 "kept, so that IT can see how it is now. On "
+				 "kept, so that IT can see how it is now, until "
+				 "IT removes the laptop from the collector. On "
 				 "this laptop a report is deleted once it has "
 				 "been delivered (one the collector refuses is "
 				 "set aside on the laptop for IT support).",

@@ -266,6 +266,33 @@ def reading(col, db, exe, secret2, report, auth):
     check(st == 200 and len(d["history"]) == 1 and not d["events"] and
           d["checks"], "retention purge: history and events gone, the "
           "latest report kept")
+    # A laptop given back leaves with everything it sent.
+    st, before = admin_get(col, "/api/v1/summary", auth)
+    sql(db, f"INSERT INTO events (device_id, at, type, received_at, body)"
+            f" VALUES ({dev2}, '2026-11-22T13:00:00Z', 'x', 1, '{{}}')")
+    r = subprocess.run([exe, "--db", db, "--remove-device", str(dev2)],
+                       capture_output=True, text=True)
+    check(r.returncode == 0 and f"device {dev2} removed" in r.stdout,
+          "--remove-device: " + r.stdout + r.stderr)
+    st, after = admin_get(col, "/api/v1/summary", auth)
+    st2, _ = admin_get(col, f"/api/v1/devices/{dev2}", auth)
+    st3, left = admin_get(col, "/api/v1/events?type=x", auth)
+    check(st2 == 404 and after["devices"] == before["devices"] - 1 and
+          "Elm Academy" in before["by_group"] and
+          "Elm Academy" not in after["by_group"] and st3 == 200 and
+          left == [],
+          "removed: gone from the device list, the summary, its group's "
+          "counts and the events")
+    st, _ = post(col, e["token"], report)
+    check(st == 401, "a removed device's token: 401")
+    r = subprocess.run([exe, "--db", db, "--remove-device", str(dev2)],
+                       capture_output=True, text=True)
+    check(r.returncode == 1 and "no device" in r.stderr,
+          "removing it again: no device (exit 1)")
+    st, e2 = enrol(col, secret2, "ee" * 16)
+    st2, _ = post(col, e["token"], report)
+    check(st == 201 and st2 == 401,
+          "a removed laptop may enrol again; its old token stays refused")
 
 
 def dashboard(col, db, exe, auth):
