@@ -426,7 +426,7 @@ static void retrigger_usb_disks(struct host *h)
 			  "USB disks", n);
 }
 
-static void write_rule(struct host *h, const struct policy *p)
+void usb_storage_write_rule(struct host *h, const struct policy *p)
 {
 	const char *path = host_udev_rule(h);
 	_cleanup_free_ char *rule = NULL, *old = NULL;
@@ -454,7 +454,6 @@ static int usb_start(struct host *h, const struct policy *p)
 
 	us.h = h;
 	us.p = p;
-	write_rule(h, p);
 	us.refresh = loop_add_timer(0, 0, on_refresh, NULL);
 	us.retry = loop_add_timer(0, 0, on_retry, NULL);
 	if (!us.refresh || !us.retry)

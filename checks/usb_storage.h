@@ -14,4 +14,11 @@
  * before endpointd judges it. Caller frees. */
 char *usb_storage_udev_rule(const struct policy *p);
 
+/* Put that rule where the host says (nothing when it names no place), and
+ * when it changed ask udev to apply it again to the USB disks plugged in.
+ * Called whenever a policy comes into force, the check enabled or not: a
+ * policy without it must replace a rule that hides sticks. */
+struct host;
+void usb_storage_write_rule(struct host *h, const struct policy *p);
+
 #endif

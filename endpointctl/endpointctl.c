@@ -962,14 +962,12 @@ static int enroll_main(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	/* Unattended enrolment: what the command line does not say comes
-	 * from the enrolment file, read when given or when no collector is. */
+	 * from the enrolment file (which must exist when --config names it). */
 	r = 0;
-	if (config_given || !o.collector) {
+	if (config_given || !o.collector || !o.secret_file) {
 		r = read_enrol_file(&o, o.config);
-		if (r == -ENOENT)
-			fprintf(stderr, "endpointctl: enroll needs --collector URL "
-					"and --secret-file FILE, or the enrolment "
-					"file %s\n", o.config);
+		if (r == -ENOENT && !config_given)
+			r = 0;
 	}
 	if (r == 0) {
 		if (!o.collector)
@@ -977,12 +975,19 @@ static int enroll_main(int argc, char **argv)
 		if (!o.group)
 			o.group = o.file_group;
 		/* A --secret-file given wins over the file's secret. */
-		if (!o.secret_file && !o.secret)
-			o.secret_file = o.file_secret_file;
-		if (o.secret_file && o.secret && o.secret_file != o.file_secret_file) {
+		if (o.secret_file) {
 			free(o.secret);
 			o.secret = NULL;
+		} else if (!o.secret) {
+			o.secret_file = o.file_secret_file;
 		}
+	}
+	if (r == -ENOENT || (r == 0 && (!o.collector ||
+					(!o.secret_file && !o.secret)))) {
+		fprintf(stderr, "endpointctl: enroll needs --collector URL and "
+				"--secret-file FILE, or the enrolment file %s\n",
+			o.config);
+		r = -EINVAL;
 	}
 	ret = r < 0 ? EXIT_ERROR : cmd_enroll(&o);
 	free(o.secret);

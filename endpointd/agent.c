@@ -16,6 +16,7 @@
 #include "state.h"
 #include "statsock.h"
 #include "uplink.h"
+#include "usb_storage.h"
 #include "util.h"
 
 #define STATUS_SCHEMA "endpointd.status/1"
@@ -269,6 +270,7 @@ static uint64_t interval_ms(void)
 
 static void checks_start(void)
 {
+	usb_storage_write_rule(agent_host_, agent_policy);
 	for (const struct check_ops *const *c = agent_registry; *c; c++) {
 		int r;
 

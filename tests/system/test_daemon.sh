@@ -89,3 +89,14 @@ new=$(reports | tail -1)
 [ "${new%.json}" -gt "${last%.json}" ] || die "seq went from $last to $new"
 stop_daemon
 ok "the sequence number grows across restarts ($last -> $new)"
+
+# A policy without [usb_storage] still replaces a rule that hides sticks
+# (the packaged one, or one left by a policy that blocked).
+mkdir -p "$T/rules.d"
+RULE="$T/rules.d/90-endpointd-usb-storage.rules"
+cp installer/udev/90-endpointd-usb-storage.rules "$RULE"
+start_daemon --udev-rule "$RULE"
+wait_for "the rule replaced" grep -q 'nothing is hidden' "$RULE"
+! grep -q UDISKS_IGNORE "$RULE" || die "the rule still hides sticks"
+stop_daemon
+ok "a policy without usb_storage replaces a rule that hid sticks"

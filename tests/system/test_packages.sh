@@ -90,7 +90,9 @@ for u in endpointd endpointd-upload endpointd-enrol collectord; do
 	[ -L "$R/etc/systemd/system/multi-user.target.wants/$u.service" ] ||
 		die "$u.service is not enabled"
 done
-ok "conffiles; every unit enabled for the next boot"
+[ -f "$R/usr/lib/tmpfiles.d/endpointd.conf" ] || die "no tmpfiles.d entry"
+[ -d "$R/run/udev/rules.d" ] || die "postinst did not make /run/udev/rules.d"
+ok "conffiles; every unit enabled for the next boot; /run/udev/rules.d made"
 
 # --- unattended enrolment, against the packaged collectord ------------------
 in_root /usr/sbin/endpointd --check >/dev/null || die "the shipped policy is invalid"
@@ -129,7 +131,7 @@ bad_enrol 'colector: unknown setting' '[enrol]' 'colector = http://127.0.0.1:1'
 bad_enrol 'not an enrolment secret' '[enrol]' 'collector = http://127.0.0.1:1' 'secret = xyz'
 bad_enrol 'not both' '[enrol]' 'collector = http://127.0.0.1:1' "secret = $secret" 'secret_file = /x'
 bad_enrol 'is set twice' '[enrol]' 'group = a' 'group = b'
-bad_enrol 'needs the enrolment secret' '[enrol]' 'collector = http://127.0.0.1:1'
+bad_enrol 'or the enrolment file /tmp/bad.ini' '[enrol]' 'collector = http://127.0.0.1:1'
 in_root endpointctl enroll --config /tmp/none.ini 2>"$T/enrol.err" && die "enroll without a file"
 grep -q 'or the enrolment file /tmp/none.ini' "$T/enrol.err" || die "enroll: $(cat "$T/enrol.err")"
 in_root endpointctl enroll >"$T/enrol.out" 2>&1 ||
