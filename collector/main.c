@@ -28,7 +28,23 @@ struct options {
 	struct server_config srv;
 	const char *add_admin, *revoke_secret, *group, *remove_device;
 	bool new_secret, purge, debug;
+	/* Values read from --config files, freed at exit. */
+	char **owned;
+	size_t nowned;
 };
+
+static void options_free(struct options *o)
+{
+	for (size_t i = 0; i < o->nowned; i++)
+		free(o->owned[i]);
+	free(o->owned);
+}
+
+static const char *own(struct options *o, const char *v)
+{
+	o->owned = xrealloc(o->owned, (o->nowned + 1) * sizeof(*o->owned));
+	return o->owned[o->nowned++] = xstrdup(v);
+}
 
 static void usage(FILE *out)
 {
@@ -95,13 +111,13 @@ static int set(struct options *o, const char *key, const char *v)
 	unsigned long n;
 
 	if (strcmp(key, "listen") == 0)
-		o->srv.listen = xstrdup(v);
+		o->srv.listen = own(o, v);
 	else if (strcmp(key, "db") == 0)
-		o->srv.db_url = xstrdup(v);
+		o->srv.db_url = own(o, v);
 	else if (strcmp(key, "tls_cert") == 0)
-		o->srv.tls_cert = xstrdup(v);
+		o->srv.tls_cert = own(o, v);
 	else if (strcmp(key, "tls_key") == 0)
-		o->srv.tls_key = xstrdup(v);
+		o->srv.tls_key = own(o, v);
 	else if (strcmp(key, "max_body") == 0 &&
 		 number(key, v, 1024, 64 << 20, &n) == 0)
 		o->srv.max_body = n;
@@ -114,7 +130,7 @@ static int set(struct options *o, const char *key, const char *v)
 	else if (strcmp(key, "threads") == 0 && number(key, v, 1, 256, &n) == 0)
 		o->srv.threads = (unsigned)n;
 	else if (strcmp(key, "access") == 0 && access_ok(v))
-		o->srv.access = xstrdup(v);
+		o->srv.access = own(o, v);
 	else
 		return -EINVAL;
 	return 0;
@@ -371,13 +387,16 @@ int main(int argc, char **argv)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
 	o.srv.threads = cores > 0 ? (unsigned)cores : 2;
-	if (parse_options(argc, argv, &o) < 0)
+	if (parse_options(argc, argv, &o) < 0) {
+		options_free(&o);
 		return 2;
+	}
 	log_init("collectord", o.debug);
 	/* Creates or upgrades the schema, then serves or runs a command. */
 	s = store_open(o.srv.db_url, true, &err);
 	if (!s) {
 		log_errx("%s", err);
+		options_free(&o);
 		return 1;
 	}
 	if (o.add_admin)
@@ -393,5 +412,8 @@ int main(int argc, char **argv)
 	else
 		status = -1;
 	store_close(s);
-	return status >= 0 ? status : serve(&o);
+	if (status < 0)
+		status = serve(&o);
+	options_free(&o);
+	return status;
 }

@@ -32,7 +32,11 @@ cp -r "$src/installer/debian" "$src/debian"
 cd "$src"
 # -b: binary packages only; -us -uc: unsigned (sign them in the apt
 # repository); -d: the Build-Depends are checked by installer/deps.sh.
-dpkg-buildpackage -b -us -uc -d >"$out/build.log" 2>&1 || {
+# Nothing of a calling make (make check-sanitize's SANITIZE=1, B=, CFLAGS=)
+# reaches the package build: its flags are dpkg-buildflags' alone.
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u B -u CFLAGS \
+	-u LDFLAGS -u CPPFLAGS \
+	dpkg-buildpackage -b -us -uc -d >"$out/build.log" 2>&1 || {
 	tail -40 "$out/build.log" >&2
 	echo "deb.sh: dpkg-buildpackage failed; the whole log is" \
 	     "$out/build.log" >&2
