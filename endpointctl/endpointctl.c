@@ -758,19 +758,24 @@ static int read_enrol_file(struct enroll_options *o, const char *path)
 	size_t len;
 	int r;
 
-	r = read_file(path, 64 * 1024, &buf, &len);
-	if (r == -ENOENT)
-		return r;
-	if (r < 0 || stat(path, &st) < 0) {
-		fprintf(stderr, "endpointctl: %s: %s\n", path,
-			strerror(r < 0 ? -r : errno));
+	/* Judged before it is read: whoever may write it chooses where this
+	 * laptop sends its identity, so it must be root's (the caller's). */
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		fprintf(stderr, "endpointctl: %s: %s\n", path, strerror(errno));
 		return -EINVAL;
 	}
-	if (st.st_mode & 077) {
-		fprintf(stderr, "endpointctl: %s: readable by others (mode "
-				"%04o); it holds the enrolment secret, so it "
-				"must be mode 0600\n", path,
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+		fprintf(stderr, "endpointctl: %s: owner %u, mode %04o; it holds "
+				"the enrolment secret, so it must be mode 0600 "
+				"and owned by root\n", path, (unsigned)st.st_uid,
 			(unsigned)(st.st_mode & 07777));
+		return -EINVAL;
+	}
+	r = read_file(path, 64 * 1024, &buf, &len);
+	if (r < 0) {
+		fprintf(stderr, "endpointctl: %s: %s\n", path, strerror(-r));
 		return -EINVAL;
 	}
 	if (inifile_parse(buf, len, enrol_file_key, &f) < 0) {
@@ -818,13 +823,9 @@ static int cmd_enroll(const struct enroll_options *o)
 	if (o->secret_file) {
 		if (read_secret(o->secret_file, &secret) < 0)
 			return EXIT_ERROR;
-	} else if (o->secret) {
-		secret = xstrdup(o->secret);
 	} else {
-		fprintf(stderr, "endpointctl: enroll needs the enrolment "
-				"secret: --secret-file FILE, or secret in %s\n",
-			o->config);
-		return EXIT_ERROR;
+		/* enroll_main made sure there is one or the other. */
+		secret = xstrdup(o->secret);
 	}
 	p = enroll_policy(o);
 	if (!p)

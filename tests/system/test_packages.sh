@@ -117,6 +117,10 @@ chmod 0644 "$R/etc/endpointd/enrol.ini"
 in_root endpointctl enroll 2>"$T/enrol.err" && die "a world-readable enrol.ini was used"
 grep -q 'must be mode 0600' "$T/enrol.err" || die "enroll: $(cat "$T/enrol.err")"
 chmod 0600 "$R/etc/endpointd/enrol.ini"
+in_root chown nobody "/etc/endpointd/enrol.ini"
+in_root endpointctl enroll 2>"$T/enrol.err" && die "an enrol.ini owned by nobody was used"
+grep -q 'owned by root' "$T/enrol.err" || die "enroll: $(cat "$T/enrol.err")"
+in_root chown root "/etc/endpointd/enrol.ini"
 # A mistyped file is refused, naming what is wrong, before any request.
 bad_enrol() {	# bad_enrol EXPECTED LINE...
 	want=$1
