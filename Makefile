@@ -33,6 +33,12 @@ ifeq ($(SANITIZE),1)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 endif
+# make fuzz's build (clang): the sanitizers, and libFuzzer's coverage
+# instrumentation in every object.
+ifeq ($(FUZZ),1)
+SANFLAGS := -fsanitize=address,undefined,fuzzer-no-link \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
+endif
 
 PKGS := inih jansson libsystemd libudev libcrypto libcryptsetup blkid mount \
 	expat
@@ -88,8 +94,8 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 PROGRAMS := $(B)/endpointd $(B)/endpointctl $(B)/collectord \
 	$(B)/endpointd-upload $(B)/endpoint-notify
 
-.PHONY: all deps man check check-sanitize bench run install install-agent \
-	install-collector deb clean
+.PHONY: all deps man check check-sanitize bench fuzz run install \
+	install-agent install-collector deb clean
 # Test objects are intermediate files; keep them for incremental builds.
 .SECONDARY:
 all: $(PROGRAMS) man
@@ -121,7 +127,8 @@ deps: $(B)/.deps-ok
 $(B)/obj/%.o: %.c | $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) \
-		$(COLLECTOR_CFLAGS) $(UPLOAD_CFLAGS) -MMD -MP -c -o $@ $<
+		$(COLLECTOR_CFLAGS) $(UPLOAD_CFLAGS) $(EXTRA_CFLAGS) \
+		-MMD -MP -c -o $@ $<
 
 $(B)/libendpointd.a: $(LIB_OBJS)
 	rm -f $@
@@ -149,12 +156,42 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(B)/libendpointd.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
+# Fuzz targets (tests/fuzz/fuzz_*.c): each is linked twice, with
+# libFuzzer by make fuzz, and with replay.c for make check, which runs it
+# over its corpus and every input that once crashed it.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+FUZZ_OBJS := $(filter-out $(B)/obj/collector/main.o,$(COLLECTOR_OBJS)) \
+	$(B)/obj/uploader/http.o $(B)/libendpointd.a
+FUZZ_LIBS = $(COLLECTOR_LIBS) $(UPLOAD_LIBS) $(PKG_LIBS)
+$(B)/obj/tests/fuzz/%.o: EXTRA_CFLAGS = -Itests/fuzz \
+	$(shell pkg-config --cflags umockdev-1.0)
+$(B)/fuzz/udev $(B)/fuzz-replay/udev: FUZZ_LIBS += \
+	$(shell pkg-config --libs umockdev-1.0)
+REPLAYS := $(FUZZ_TARGETS:%=$(B)/fuzz-replay/%)
+$(B)/fuzz-replay/%: $(B)/obj/tests/fuzz/fuzz_%.o $(B)/obj/tests/fuzz/replay.o \
+		$(FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
+$(B)/fuzz/%: $(B)/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
+
 # Every unit test binary, then every system test script; a summary line
 # "N passed, N failed" closes the run.
-check: $(PROGRAMS) $(TESTS)
+check: $(PROGRAMS) $(TESTS) $(REPLAYS)
 	sh tests/run.sh $(B)
 
-# Benchmarks: figures, never pass/fail (see docs/performance.md).
+# libFuzzer, with ASan and UBSan, FUZZ_SECONDS (default 60) per target;
+# what it finds is kept in build/fuzz/findings (tests/fuzz/README.md).
+fuzz:
+	sh installer/deps.sh fuzz
+	$(MAKE) B=build/fuzz FUZZ=1 CC=clang CFLAGS="-O1 -g" \
+		$(FUZZ_TARGETS:%=build/fuzz/fuzz/%)
+	sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Benchmarks: figures, never pass/fail, measured in one run and printed as
+# one table (bench/run.sh; by hand, also into docs/performance.md).
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 $(B)/bench/%: $(B)/obj/bench/%.o $(B)/libendpointd.a
 	@mkdir -p $(dir $@)

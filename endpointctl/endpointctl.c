@@ -211,12 +211,16 @@ static int cmd_status(const char *socket_path, bool json)
 	status = json_loads(line, 0, &jerr);
 	checks = json_object_get(status, "checks");
 	if (!json_is_array(checks)) {
+		/* jansson's message quotes the bytes it stopped at. */
 		fprintf(stderr, "endpointctl: endpointd sent something that is "
-				"not a status (%s)\n",
-			status ? "no checks" : jerr.text);
+				"not a status (");
+		table_put_safe(stderr, status ? "no checks" : jerr.text);
+		fprintf(stderr, ")\n");
 		json_decref(status);
 		return EXIT_ERROR;
 	}
+	if (!json)
+		table_scrub(status);
 	json_array_foreach(checks, i, c) {
 		const char *st = json_string_value(json_object_get(c, "status"));
 
@@ -224,7 +228,9 @@ static int cmd_status(const char *socket_path, bool json)
 			ret = EXIT_FAILED;
 	}
 	if (json) {
-		json_dumpf(status, stdout, JSON_INDENT(2));
+		/* Escaped to ASCII: a device's string carries no control
+		 * character (C1 included) to a terminal this way either. */
+		json_dumpf(status, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		putchar('\n');
 	} else {
 		table_print(stdout, checks, isatty(STDOUT_FILENO));
@@ -267,7 +273,7 @@ static int cmd_run(const char *socket_path)
 	/* The status first; then the answer to "run"; then, once the
 	 * checks have run, "evaluated". */
 	if (next_line(&l, STATUS_TIMEOUT_MS, &line) < 0 ||
-	    write(l.fd, "run\n", 4) != 4) {
+	    send(l.fd, "run\n", 4, MSG_NOSIGNAL) != 4) {
 		fprintf(stderr, "endpointctl: endpointd did not answer\n");
 		goto out;
 	}
@@ -282,6 +288,7 @@ static int cmd_run(const char *socket_path)
 			goto out;
 		}
 		v = json_loads(line, 0, NULL);
+		table_scrub(v);
 		type = json_string_value(json_object_get(v, "type"));
 		if (type && strcmp(type, "run") == 0 &&
 		    json_is_false(json_object_get(v, "accepted"))) {
@@ -373,6 +380,7 @@ static int cmd_explain(const char *socket_path, const char *id)
 	fd = connect_socket(socket_path);
 	if (fd >= 0 && read_line(fd, &line) == 0)
 		status = json_loads(line, 0, NULL);
+	table_scrub(status);
 	json_array_foreach(json_object_get(status, "checks"), i, x)
 		if (str(x, "id") && strcmp(str(x, "id"), id) == 0)
 			c = x;
@@ -566,6 +574,8 @@ static int cmd_privacy(const char *socket_path, bool json)
 		json_decref(status);
 		status = NULL;
 	}
+	if (!json)
+		table_scrub(status);
 	if (json) {
 		const json_t *up = json_object_get(status, "upload");
 		const json_t *pol = json_object_get(status, "policy");
@@ -580,7 +590,7 @@ static int cmd_privacy(const char *socket_path, bool json)
 			"terms", json_object_get(up, "terms"),
 			"never_sent", account_never, "parts", account_json());
 
-		json_dumpf(out, stdout, JSON_INDENT(2));
+		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		putchar('\n');
 		json_decref(out);
 		json_decref(status);

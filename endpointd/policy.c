@@ -428,7 +428,8 @@ static const char *key_append(struct policy *p, const struct key_def *k,
 			return buf;
 		}
 		l->v = xrealloc(l->v, (l->n + more.n + 1) * sizeof(*l->v));
-		memcpy(l->v + l->n, more.v, more.n * sizeof(*l->v));
+		if (more.n)	/* an empty continuation has no array */
+			memcpy(l->v + l->n, more.v, more.n * sizeof(*l->v));
 		l->n += more.n;
 		l->v[l->n] = NULL;
 		free(more.v);
@@ -516,16 +517,18 @@ static void section_start(struct parse *ps, const char *line)
  * see it. */
 static bool line_check(struct parse *ps, const char *line, size_t n)
 {
-	const char *s = line;
+	const char *s = line, *end = line + n;
 
 	ps->continuation = false;
 	if (memchr(line, '\0', n)) {
 		perr(ps, ps->line, "NUL byte in line");
 		return false;
 	}
-	while (*s == ' ' || *s == '\t')
+	/* The line is the caller's bytes, not a string: the last line of a
+	 * buffer may end without a newline or a NUL after it. */
+	while (s < end && (*s == ' ' || *s == '\t'))
 		s++;
-	if (*s == '\0' || *s == '\r' || *s == '\n' || *s == ';' || *s == '#')
+	if (s == end || *s == '\r' || *s == '\n' || *s == ';' || *s == '#')
 		return true;
 	if (s > line) {
 		if (!ps->last_key) {

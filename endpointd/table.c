@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "table.h"
+#include "util.h"
 
 static const char *colour_of(const char *status)
 {
@@ -27,7 +28,7 @@ static const char *str_or(const json_t *obj, const char *key, const char *def)
 /* Text from the report may hold what a process or a device chose (a
  * command name, a product string): control characters never reach the
  * terminal. */
-static void put_safe(FILE *out, const char *s)
+void table_put_safe(FILE *out, const char *s)
 {
 	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
 		if (*c < 0x20 || *c == 0x7f)
@@ -37,6 +38,58 @@ static void put_safe(FILE *out, const char *s)
 			c++;
 		} else
 			fputc(*c, out);
+	}
+}
+
+static char *scrubbed(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			c = '?';
+		else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+			 (unsigned char)s[i + 1] <= 0x9f) {
+			/* A C1 control: "?" and a space keep the length. */
+			out[i++] = '?';
+			c = ' ';
+		}
+		out[i] = (char)c;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+void table_scrub(json_t *v)
+{
+	const char *key;
+	json_t *x, *tmp;
+	void *iter;
+	size_t i;
+
+	if (json_is_string(v)) {
+		char *s = scrubbed(json_string_value(v), json_string_length(v));
+
+		json_string_setn_nocheck(v, s, strlen(s));
+		free(s);
+		return;
+	}
+	json_array_foreach(v, i, x)
+		table_scrub(x);
+	/* Keys are shown too (evidence is printed whole): a key with a
+	 * control character is replaced by its scrubbed form. */
+	json_object_foreach_safe(v, iter, key, x) {
+		char *k = scrubbed(key, strlen(key));
+
+		table_scrub(x);
+		if (strcmp(k, key) != 0) {
+			tmp = json_incref(x);
+			json_object_del(v, key);
+			json_object_set_new_nocheck(v, k, tmp);
+		}
+		free(k);
 	}
 }
 
@@ -60,11 +113,11 @@ void table_print(FILE *out, const json_t *checks, bool colour)
 		else
 			fprintf(out, "%-8s ", status);
 		fprintf(out, "%-12s ", str_or(c, "id", "?"));
-		put_safe(out, str_or(c, "summary", ""));
+		table_put_safe(out, str_or(c, "summary", ""));
 		fputc('\n', out);
 		if (remedy && strcmp(status, "pass") != 0) {
 			fprintf(out, "%-21s What to do: ", "");
-			put_safe(out, remedy);
+			table_put_safe(out, remedy);
 			fputc('\n', out);
 		}
 	}

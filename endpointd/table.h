@@ -13,4 +13,12 @@
  * colour, statuses are coloured (for a terminal). */
 void table_print(FILE *out, const json_t *checks, bool colour);
 
+/* Print s with every control character (C0, DEL, C1) shown as '?'. */
+void table_put_safe(FILE *out, const char *s);
+
+/* Replace the control characters in every string of v (keys included)
+ * with '?', newlines and tabs apart: for text about to be shown on a
+ * terminal, which an escape sequence could otherwise rewrite. */
+void table_scrub(json_t *v);
+
 #endif

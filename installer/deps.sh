@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian packages that endpointd's build and tests need
-# (and, with the argument "bench", what make bench needs too).
+# (and, with the argument "bench" or "fuzz", what make bench or make fuzz
+# needs too).
 # Idempotent: packages already installed are left alone, and apt is not
 # touched at all when nothing is missing. Uses sudo when not run as root.
 set -eu
@@ -16,17 +17,21 @@ libmicrohttpd-dev libsqlite3-dev libpq-dev libcrypt-dev libcurl4-openssl-dev"
 # Debian tooling that builds, checks and installs the packages).
 TEST="libcmocka-dev python3 python3-jsonschema
 cryptsetup-bin e2fsprogs dosfstools
-umockdev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
+umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
 dconf-cli postgresql openssl curl sqlite3
 chromium
 debhelper lintian adduser desktop-file-utils man-db"
 
-# make bench only ("deps.sh bench"): a load generator and an HTTP ceiling.
-BENCH="wrk nginx-light"
+# make bench only ("deps.sh bench"): a load generator, an HTTP ceiling and
+# a peer to compare endpointd with (usbguard-daemon).
+BENCH="wrk nginx-light usbguard"
 [ "${1:-}" = bench ] || BENCH=""
+# make fuzz only ("deps.sh fuzz"): clang and its libFuzzer runtime.
+FUZZ="clang libclang-rt-dev"
+[ "${1:-}" = fuzz ] || FUZZ=""
 
 want() {
-	for p in $BUILD $TEST $BENCH; do
+	for p in $BUILD $TEST $BENCH $FUZZ; do
 		# dpkg-query prints "install ok installed" only for a package
 		# that is fully installed.
 		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -54,3 +59,16 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
+
+# usbguard is there for make bench, which runs its daemon on a umockdev
+# testbed only. Debian's package also enables and starts usbguard.service,
+# which would block every USB device plugged in afterwards that the
+# policy it generated does not list: when installed here, it is stopped
+# and disabled again.
+case " $missing " in
+*" usbguard "*)
+	if [ -d /run/systemd/system ]; then
+		$SUDO systemctl disable --now usbguard.service \
+			usbguard-dbus.service || true
+	fi ;;
+esac

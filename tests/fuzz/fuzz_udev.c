@@ -1,0 +1,188 @@
+/*
+ * fuzz_udev: what endpointd makes of a USB device's strings and of a
+ * stick's first bytes. Each input describes one device: sysfs attributes
+ * the device itself supplies (idVendor, idProduct, serial, manufacturer,
+ * product, bDeviceClass), its interface's class and name, its block
+ * device's kernel name and size, and the content of the block device
+ * node. The harness turns it into a umockdev testbed (so the real libudev
+ * enumerates it, and the real libblkid probes the node), then runs the
+ * usb_storage check on it as endpointd does.
+ *
+ * Input: the fields, one a line, in the order of FIELDS below; a field
+ * left out is an attribute the device lacks. What follows the last
+ * field's newline is the node's content. Run under umockdev-wrapper.
+ *
+ * Invariants: the check concludes (pass, warn or fail: never unknown for
+ * a device it could read), the finding is valid JSON, and no string in it
+ * is longer than the bound device strings are cut to.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <umockdev.h>
+
+#include "check.h"
+#include "fuzz.h"
+#include "policy.h"
+#include "usbdev.h"
+#include "util.h"
+
+extern const struct check_ops usb_storage_check;
+
+enum { F_VID, F_PID, F_SERIAL, F_MANUFACTURER, F_PRODUCT, F_DEVCLASS,
+       F_IFCLASS, F_IFNAME, F_BLOCKNAME, F_SIZE, F_COUNT };
+
+static UMockdevTestbed *tb;
+static struct host *host;
+static struct policy *policy;
+
+static const char policy_text[] =
+	"[policy]\nname = fuzz\nversion = 1\n"
+	"[usb_storage]\nclause = USB flash drives only if encrypted.\n"
+	"action = block\nunrecognised = warn\nphones = warn\n"
+	"allow_models = 0951:1666\n"
+	"allow_devices = 0781:5581:4C530001\n";
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char *errors = NULL;
+
+	(void)argc;
+	(void)argv;
+	if (!getenv("UMOCKDEV_DIR") && !getenv("LD_PRELOAD"))
+		fuzz_fail("run this under umockdev-wrapper");
+	if (policy_parse("fuzz.ini", policy_text, sizeof(policy_text) - 1,
+			 &policy, &errors) < 0)
+		fuzz_fail("the harness's policy: %s", errors);
+	host = host_new("/");
+	return 0;
+}
+
+static void hex(FILE *f, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02X", p[i]);
+}
+
+/* A binary attribute line ("H:"), or nothing when the field is absent. */
+static void attr(FILE *f, const char *name, const uint8_t *v, size_t n,
+		 bool present)
+{
+	if (!present)
+		return;
+	fprintf(f, "H: %s=", name);
+	hex(f, v, n);
+	fputs("0A\n", f);	/* sysfs ends an attribute with a newline */
+}
+
+/* A kernel name from the field: the characters kernel block names use. */
+static void kernel_name(char out[33], const uint8_t *v, size_t n)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789!._-:";
+	size_t k;
+
+	out[0] = 's';
+	for (k = 0; k < n && k < 31; k++)
+		out[k + 1] = chars[v[k] % (sizeof(chars) - 1)];
+	out[k + 1] = '\0';
+}
+
+static void check_strings(json_t *v)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+
+	if (json_is_string(v) && json_string_length(v) > 4 * USBDEV_STRING_MAX +
+							     1024)
+		fuzz_fail("a string of %zu bytes in the finding",
+			  json_string_length(v));
+	json_object_foreach(v, key, x)
+		check_strings(x);
+	json_array_foreach(v, i, x)
+		check_strings(x);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const names[F_COUNT] = {
+		"idVendor", "idProduct", "serial", "manufacturer", "product",
+		"bDeviceClass", "bInterfaceClass", "interface", NULL, "size",
+	};
+	const uint8_t *field[F_COUNT] = { 0 }, *p = data, *end = data + size;
+	size_t len[F_COUNT] = { 0 };
+	bool have[F_COUNT] = { 0 };
+	char blk[33] = "sdb", *text = NULL;
+	size_t text_len;
+	GError *err = NULL;
+	struct finding *f;
+	json_t *j;
+	char *dump;
+	FILE *t;
+
+	for (int i = 0; i < F_COUNT && p < end; i++) {
+		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl)
+			break;
+		field[i] = p;
+		len[i] = (size_t)(nl - p);
+		have[i] = true;
+		p = nl + 1;
+	}
+	if (have[F_BLOCKNAME])
+		kernel_name(blk, field[F_BLOCKNAME], len[F_BLOCKNAME]);
+
+	tb = umockdev_testbed_new();
+	t = open_memstream(&text, &text_len);
+	if (!t)
+		abort();
+	fprintf(t, "P: /devices/pci0000:00/0000:00:14.0/usb1/1-4/1-4:1.0/"
+		   "host6/target6:0:0/6:0:0:0/block/%s\nN: %s", blk, blk);
+	/* umockdev takes "N: name=" only with content after it. */
+	if (p < end) {
+		fputc('=', t);
+		hex(t, p, (size_t)(end - p) > 65536 ? 65536 : (size_t)(end - p));
+	}
+	fprintf(t, "\nE: DEVNAME=/dev/%s\nE: DEVTYPE=disk\n"
+		   "E: SUBSYSTEM=block\nE: ID_BUS=usb\nE: MAJOR=8\n"
+		   "E: MINOR=16\nA: dev=8:16\n", blk);
+	attr(t, "size", field[F_SIZE], len[F_SIZE], have[F_SIZE]);
+	fputs("\nP: /devices/pci0000:00/0000:00:14.0/usb1/1-4/1-4:1.0\n"
+	      "E: DEVTYPE=usb_interface\nE: SUBSYSTEM=usb\n", t);
+	attr(t, names[F_IFCLASS], field[F_IFCLASS], len[F_IFCLASS],
+	     have[F_IFCLASS]);
+	attr(t, names[F_IFNAME], field[F_IFNAME], len[F_IFNAME],
+	     have[F_IFNAME]);
+	fputs("\nP: /devices/pci0000:00/0000:00:14.0/usb1/1-4\n"
+	      "N: bus/usb/001/040\nE: DEVTYPE=usb_device\nE: SUBSYSTEM=usb\n"
+	      "A: authorized=1\n", t);
+	for (int i = F_VID; i <= F_DEVCLASS; i++)
+		attr(t, names[i], field[i], len[i], have[i]);
+	fclose(t);
+
+	if (!umockdev_testbed_add_from_string(tb, text, &err))
+		fuzz_fail("umockdev refused the harness's description: %s",
+			  err ? err->message : "?");
+	free(text);
+
+	f = check_run(&usb_storage_check, host, policy);
+	if (f->status == CHECK_UNKNOWN)
+		fuzz_fail("the check could not conclude: %s", f->summary);
+	j = finding_to_json(f);
+	dump = json_dumps(j, 0);
+	if (!dump)
+		fuzz_fail("the finding is not valid JSON");
+	check_strings(j);
+	if (getenv("FUZZ_VERBOSE"))
+		printf("%s\n", dump);
+	free(dump);
+	json_decref(j);
+	finding_free(f);
+	/* A testbed of its own for each input: umockdev (0.17) cannot serve
+	 * a device node again once its testbed has been cleared. */
+	g_object_unref(tb);
+	return 0;
+}
