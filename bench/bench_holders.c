@@ -3,6 +3,7 @@
  * /proc (children that sleep), this process holds a node open and times
  * holders_find() on the real /proc: what endpointd does on each open or
  * close of a camera. Usage: bench_holders [PROCESSES] [RUNS]
+ * Prints a result line for bench/run.sh (ROW, what, figure, goal, met).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -51,9 +52,11 @@ int main(int argc, char **argv)
 	while (wait(NULL) > 0)
 		procs++;
 	qsort(t, (size_t)runs, sizeof(*t), bench_cmp_double);
-	printf("camera attribution with %d extra processes in /proc (%d runs, "
-	       "%d holder found): p50 %.2f ms, p99 %.2f ms\n", procs, runs,
-	       found, t[runs / 2] * 1e3, t[runs * 99 / 100] * 1e3);
+	printf("ROW\tcamera attribution alone: one scan of /proc/*/fd "
+	       "(holders_find, what endpointd runs on each open or close of a "
+	       "camera) with %d extra processes, %d runs, %d holder found"
+	       "\tp50 %.2f ms, p99 %.2f ms\t(none set)\treported\n", procs,
+	       runs, found, t[runs / 2] * 1e3, t[runs * 99 / 100] * 1e3);
 	unlink(node);
 	close(fd);
 	host_free(h);

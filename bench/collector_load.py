@@ -3,7 +3,7 @@
 Lua script that posts realistic reports (about 2 KB, distinct devices and
 sequence numbers, keep-alive).
 
-Usage: collector_load.py URL DB N LUA_OUT ENDPOINTD_REPORT
+Usage: collector_load.py BUILD URL DB N LUA_OUT ENDPOINTD_REPORT
 """
 import http.client
 import json
@@ -13,10 +13,10 @@ import urllib.parse
 
 
 def main():
-    url, db, n, lua, report_file = sys.argv[1:6]
+    build, url, db, n, lua, report_file = sys.argv[1:7]
     n = int(n)
     u = urllib.parse.urlparse(url)
-    secret = subprocess.run(["build/collectord", "--db", db,
+    secret = subprocess.run([f"{build}/collectord", "--db", db,
                              "--new-enrol-secret", "--group", "Bench"],
                             capture_output=True, text=True,
                             check=True).stdout.strip()

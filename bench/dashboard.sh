@@ -5,6 +5,7 @@
 # SQLite. The estate is made with SQL; then headless Chromium
 # (bench/dashboard.mjs) times each page from navigation to drawn.
 # Usage: bench/dashboard.sh BUILD TMP
+# Prints result lines for bench/run.sh (ROW, what, figure, goal, met).
 set -eu
 B=$1
 T=$2
@@ -46,11 +47,13 @@ sqlite3 "$T/estate.db" "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
   strftime('%s', 'now'), '{\"at\":\"2026-11-01T10:00:00Z\",\"type\":\"usb_device\",\"check\":\"usb_storage\",\"action\":\"add\",\"device\":{\"vendor_id\":\"0781\",\"product_id\":\"5583\",\"manufacturer\":\"SanDisk\",\"product\":\"Ultra Fit\"},\"taken\":\"warn\"}'
   FROM (SELECT rowid AS id FROM reports LIMIT 300000);
   ANALYZE;" >/dev/null
-echo "dashboard estate made in $(( $(date +%s) - start )) s: $(du -m "$T/estate.db" | cut -f1) MB"
+echo "dashboard estate made in $(( $(date +%s) - start )) s: $(du -m "$T/estate.db" | cut -f1) MB" >&2
 start_collectord "$DB" "$T/collectord.log"
 if [ ! -f tests/browser/node_modules/playwright-core/package.json ]; then
 	(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
-node bench/dashboard.mjs "http://127.0.0.1:$PORT" bench "$PASSWORD" || true
+rc=0
+node bench/dashboard.mjs "http://127.0.0.1:$PORT" bench "$PASSWORD" || rc=$?
 kill "$COLLECTORD_PID"
 wait "$COLLECTORD_PID" || true
+exit $rc

@@ -1,65 +1,161 @@
 #!/bin/sh
-# make bench: measurements, never pass/fail. Builds the fixtures it needs
-# in a temporary directory and prints one line per figure.
-# Usage: bench/run.sh BUILD
+# make bench: every figure measured in one run and printed as one table
+# (what | figure | goal | met) under a line naming the machine and the
+# date. Measurements, never pass/fail: a missed goal says **no** in the
+# table and the exit status is still 0; a step that fails says so in a row.
+#
+# Each step (below) prints result lines, "ROW<tab>what<tab>figure<tab>goal
+# <tab>met", which this script collects; everything else a step prints is
+# progress, shown indented on stderr. The table goes to stdout.
+#
+# When run by hand (CI unset or false), the table, the machine and the
+# date are also written into docs/performance.md, between its
+# "bench:begin" and "bench:end" lines, unless one of the variables below
+# shrinks or narrows the run.
+#
+# Usage: bench/run.sh BUILD          (make bench, or make B=DIR bench)
+# Environment:
+#   BENCH_QUICK=1  a short run for trying the benchmarks while developing:
+#                  small counts and short durations (under 2 minutes
+#                  instead of about 8); docs/performance.md is left alone
+#   BENCH_ONLY="agent collector"  only these steps: agent, encryption,
+#                  holders, account, collector, summary, upload, dashboard;
+#                  docs/performance.md is left alone
+#   BENCH_DOC=0    never write docs/performance.md
+#   and, each overriding one count: HOTPLUGS (10000), CAMERA_SESSIONS
+#   (1000), IDLE_SECONDS (60), EVAL_RUNS (200) for bench/agent.py;
+#   DURATION (10 s, each wrk run) for bench/collector.sh; DEVICES (100000)
+#   for bench/summary.sh; REPLAY (10000 reports) for bench/upload.py;
+#   LOADS (10 per page) for bench/dashboard.mjs.
 set -eu
 B=${1:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/endpointd-bench.XXXXXX")
 trap 'rm -rf "$T"' EXIT
+chmod 755 "$T"		# PostgreSQL and nginx run as other users below
+
+if [ -n "${BENCH_QUICK:-}" ]; then
+	: "${HOTPLUGS:=300}" "${CAMERA_SESSIONS:=30}" "${IDLE_SECONDS:=10}"
+	: "${EVAL_RUNS:=20}" "${DURATION:=3}" "${REPLAY:=1000}" "${LOADS:=3}"
+	RUNS=20
+fi
+export HOTPLUGS CAMERA_SESSIONS IDLE_SECONDS EVAL_RUNS DURATION DEVICES \
+	LOADS
+RUNS=${RUNS:-200}
+: > "$T/rows"
+
+# step NAME COMMAND...: runs one step unless BENCH_ONLY leaves it out.
+step() {
+	name=$1
+	shift
+	case " ${BENCH_ONLY:-$name} " in
+	*" $name "*) ;;
+	*) return 0 ;;
+	esac
+	echo "== $name" >&2
+	started=$(date +%s)
+	mkdir -p "$T/$name"
+	{ if "$@" 2>&1; then rc=0; else rc=$?; fi; echo $rc > "$T/$name.rc"; } |
+		awk -v rows="$T/rows" '/^ROW\t/ { print >> rows; fflush(rows); next }
+			{ print "   " $0; fflush() }' >&2
+	rc=$(cat "$T/$name.rc")
+	[ "$rc" = 0 ] || printf 'ROW\t%s\t%s\t\tnot measured\n' "$name" \
+		"did not complete (exit $rc; see its output above)" >> "$T/rows"
+	echo "   ($name: $(( $(date +%s) - started )) s)" >&2
+}
 
 # Encryption: 50 mounts (all named in the policy) over a stack of 10
 # layers: 8 LVM/device-mapper layers over LUKS2 over an NVMe partition.
-mkdir -p "$T/images" "$T/roots"
-truncate -s 4M "$T/images/luks2.img"
-printf 'bench' | cryptsetup luksFormat --batch-mode --type luks2 \
-	--pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
-	--luks2-metadata-size 16k --luks2-keyslots-size 1m \
-	"$T/images/luks2.img" - >/dev/null 2>&1
-{
-	echo "block nvme0n1p3 259:3 image=luks2"
-	echo "block dm-0 253:0 dm=CRYPT-LUKS2-00000000000000000000000000000001-root dmname=root slaves=nvme0n1p3"
-	for i in 1 2 3 4 5 6 7 8; do
-		echo "block dm-$i 253:$i dmname=layer$i slaves=dm-$((i - 1))"
-	done
-	echo "mount 253:8 / ext4 /dev/dm-8"
-	echo "policy mounts = /,"
-	i=1
-	while [ $i -lt 50 ]; do
-		echo "mount 253:$((i % 9)) /srv/m$i ext4 /dev/dm-$((i % 9))"
-		echo "policy   /srv/m$i,"
-		i=$((i + 1))
-	done
-} > "$T/bench.stack"
-/usr/bin/python3 tests/system/stacks.py "$B/endpointd" "$T/images" \
-	"$T/roots" "$T/bench.stack" > /dev/null || true
-"$B/bench/bench_encryption" "$T/roots/bench" "$T/roots/bench.ini" 200
+encryption() {
+	mkdir -p "$1/images" "$1/roots"
+	truncate -s 4M "$1/images/luks2.img"
+	printf 'bench' | cryptsetup luksFormat --batch-mode --type luks2 \
+		--pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+		--luks2-metadata-size 16k --luks2-keyslots-size 1m \
+		"$1/images/luks2.img" - >/dev/null 2>&1 || return
+	{
+		echo "block nvme0n1p3 259:3 image=luks2"
+		echo "block dm-0 253:0 dm=CRYPT-LUKS2-00000000000000000000000000000001-root dmname=root slaves=nvme0n1p3"
+		for i in 1 2 3 4 5 6 7 8; do
+			echo "block dm-$i 253:$i dmname=layer$i slaves=dm-$((i - 1))"
+		done
+		echo "mount 253:8 / ext4 /dev/dm-8"
+		echo "policy mounts = /,"
+		i=1
+		while [ $i -lt 50 ]; do
+			echo "mount 253:$((i % 9)) /srv/m$i ext4 /dev/dm-$((i % 9))"
+			echo "policy   /srv/m$i,"
+			i=$((i + 1))
+		done
+	} > "$1/bench.stack"
+	/usr/bin/python3 tests/system/stacks.py "$B/endpointd" "$1/images" \
+		"$1/roots" "$1/bench.stack" > /dev/null || true
+	"$B/bench/bench_encryption" "$1/roots/bench" "$1/roots/bench.ini" \
+		"$RUNS" "50 mounts over a 10-layer stack (8 device-mapper layers \
+over LUKS2 over an NVMe partition)"
+}
 
-# Camera: open-to-attribution, a /proc scan with 1,000 more processes.
-"$B/bench/bench_holders" 1000 200
+machine() {
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+	mem=$(awk '/^MemTotal:/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)
+	debian=$(cat /etc/debian_version 2>/dev/null || echo "not Debian")
+	echo "${cpu:-unknown CPU}, $(nproc) cores, $mem, Debian $debian, Linux $(uname -r)"
+}
 
-# The privacy account: filtering a report of 1,000 events (once per report).
-"$B/bench/bench_account" 1000 200
-"$B/bench/bench_account" 0 2000
+table() {
+	echo "## $DATE — $MACHINE"
+	echo
+	echo "$RUN_NOTE"
+	echo
+	echo "| what | figure | goal | met |"
+	echo "| --- | --- | --- | --- |"
+	awk -F '\t' '{ for (i = 2; i <= 5; i++) gsub(/\|/, "\\|", $i)
+		printf "| %s | %s | %s | %s |\n", $2, $3, $4, $5 }' "$T/rows"
+}
 
-# USB: hotplug to verdict under umockdev, block mode.
-mkdir -p "$T/usb"
-umockdev-wrapper /usr/bin/python3 bench/usb_latency.py "$B/endpointd" \
-	"$T/usb" 1000
+# The table into docs/performance.md, between its markers.
+write_doc() {
+	doc=docs/performance.md
+	if ! grep -q '^<!-- bench:begin' "$doc" || ! grep -q '^<!-- bench:end' "$doc"; then
+		echo "$doc: no bench:begin and bench:end lines; not written" >&2
+		return 0
+	fi
+	table > "$T/table.md"
+	awk -v table="$T/table.md" '
+		/^<!-- bench:begin/ { print; while ((getline l < table) > 0) print l
+			print ""; skip = 1; next }
+		/^<!-- bench:end/ { skip = 0 }
+		!skip' "$doc" > "$T/doc.md"
+	cat "$T/doc.md" > "$doc"
+	echo "$doc: the table written" >&2
+}
 
-# collectord: reports/s and p99 on SQLite and PostgreSQL beside nginx.
-mkdir -p "$T/collector"
-chmod 755 "$T"
-sh bench/collector.sh "$B" "$T/collector"
+DATE=$(date -u '+%Y-%m-%d')
+MACHINE=$(machine)
+LOAD0=$(cut -d ' ' -f 1 /proc/loadavg)
+STARTED=$(date +%s)
 
-# collectord: GET /summary with 100,000 devices.
-mkdir -p "$T/summary"
-sh bench/summary.sh "$B" "$T/summary"
+step agent umockdev-wrapper /usr/bin/python3 bench/agent.py "$B" "$T/agent"
+step encryption encryption "$T/encryption"
+# Camera attribution alone: a /proc scan with 1,000 more processes.
+step holders "$B/bench/bench_holders" 1000 "$RUNS"
+# The privacy account: filtering a report of 1,000 events, and of none;
+# writing it is timed on the build directory's file system.
+step account sh -c "'$B/bench/bench_account' 1000 '$RUNS' '$B' &&
+	'$B/bench/bench_account' 0 $((RUNS * 10)) '$B'"
+step collector sh bench/collector.sh "$B" "$T/collector"
+step summary sh bench/summary.sh "$B" "$T/summary"
+step upload /usr/bin/python3 bench/upload.py "$B" "$T/upload" \
+	"${REPLAY:-10000}"
+step dashboard sh bench/dashboard.sh "$B" "$T/dashboard"
 
-# Delivery: 10,000 spooled reports replayed, and change-to-stored latency.
-mkdir -p "$T/upload"
-/usr/bin/python3 bench/upload.py "$B" "$T/upload" 10000
+MINUTES=$(( ($(date +%s) - STARTED + 59) / 60 ))
+RUN_NOTE="Measured by \`make bench\` in one run of $MINUTES min; load average $LOAD0 at the start, $(cut -d ' ' -f 1 /proc/loadavg) at the end.${BENCH_QUICK:+ A quick run (BENCH_QUICK=1): small counts, not the figures to publish.}"
+echo >&2
+table
 
-# The dashboard at 100,000 laptops with 30 days of history: each page
-# timed in headless Chromium.
-mkdir -p "$T/dashboard"
-sh bench/dashboard.sh "$B" "$T/dashboard"
+case ${CI:-} in
+"" | false | 0)
+	if [ -z "${BENCH_QUICK:-}${BENCH_ONLY:-}" ] && [ "${BENCH_DOC:-1}" != 0 ]; then
+		write_doc
+	fi ;;
+esac

@@ -6,12 +6,11 @@ report) to the report stored in the collector, p50 and p99. The report
 for a reload is written at once (it re-evaluates); for a check's event it
 is written 1 s later on purpose, so events close together share a report.
 Usage: upload.py BUILD TMP [N]
+Prints result lines for bench/run.sh (ROW, what, figure, goal, met).
 """
 import json
 import os
 import signal
-import sqlite3
-import statistics
 import subprocess
 import sys
 import time
@@ -27,6 +26,10 @@ from collector import Collector  # noqa: E402
 u.B, u.T = B, T
 u.D_LOG = os.path.join(T, "endpointd.log")
 u.UP_LOG = os.path.join(T, "upload.log")
+
+
+def row(what, figure, goal, met):
+    print("\t".join(["ROW", what, figure, goal, met]), flush=True)
 
 
 def pct(v, p):
@@ -57,10 +60,13 @@ def main():
                          lap.state, "--upload-dir", lap.upload_dir],
                         stderr=subprocess.DEVNULL).returncode
     dt = time.monotonic() - t0
-    stored = u.seqs(db, u.device_id(lap))
-    print(f"uploader replay: {len([s for s in stored if s >= 100])} of {N} "
-          f"spooled reports ({size} bytes each) in {dt:.2f} s: "
-          f"{N / dt:.0f} reports/s (exit {rc})", flush=True)
+    stored = len([s for s in u.seqs(db, u.device_id(lap)) if s >= 100])
+    row(f"spool replay: {N:,} reports of {size:,} bytes spooled for a local "
+        "collectord (SQLite), delivered by endpointd-upload --once (one at a "
+        "time, oldest first, one kept-alive connection)",
+        f"{dt:.2f} s, {N / dt:,.0f} reports/s; {stored:,} of {N:,} stored "
+        f"(exit {rc})", "every report stored",
+        "yes" if stored == N and rc == 0 else "**no**")
 
     # Latency: a change in endpointd to the report stored.
     lap.start_daemon()
@@ -84,13 +90,17 @@ def main():
         from_event.append((now - t0) * 1000)
         if seen_file is not None:
             from_file.append((now - seen_file) * 1000)
-    print(f"change in endpointd to stored in collectord: p50 "
-          f"{pct(from_event, 50):.0f} ms, p99 {pct(from_event, 99):.0f} ms, "
-          f"n={len(from_event)} (a reload evaluates and reports at once)")
+    figure = (f"p50 {pct(from_event, 50):.0f} ms, p99 "
+              f"{pct(from_event, 99):.0f} ms")
     if from_file:
-        print(f"report in the spool to stored in collectord: p50 "
-              f"{pct(from_file, 50):.1f} ms, p99 {pct(from_file, 99):.1f} ms, "
-              f"n={len(from_file)}")
+        figure += (f"; from the report in the spool: p50 "
+                   f"{pct(from_file, 50):.1f} ms, p99 "
+                   f"{pct(from_file, 99):.1f} ms")
+    row(f"a change in endpointd (a policy reload, which evaluates and "
+        f"reports at once) to the report stored in collectord, with "
+        f"endpointd-upload running, {len(from_event)} changes; a check's "
+        "event waits 1 s more on purpose, so events close together share "
+        "a report", figure, "(none set)", "reported")
     lap.stop_uploader()
     lap.stop_daemon()
     col.stop()
