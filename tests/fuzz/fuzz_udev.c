@@ -3,18 +3,19 @@
  * stick's first bytes. Each input describes one device: sysfs attributes
  * the device itself supplies (idVendor, idProduct, serial, manufacturer,
  * product, bDeviceClass), its interface's class and name, its block
- * device's kernel name and size, and the content of the block device
- * node. The harness turns it into a umockdev testbed (so the real libudev
- * enumerates it, and the real libblkid probes the node), then runs the
- * usb_storage check on it as endpointd does.
+ * device's kernel name and size, a webcam's udev properties
+ * (ID_V4L_CAPABILITIES, ID_V4L_PRODUCT), and the content of the block
+ * device node. The harness turns it into a umockdev testbed (so the real
+ * libudev enumerates it, and the real libblkid probes the node), then runs
+ * the usb_storage and camera checks on it as endpointd does.
  *
  * Input: the fields, one a line, in the order of FIELDS below; a field
  * left out is an attribute the device lacks. What follows the last
  * field's newline is the node's content. Run under umockdev-wrapper.
  *
- * Invariants: the check concludes (pass, warn or fail: never unknown for
- * a device it could read), the finding is valid JSON, and no string in it
- * is longer than the bound device strings are cut to.
+ * Invariants: both checks conclude (pass, warn or fail: never unknown for
+ * devices they could read), their findings are valid JSON, and no string
+ * in them is longer than the bound device strings are cut to.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -30,9 +31,11 @@
 #include "util.h"
 
 extern const struct check_ops usb_storage_check;
+extern const struct check_ops camera_check;
 
 enum { F_VID, F_PID, F_SERIAL, F_MANUFACTURER, F_PRODUCT, F_DEVCLASS,
-       F_IFCLASS, F_IFNAME, F_BLOCKNAME, F_SIZE, F_COUNT };
+       F_IFCLASS, F_IFNAME, F_BLOCKNAME, F_SIZE, F_V4L_CAPS, F_V4L_PRODUCT,
+       F_COUNT };
 
 static UMockdevTestbed *tb;
 static struct host *host;
@@ -43,7 +46,9 @@ static const char policy_text[] =
 	"[usb_storage]\nclause = USB flash drives only if encrypted.\n"
 	"action = block\nunrecognised = warn\nphones = warn\n"
 	"allow_models = 0951:1666\n"
-	"allow_devices = 0781:5581:4C530001\n";
+	"allow_devices = 0781:5581:4C530001\n"
+	"[camera]\nclause = Images of pupils only on school equipment.\n"
+	"allowed_apps = /usr/bin/cheese\n";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -77,6 +82,19 @@ static void attr(FILE *f, const char *name, const uint8_t *v, size_t n,
 	fputs("0A\n", f);	/* sysfs ends an attribute with a newline */
 }
 
+/* A udev property ("E:"): the description is text, so a NUL byte, which
+ * udev's database cannot hold either, becomes 0x01. */
+static void prop(FILE *f, const char *name, const uint8_t *v, size_t n,
+		 bool present)
+{
+	if (!present)
+		return;
+	fprintf(f, "E: %s=", name);
+	for (size_t i = 0; i < n; i++)
+		fputc(v[i] ? v[i] : 1, f);
+	fputc('\n', f);
+}
+
 /* A kernel name from the field: the characters kernel block names use. */
 static void kernel_name(char out[33], const uint8_t *v, size_t n)
 {
@@ -105,11 +123,33 @@ static void check_strings(json_t *v)
 		check_strings(x);
 }
 
+/* Run one check on the testbed as endpointd does, and judge its finding. */
+static void conclude(const struct check_ops *check)
+{
+	struct finding *f = check_run(check, host, policy);
+	json_t *j;
+	char *dump;
+
+	if (f->status == CHECK_UNKNOWN)
+		fuzz_fail("%s could not conclude: %s", check->id, f->summary);
+	j = finding_to_json(f);
+	dump = json_dumps(j, 0);
+	if (!dump)
+		fuzz_fail("the %s finding is not valid JSON", check->id);
+	check_strings(j);
+	if (getenv("FUZZ_VERBOSE"))
+		printf("%s\n", dump);
+	free(dump);
+	json_decref(j);
+	finding_free(f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const names[F_COUNT] = {
 		"idVendor", "idProduct", "serial", "manufacturer", "product",
 		"bDeviceClass", "bInterfaceClass", "interface", NULL, "size",
+		"ID_V4L_CAPABILITIES", "ID_V4L_PRODUCT",
 	};
 	const uint8_t *field[F_COUNT] = { 0 }, *p = data, *end = data + size;
 	size_t len[F_COUNT] = { 0 };
@@ -117,9 +157,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char blk[33] = "sdb", *text = NULL;
 	size_t text_len;
 	GError *err = NULL;
-	struct finding *f;
-	json_t *j;
-	char *dump;
 	FILE *t;
 
 	for (int i = 0; i < F_COUNT && p < end; i++) {
@@ -161,6 +198,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	      "A: authorized=1\n", t);
 	for (int i = F_VID; i <= F_DEVCLASS; i++)
 		attr(t, names[i], field[i], len[i], have[i]);
+	fputs("\nP: /devices/pci0000:00/0000:00:14.0/usb1/1-5/1-5:1.0/"
+	      "video4linux/video0\nN: video0\nE: DEVNAME=/dev/video0\n"
+	      "E: SUBSYSTEM=video4linux\nE: MAJOR=81\nE: MINOR=0\n"
+	      "A: dev=81:0\n", t);
+	prop(t, names[F_V4L_CAPS], field[F_V4L_CAPS], len[F_V4L_CAPS],
+	     have[F_V4L_CAPS]);
+	prop(t, names[F_V4L_PRODUCT], field[F_V4L_PRODUCT],
+	     len[F_V4L_PRODUCT], have[F_V4L_PRODUCT]);
 	fclose(t);
 
 	if (!umockdev_testbed_add_from_string(tb, text, &err))
@@ -168,19 +213,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  err ? err->message : "?");
 	free(text);
 
-	f = check_run(&usb_storage_check, host, policy);
-	if (f->status == CHECK_UNKNOWN)
-		fuzz_fail("the check could not conclude: %s", f->summary);
-	j = finding_to_json(f);
-	dump = json_dumps(j, 0);
-	if (!dump)
-		fuzz_fail("the finding is not valid JSON");
-	check_strings(j);
-	if (getenv("FUZZ_VERBOSE"))
-		printf("%s\n", dump);
-	free(dump);
-	json_decref(j);
-	finding_free(f);
+	conclude(&usb_storage_check);
+	conclude(&camera_check);
 	/* A testbed of its own for each input: umockdev (0.17) cannot serve
 	 * a device node again once its testbed has been cleared. */
 	g_object_unref(tb);

@@ -189,7 +189,12 @@ def udev(tmp):
         out = b""
         for f in fields:
             out += attrs.get(f, b"") + b"\n"
-        out += b"sdb\n" + attrs.get("size", b"8192") + b"\n" + content
+        out += b"sdb\n" + attrs.get("size", b"8192") + b"\n"
+        props = dict(re.findall(r"^E: (ID_V4L_\w+)=(.*)$", open(path).read(),
+                                re.M))
+        out += props.get("ID_V4L_CAPABILITIES", ":capture:").encode() + b"\n"
+        out += props.get("ID_V4L_PRODUCT", "Integrated Camera").encode()
+        out += b"\n" + content
         put("udev", os.path.basename(path)[:-9], out)
     # A stick's first bytes: a FAT boot sector and a LUKS header start.
     fat = bytearray(512)
@@ -205,7 +210,8 @@ def udev(tmp):
     fat[22:24] = (9).to_bytes(2, "little")
     fat[54:62] = b"FAT12   "
     fat[510:512] = b"\x55\xaa"
-    base = b"0781\n5581\nSTICK\nSanDisk\nCruzer\n00\n08\n\nsdb\n8192\n"
+    base = (b"0781\n5581\nSTICK\nSanDisk\nCruzer\n00\n08\n\nsdb\n8192\n"
+            b":capture:\nIntegrated Camera\n")
     put("udev", "fat_boot_sector", base + bytes(fat))
     put("udev", "luks_magic", base + b"LUKS\xba\xbe\x00\x02" + bytes(504))
 
