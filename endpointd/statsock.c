@@ -18,6 +18,10 @@
 #include "util.h"
 
 #define MAX_CLIENTS 64
+/* One local user cannot take every place and lock the others (root
+ * included) out: a desktop session needs one for endpoint-notify and one
+ * for endpointctl at a time. Root is not counted against it. */
+#define MAX_CLIENTS_PER_USER 8
 #define MAX_BUFFERED (256 * 1024)
 
 #define MAX_COMMAND 64
@@ -264,10 +268,20 @@ static uid_t peer_uid(int fd)
 		       : (uid_t)-1;
 }
 
+static unsigned clients_of(uid_t uid)
+{
+	unsigned n = 0;
+
+	for (const struct client *k = clients; k; k = k->next)
+		n += k->uid == uid;
+	return n;
+}
+
 static void sock_accept(int fd, uint32_t events, void *data)
 {
 	struct client *c;
 	json_t *snap, *shown;
+	uid_t uid;
 	int cfd;
 
 	(void)events;
@@ -284,6 +298,14 @@ static void sock_accept(int fd, uint32_t events, void *data)
 		close(cfd);
 		return;
 	}
+	uid = peer_uid(cfd);
+	if (uid != 0 && clients_of(uid) >= MAX_CLIENTS_PER_USER) {
+		/* debug: a user could fill the journal otherwise */
+		log_debug("status socket: uid %u has %d clients already; "
+			  "refusing one", (unsigned)uid, MAX_CLIENTS_PER_USER);
+		close(cfd);
+		return;
+	}
 	c = xcalloc(1, sizeof(*c));
 	c->fd = cfd;
 	c->src = loop_add_fd(cfd, EPOLLIN, client_io, c);
@@ -293,7 +315,7 @@ static void sock_accept(int fd, uint32_t events, void *data)
 		free(c);
 		return;
 	}
-	c->uid = peer_uid(cfd);
+	c->uid = uid;
 	c->full = c->uid == 0;
 	c->next = clients;
 	clients = c;
