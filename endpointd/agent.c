@@ -2,6 +2,7 @@
  * agent: evaluation, reports and policy reload for endpointd.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -145,17 +146,11 @@ void agent_evaluate(void)
 	time_rfc3339(agent_last_eval);
 }
 
-json_t *agent_report(int *err)
+/* Report number seq, with the events taken since the last one. */
+static json_t *build_report(uint64_t seq)
 {
-	json_t *events;
-	uint64_t seq;
-	int r = state_next_seq(&seq);
+	json_t *events = state_take_events();
 
-	if (r < 0) {
-		*err = r;
-		return NULL;
-	}
-	events = state_take_events();
 	if (agent_spool_failures) {
 		char now[32];
 
@@ -171,6 +166,18 @@ json_t *agent_report(int *err)
 	}
 	return report_build(agent_host_, agent_policy, seq, state_checks_json(),
 			    events);
+}
+
+json_t *agent_report(int *err)
+{
+	uint64_t seq = state_seq_next();
+	int r = state_seq_keep(seq);
+
+	if (r < 0) {
+		*err = r;
+		return NULL;
+	}
+	return build_report(seq);
 }
 
 static uint64_t heartbeat_ms(void)
@@ -209,21 +216,35 @@ static void spool_failed(json_t *report, int err)
 	}
 }
 
+/* Written first, then numbered, then put in place (spool.h): a number is
+ * kept only for a report that is on disk, and the next report after a
+ * failure takes the same number. */
+static int spool_report(uint64_t seq, const json_t *report)
+{
+	int r = spool_prepare(seq, report);
+
+	if (r < 0)
+		return r;
+	r = state_seq_keep(seq);
+	if (r < 0) {
+		spool_abort(seq);
+		return r;
+	}
+	r = spool_commit(seq);
+	if (r < 0) {
+		spool_abort(seq);
+		log_errx("report %" PRIu64 " cannot be put in the spool: %s; "
+			 "its number is skipped", seq, strerror(-r));
+	}
+	return r;
+}
+
 static void write_report(void)
 {
-	json_t *report;
-	int err = 0, dropped;
+	uint64_t seq = state_seq_next();
+	json_t *report = build_report(seq);
+	int dropped = spool_report(seq, report);
 
-	report = agent_report(&err);
-	if (!report) {
-		log_errx("cannot keep the report sequence number: %s",
-			 strerror(-err));
-		spool_failed(NULL, err);
-		return;
-	}
-	dropped = spool_put((uint64_t)json_integer_value(
-				    json_object_get(report, "seq")),
-			    report);
 	if (dropped < 0) {
 		spool_failed(report, dropped);
 		json_decref(report);
@@ -346,6 +367,8 @@ int agent_start(const char *spool_dir, const char *socket_path)
 		       agent_policy->report.spool_max_bytes);
 	if (r < 0)
 		return r;
+	spool_recover(state_seq_last());
+	remove_stale_temps(spool_dir, SPOOL_SETTINGS_NAME);
 	r = statsock_init(socket_path, snapshot, on_command, NULL);
 	if (r < 0)
 		goto failed_statsock;

@@ -154,17 +154,99 @@ static int spool_trim(void)
 	return (int)removed;
 }
 
-int spool_put(uint64_t seq, const json_t *report)
+static char *report_path(uint64_t seq, const char *suffix)
 {
-	_cleanup_free_ char *path = xasprintf("%s/%020" PRIu64 ".json",
-					      spool_dir, seq);
+	return xasprintf("%s/%020" PRIu64 ".json%s", spool_dir, seq, suffix);
+}
+
+int spool_prepare(uint64_t seq, const json_t *report)
+{
+	_cleanup_free_ char *tmp = report_path(seq, SPOOL_TMP_SUFFIX);
 	_cleanup_free_ char *text = json_dumps(report, JSON_COMPACT);
-	int r;
 
 	if (!text)
 		return -ENOMEM;
-	r = write_file_atomic(path, text, strlen(text), 0640);
+	return write_file_new(tmp, text, strlen(text), 0640);
+}
+
+int spool_commit(uint64_t seq)
+{
+	_cleanup_free_ char *tmp = report_path(seq, SPOOL_TMP_SUFFIX);
+	_cleanup_free_ char *path = report_path(seq, "");
+	int r;
+
+	if (rename(tmp, path) < 0)
+		return -errno;
+	/* In place from here on, whatever fails next. */
+	r = fsync_dir_of(path);
 	if (r < 0)
-		return r;
-	return spool_trim();
+		log_warnx("spool %s: %s", spool_dir, strerror(-r));
+	r = spool_trim();
+	if (r < 0)
+		log_warnx("spool %s: %s", spool_dir, strerror(-r));
+	return r < 0 ? 0 : r;
+}
+
+void spool_abort(uint64_t seq)
+{
+	_cleanup_free_ char *tmp = report_path(seq, SPOOL_TMP_SUFFIX);
+
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		log_warn("spool: removing %s", tmp);
+}
+
+/* A report's temporary file: its sequence number, or 0 for any other
+ * name. */
+static uint64_t prepared_seq(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n != 20 + 5 + strlen(SPOOL_TMP_SUFFIX) ||
+	    strspn(name, "0123456789") != 20 ||
+	    strcmp(name + 20, ".json" SPOOL_TMP_SUFFIX) != 0)
+		return 0;
+	return strtoull(name, NULL, 10);
+}
+
+static void recover_one(uint64_t seq, uint64_t last)
+{
+	_cleanup_free_ char *tmp = report_path(seq, SPOOL_TMP_SUFFIX);
+	_cleanup_free_ char *path = report_path(seq, "");
+	int r;
+
+	/* Not numbered yet when the daemon stopped: as if never written. */
+	if (seq > last) {
+		spool_abort(seq);
+		return;
+	}
+	r = rename(tmp, path) < 0 ? -errno : fsync_dir_of(path);
+	if (r < 0)
+		log_warnx("spool: %s: %s", tmp, strerror(-r));
+	else
+		log_info("spool: report %" PRIu64 ", numbered before a stop, "
+			 "put in place", seq);
+}
+
+void spool_recover(uint64_t last)
+{
+	_cleanup_free_ uint64_t *found = NULL;
+	DIR *d = opendir(spool_dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!d) {
+		log_warn("spool %s", spool_dir);
+		return;
+	}
+	while ((de = readdir(d))) {
+		uint64_t seq = prepared_seq(de->d_name);
+
+		if (seq) {
+			found = xrealloc(found, (n + 1) * sizeof(*found));
+			found[n++] = seq;
+		}
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		recover_one(found[i], last);
 }

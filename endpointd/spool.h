@@ -30,9 +30,21 @@ void spool_exit(void);
 void spool_set_limits(unsigned max_reports, uint64_t max_bytes);
 const char *spool_path(void);
 
-/* Write report number seq. When more than the limits are spooled the
- * oldest are removed; returns how many were, or -errno. */
-int spool_put(uint64_t seq, const json_t *report);
+/* A report goes in three steps, so that a crash or a full disk never
+ * leaves a sequence number without its report nor gives one twice:
+ * spool_prepare() writes it under a temporary name (SPOOL_TMP_SUFFIX),
+ * synced to disk; the caller keeps its number (state_seq_keep()); then
+ * spool_commit() renames it into place and removes the oldest reports
+ * beyond the limits, returning how many, or -errno. spool_abort() removes
+ * a prepared report instead. */
+#define SPOOL_TMP_SUFFIX ".tmp"
+int spool_prepare(uint64_t seq, const json_t *report);
+int spool_commit(uint64_t seq);
+void spool_abort(uint64_t seq);
+
+/* At start: a report prepared before a stop is put in place when its
+ * number had been kept (seq <= last), removed otherwise. */
+void spool_recover(uint64_t last);
 
 /* Reports waiting and their bytes. Returns 0 or -errno. */
 int spool_usage(unsigned *reports, uint64_t *bytes);

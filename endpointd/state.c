@@ -58,6 +58,7 @@ int state_init(const char *dir, unsigned max_events)
 	state_findings_json = json_object();
 	state_max_events = max_events;
 	state_dropped = 0;
+	remove_stale_temps(dir, SEQ_FILE);
 	r = seq_load();
 	if (r < 0)
 		state_exit();
@@ -210,18 +211,28 @@ json_t *state_take_events(void)
 	return events;
 }
 
-int state_next_seq(uint64_t *seq)
+uint64_t state_seq_next(void)
+{
+	return state_seq + 1;
+}
+
+int state_seq_keep(uint64_t seq)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", state_dir, SEQ_FILE);
 	char buf[32];
 	int n, r;
 
-	n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", state_seq + 1);
+	n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", seq);
 	r = write_file_atomic(path, buf, (size_t)n, 0600);
 	if (r < 0)
 		return r;
-	*seq = ++state_seq;
+	state_seq = seq;
 	return 0;
+}
+
+uint64_t state_seq_last(void)
+{
+	return state_seq;
 }
 
 void state_events_restore(json_t *events)

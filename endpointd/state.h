@@ -48,8 +48,12 @@ json_t *state_take_events(void);
  * written, ahead of those that arrived since. */
 void state_events_restore(json_t *events);
 
-/* The next report sequence number, stored durably before it is returned,
- * so it only grows across restarts. Returns 0 or -errno. */
-int state_next_seq(uint64_t *seq);
+/* The number the next report takes: one more than the last kept. */
+uint64_t state_seq_next(void);
+/* Keep seq as the last report's number, durably, so numbers only grow
+ * across restarts and none is given twice. Returns 0 or -errno. */
+int state_seq_keep(uint64_t seq);
+/* The last number kept (0: none yet). */
+uint64_t state_seq_last(void);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * util: allocation wrappers, cleanup helpers, whole-file I/O.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -157,7 +158,7 @@ static int read_file_flags(const char *path, int flags, size_t max,
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
+int fsync_dir_of(const char *path)
 {
 	_cleanup_free_ char *copy = xstrdup(path);
 	_cleanup_close_ int dfd = open(dirname(copy),
@@ -179,20 +180,19 @@ int read_file_nofollow(const char *path, size_t max, char **out,
 	return read_file_flags(path, O_NOFOLLOW, max, out, len);
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len,
-		      unsigned mode)
+int write_file_new(const char *path, const void *data, size_t len,
+		   unsigned mode)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	const char *p = data;
 	int fd, r = 0;
 
 	/* The spool is shared with a less privileged user: never follow
-	 * or reuse what may have been planted at the temporary name. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	 * or reuse what may have been planted at the name. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  mode);
-	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-			       O_CLOEXEC, mode);
+	if (fd < 0 && errno == EEXIST && unlink(path) == 0)
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
 	while (len > 0) {
@@ -211,9 +211,35 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
+	if (r < 0)
+		unlink(path);
+	return r;
+}
+
+void remove_stale_temps(const char *dir, const char *name)
+{
+	_cleanup_free_ char *prefix = xasprintf("%s.tmp.", name);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len,
+		      unsigned mode)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int r = write_file_new(tmp, data, len, mode);
+
+	if (r < 0)
+		return r;
+	if (rename(tmp, path) < 0) {
 		r = -errno;
-	if (r < 0) {
 		unlink(tmp);
 		return r;
 	}

@@ -50,6 +50,17 @@ int read_file_nofollow(const char *path, size_t max, char **out,
  * rename, fsync of the directory. Returns 0 or -errno. */
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      unsigned mode);
+/* Its steps: a new file at path (whatever was there is removed, never
+ * followed), written and synced to disk, removed again on failure; and,
+ * after the rename, a sync of the directory that holds path. Return 0 or
+ * -errno. */
+int write_file_new(const char *path, const void *data, size_t len,
+		   unsigned mode);
+/* Remove what a killed writer left of write_file_atomic(dir/name): its
+ * temporary files (name.tmp.PID), which nobody renames into place. Only
+ * for names this process alone writes. */
+void remove_stale_temps(const char *dir, const char *name);
+int fsync_dir_of(const char *path);
 
 /* Current wall-clock time as RFC 3339 UTC ("2026-11-22T13:08:53Z"). */
 void time_rfc3339(char buf[static 32]);

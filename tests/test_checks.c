@@ -9,10 +9,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "agent.h"
 #include "check.h"
+#include "spool.h"
 #include "state.h"
 #include "testutil.h"
 #include "util.h"
@@ -234,16 +236,56 @@ static void test_seq_persists(void **state)
 
 	(void)state;
 	assert_int_equal(state_init(sdir, 10), 0);
-	assert_int_equal(state_next_seq(&a), 0);
-	assert_int_equal(state_next_seq(&b), 0);
+	a = state_seq_next();
+	assert_int_equal(state_seq_keep(a), 0);
+	b = state_seq_next();
+	assert_int_equal(state_seq_keep(b), 0);
+	/* A number not kept (its report was not written) is given again. */
+	assert_int_equal(state_seq_next(), b + 1);
 	state_exit();
 	assert_int_equal(state_init(sdir, 10), 0);
-	assert_int_equal(state_next_seq(&c), 0);
+	assert_int_equal(state_seq_last(), b);
+	c = state_seq_next();
 	state_exit();
 	assert_true(a < b && b < c);
 	/* A damaged sequence file is an error, never a restart from 0. */
 	free(tu_writes(sdir, "seq", "garbage\n"));
 	assert_int_equal(state_init(sdir, 10), -EINVAL);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, name);
+
+	return access(p, F_OK) == 0;
+}
+
+/* A report written but not yet in place when the daemon stopped: put in
+ * place if its number was kept, removed if not. */
+static void test_spool_recover(void **state)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/spool", tu_dir);
+	json_t *report = json_pack("{s:i}", "seq", 5);
+
+	(void)state;
+	assert_int_equal(spool_init(dir, 10, 1 << 20), 0);
+	assert_int_equal(spool_prepare(5, report), 0);
+	assert_int_equal(spool_prepare(6, report), 0);
+	assert_false(exists(dir, "00000000000000000005.json"));
+	spool_recover(5);
+	assert_true(exists(dir, "00000000000000000005.json"));
+	assert_false(exists(dir, "00000000000000000005.json.tmp"));
+	assert_false(exists(dir, "00000000000000000006.json.tmp"));
+	assert_false(exists(dir, "00000000000000000006.json"));
+	/* Committed: in place; aborted: gone. */
+	assert_int_equal(spool_prepare(6, report), 0);
+	assert_int_equal(spool_commit(6), 0);
+	assert_true(exists(dir, "00000000000000000006.json"));
+	assert_int_equal(spool_prepare(7, report), 0);
+	spool_abort(7);
+	assert_false(exists(dir, "00000000000000000007.json.tmp"));
+	spool_exit();
+	json_decref(report);
 }
 
 static void test_agent_enabled_checks_only(void **state)
@@ -299,6 +341,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_events_bounded, tu_setup,
 						tu_teardown),
 		cmocka_unit_test_setup_teardown(test_seq_persists, tu_setup,
+						tu_teardown),
+		cmocka_unit_test_setup_teardown(test_spool_recover, tu_setup,
 						tu_teardown),
 		cmocka_unit_test_setup_teardown(test_agent_enabled_checks_only,
 						tu_setup, tu_teardown),

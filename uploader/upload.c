@@ -791,6 +791,9 @@ static int setup(void)
 	up.easy = curl_easy_init();
 	if (!up.multi || !up.easy)
 		return -ENOMEM;
+	remove_stale_temps(up.spool, SPOOL_STATUS_NAME);
+	remove_stale_temps(up.spool, SPOOL_POLICY_NAME);
+	remove_stale_temps(up.dir, ETAG_NAME);
 	up.rejected = json_array();
 	up.state = "not_enrolled";
 	up.status_dirty = true;
