@@ -288,11 +288,26 @@ static int purge(struct store *s, unsigned days)
  * every hour, so each day keeps its last hour's picture. */
 static void snapshot(struct store *s, const struct server_config *c)
 {
+	int n = store_seen_not_after_now(s);
+
+	if (n > 0)
+		log_warnx("%d devices were last seen later than now: this "
+			  "server's clock was set back; they count as seen now", n);
 	if (store_snapshot(s, (int)c->stale_hours, c->retention_days) < 0)
 		log_warnx("cannot keep today's counts for the history chart");
 }
 
 #define PURGE_EVERY_S 3600
+
+/* Seconds on a clock that setting the time does not move: the hour to
+ * the next purge stays an hour whatever happens to the wall clock. */
+static time_t boottime_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec;
+}
 
 static int serve(const struct options *o)
 {
@@ -318,7 +333,7 @@ static int serve(const struct options *o)
 							   : "PostgreSQL");
 	/* The main thread waits for signals, and purges once an hour, on
 	 * the hour it planned, however many signals come in between. */
-	next_purge = time(NULL) + PURGE_EVERY_S;
+	next_purge = boottime_s() + PURGE_EVERY_S;
 	s = store_open(o->srv.db_url, false, &err);
 	if (s)
 		snapshot(s, &o->srv);
@@ -326,12 +341,12 @@ static int serve(const struct options *o)
 	free(err);
 	err = NULL;
 	for (;;) {
-		time_t now = time(NULL);
+		time_t now = boottime_s();
 
 		every.tv_sec = next_purge > now ? next_purge - now : 0;
 		sig = sigtimedwait(&set, NULL, &every);
 		if (sig < 0 && errno == EAGAIN) {
-			next_purge = time(NULL) + PURGE_EVERY_S;
+			next_purge = boottime_s() + PURGE_EVERY_S;
 			s = store_open(o->srv.db_url, false, &err);
 			if (s) {
 				purge(s, o->srv.retention_days);

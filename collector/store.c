@@ -1089,6 +1089,15 @@ int store_events(struct store *s, const char *type, const char *group,
 	return 0;
 }
 
+int store_seen_not_after_now(struct store *s)
+{
+	char now[24];
+	const char *p[] = { num(now, time(NULL)), now };
+
+	return db_run(s->db, "UPDATE devices SET last_seen = ?"
+			     " WHERE last_seen > ?", 2, p, NULL);
+}
+
 int store_purge(struct store *s, unsigned days)
 {
 	char before[24];

@@ -109,6 +109,11 @@ int store_events(struct store *s, const char *type, const char *group,
  * device's latest report stays. Returns how many rows went, or -EIO. */
 int store_purge(struct store *s, unsigned days);
 
+/* A device last seen later than now was seen when this server's clock was
+ * ahead (it has been set back since): it counts as seen now, so that it
+ * turns stale on time if it stays silent. Returns how many, or -EIO. */
+int store_seen_not_after_now(struct store *s);
+
 /* Remove a device and everything it sent (a laptop given back, sold or
  * destroyed): its reports, events and checks, and its place in the
  * counts. Its token stops working. Returns 0, -ENOENT or -EIO. */
