@@ -18,7 +18,7 @@ libmicrohttpd-dev libsqlite3-dev libpq-dev libcrypt-dev libcurl4-openssl-dev"
 TEST="libcmocka-dev python3 python3-jsonschema
 cryptsetup-bin e2fsprogs dosfstools
 umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
-dconf-cli postgresql openssl curl sqlite3
+dconf-cli postgresql openssl curl sqlite3 faketime util-linux
 chromium
 debhelper lintian adduser desktop-file-utils man-db"
 
