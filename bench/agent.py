@@ -109,8 +109,9 @@ def ms(v, p):
 # --- what /proc says of a process ---
 
 def memory(pid):
-    """(VmRSS, Private_Clean + Private_Dirty, RssAnon) in kB."""
-    rss = priv = anon = 0
+    """(VmRSS, Private_Clean + Private_Dirty, RssAnon, Pss) in kB. Pss
+    shares each library page among the processes that map it."""
+    rss = priv = anon = pss = 0
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmRSS:"):
             rss = int(line.split()[1])
@@ -119,7 +120,9 @@ def memory(pid):
     for line in open(f"/proc/{pid}/smaps_rollup"):
         if line.startswith(("Private_Clean:", "Private_Dirty:")):
             priv += int(line.split()[1])
-    return rss, priv, anon
+        elif line.startswith("Pss:"):
+            pss = int(line.split()[1])
+    return rss, priv, anon, pss
 
 
 def counters(pid):
@@ -141,7 +144,8 @@ def counters(pid):
 
 
 def mem_text(m):
-    return f"RSS {m[0]:,} kB (anonymous {m[2]:,}), private {m[1]:,} kB"
+    return (f"RSS {m[0]:,} kB (anonymous {m[2]:,}), private {m[1]:,} kB, "
+            f"PSS {m[3]:,} kB")
 
 
 # --- the testbed ---
@@ -476,7 +480,8 @@ def rows(r):
     mem = r["mem_a"]
     row("endpointd memory, no preload: this machine, shipped policy.ini, "
         f"{SETTLE} s after start, alone (VmRSS, its anonymous part RssAnon; "
-        "private = Private_Clean + Private_Dirty of smaps_rollup)",
+        "private = Private_Clean + Private_Dirty of smaps_rollup; PSS, "
+        "library pages shared out among the processes mapping them)",
         mem_text(r["mem_b"]), "under 4 MB RSS",
         "yes" if r["mem_b"][0] < GOAL_RSS_KB else "**no**")
     grow = (mem["camera"][0] - mem["warm"][0],
