@@ -1089,10 +1089,16 @@ int store_events(struct store *s, const char *type, const char *group,
 	return 0;
 }
 
+/* Five minutes of slack: a report committed a moment after this reads
+ * the clock (by another worker or another instance) is not a clock set
+ * back. */
+#define CLOCK_SLACK_S 300
+
 int store_seen_not_after_now(struct store *s)
 {
-	char now[24];
-	const char *p[] = { num(now, time(NULL)), now };
+	char now[24], later[24];
+	const char *p[] = { num(now, time(NULL)),
+			    num(later, time(NULL) + CLOCK_SLACK_S) };
 
 	return db_run(s->db, "UPDATE devices SET last_seen = ?"
 			     " WHERE last_seen > ?", 2, p, NULL);

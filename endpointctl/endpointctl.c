@@ -192,7 +192,7 @@ static int not_running(const char *socket_path, int err);
 static int cmd_status(const char *socket_path, bool json)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ char *line = NULL, *policy_error = NULL;
 	json_error_t jerr;
 	json_t *status, *checks, *c;
 	const char *err;
@@ -219,6 +219,10 @@ static int cmd_status(const char *socket_path, bool json)
 		json_decref(status);
 		return EXIT_ERROR;
 	}
+	/* The refused policy's errors, one a line: the only text kept on
+	 * several lines. */
+	err = json_string_value(json_object_get(status, "policy_error"));
+	policy_error = err ? xstrdup(err) : NULL;
 	if (!json)
 		table_scrub(status);
 	json_array_foreach(checks, i, c) {
@@ -234,10 +238,17 @@ static int cmd_status(const char *socket_path, bool json)
 		putchar('\n');
 	} else {
 		table_print(stdout, checks, isatty(STDOUT_FILENO));
-		err = json_string_value(json_object_get(status, "policy_error"));
-		if (err)
+		if (policy_error) {
+			char *el, *save = NULL;
+
 			printf("\nThe newest policy was refused; the previous "
-			       "one is still in force:\n%s\n", err);
+			       "one is still in force:\n");
+			for (el = strtok_r(policy_error, "\n", &save); el;
+			     el = strtok_r(NULL, "\n", &save)) {
+				table_put_safe(stdout, el);
+				putchar('\n');
+			}
+		}
 		print_upload(json_object_get(status, "upload"));
 	}
 	json_decref(status);

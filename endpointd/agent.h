@@ -37,9 +37,9 @@ struct host *agent_host(void);
 /* Run every enabled check now. */
 void agent_evaluate(void);
 
-/* Build the next report (next sequence number, pending events taken).
- * Returns NULL with *err set when the sequence number cannot be kept. */
-json_t *agent_report(int *err);
+/* Build a report for printing (endpointd --once): numbered as the next
+ * one, pending events taken, the number not kept. */
+json_t *agent_report(void);
 
 /* Reload the policy from its file. A bad policy is refused: the error is
  * logged, becomes an event and shows in the status; the old one stays.

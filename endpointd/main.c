@@ -151,19 +151,14 @@ static struct policy *collector_policy(const struct options *o)
 static int run_once(const struct options *o)
 {
 	json_t *report;
-	int err = 0, status, r;
+	int status, r;
 
 	r = bus_init(agent_host(), false);
 	if (r < 0)
 		log_debug("no system bus: %s", strerror(-r));
 	agent_evaluate();
 	bus_exit();
-	report = agent_report(&err);
-	if (!report) {
-		log_errx("%s: cannot keep the report sequence number: %s",
-			 o->state_dir, strerror(-err));
-		return EXIT_ERROR;
-	}
+	report = agent_report();
 	if (o->json) {
 		json_dumpf(report, stdout, JSON_INDENT(2));
 		putchar('\n');

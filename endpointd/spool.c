@@ -154,6 +154,9 @@ static int spool_trim(void)
 	return (int)removed;
 }
 
+/* Larger than any report endpointd writes: a bound for reading one back. */
+#define SPOOL_RECOVER_MAX (64 * 1024 * 1024)
+
 static char *report_path(uint64_t seq, const char *suffix)
 {
 	return xasprintf("%s/%020" PRIu64 ".json%s", spool_dir, seq, suffix);
@@ -164,9 +167,18 @@ int spool_prepare(uint64_t seq, const json_t *report)
 	_cleanup_free_ char *tmp = report_path(seq, SPOOL_TMP_SUFFIX);
 	_cleanup_free_ char *text = json_dumps(report, JSON_COMPACT);
 
+	int r;
+
 	if (!text)
 		return -ENOMEM;
-	return write_file_new(tmp, text, strlen(text), 0640);
+	r = write_file_new(tmp, text, strlen(text), 0640);
+	/* Its name on disk before its number is kept (in another
+	 * directory), so that no number outlives the report it names. */
+	if (r == 0)
+		r = fsync_dir_of(tmp);
+	if (r < 0)
+		spool_abort(seq);
+	return r;
 }
 
 int spool_commit(uint64_t seq)
@@ -214,11 +226,29 @@ static void recover_one(uint64_t seq, uint64_t last)
 	_cleanup_free_ char *path = report_path(seq, "");
 	int r;
 
+	_cleanup_free_ char *text = NULL;
+	json_t *report = NULL;
+	size_t len;
+
 	/* Not numbered yet when the daemon stopped: as if never written. */
 	if (seq > last) {
 		spool_abort(seq);
 		return;
 	}
+	/* Numbered, but the file may still be cut short (a stop while it was
+	 * written, with a number kept by another run): only the whole report
+	 * of that number goes in place. */
+	if (read_file_nofollow(tmp, SPOOL_RECOVER_MAX, &text, &len) == 0)
+		report = json_loadb(text, len, 0, NULL);
+	if (!json_is_object(report) ||
+	    json_integer_value(json_object_get(report, "seq")) != (json_int_t)seq) {
+		log_warnx("spool: %s is not a whole report %" PRIu64 "; removed",
+			  tmp, seq);
+		json_decref(report);
+		spool_abort(seq);
+		return;
+	}
+	json_decref(report);
 	r = rename(tmp, path) < 0 ? -errno : fsync_dir_of(path);
 	if (r < 0)
 		log_warnx("spool: %s: %s", tmp, strerror(-r));

@@ -22,6 +22,10 @@
  * included) out: a desktop session needs one for endpoint-notify and one
  * for endpointctl at a time. Root is not counted against it. */
 #define MAX_CLIENTS_PER_USER 8
+/* Places only root may take: users, however many uids they hold (a
+ * rootless container's subordinate ids are users too), never fill the
+ * last ones, so root (IT support, endpointctl run) always gets in. */
+#define ROOT_PLACES 8
 #define MAX_BUFFERED (256 * 1024)
 
 #define MAX_COMMAND 64
@@ -268,6 +272,8 @@ static uid_t peer_uid(int fd)
 		       : (uid_t)-1;
 }
 
+static bool full_said;
+
 static unsigned clients_of(uid_t uid)
 {
 	unsigned n = 0;
@@ -292,13 +298,18 @@ static void sock_accept(int fd, uint32_t events, void *data)
 			log_warn("status socket: accept");
 		return;
 	}
-	if (nclients >= MAX_CLIENTS) {
-		log_warnx("status socket: %d clients already; refusing one",
-			  MAX_CLIENTS);
+	uid = peer_uid(cfd);
+	if (nclients >= (uid == 0 ? MAX_CLIENTS : MAX_CLIENTS - ROOT_PLACES)) {
+		/* Said once until a place is free again: users could fill
+		 * the journal otherwise. */
+		if (!full_said)
+			log_warnx("status socket: %u clients already; refusing "
+				  "more", nclients);
+		full_said = true;
 		close(cfd);
 		return;
 	}
-	uid = peer_uid(cfd);
+	full_said = false;
 	if (uid != 0 && clients_of(uid) >= MAX_CLIENTS_PER_USER) {
 		/* debug: a user could fill the journal otherwise */
 		log_debug("status socket: uid %u has %d clients already; "

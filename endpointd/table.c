@@ -48,7 +48,7 @@ static char *scrubbed(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			c = '?';
 		else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
 			 (unsigned char)s[i + 1] <= 0x9f) {

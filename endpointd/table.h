@@ -17,8 +17,9 @@ void table_print(FILE *out, const json_t *checks, bool colour);
 void table_put_safe(FILE *out, const char *s);
 
 /* Replace the control characters in every string of v (keys included)
- * with '?', newlines and tabs apart: for text about to be shown on a
- * terminal, which an escape sequence could otherwise rewrite. */
+ * with '?', tabs apart: for text about to be shown on a terminal, which an
+ * escape sequence could otherwise rewrite, and where a newline in a
+ * program's name could add lines that look like endpointctl's own. */
 void table_scrub(json_t *v);
 
 #endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "util.h"
 
 static void __attribute__((noreturn)) oom(void)
@@ -224,9 +226,23 @@ void remove_stale_temps(const char *dir, const char *name)
 
 	if (!d)
 		return;
-	while ((de = readdir(d)))
-		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
-			unlinkat(dirfd(d), de->d_name, 0);
+	while ((de = readdir(d))) {
+		const char *pid = de->d_name + strlen(prefix);
+		char *end;
+		long v;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		/* Only a process that is gone leaves one for good: a second
+		 * instance (endpointd --once beside the service) must not
+		 * take the file another is writing. */
+		errno = 0;
+		v = strtol(pid, &end, 10);
+		if (errno || end == pid || *end || v <= 0 ||
+		    (v != getpid() && (kill((pid_t)v, 0) == 0 || errno != ESRCH)))
+			continue;
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
 	closedir(d);
 }
 
@@ -243,7 +259,11 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 		unlink(tmp);
 		return r;
 	}
-	return fsync_dir_of(path);
+	r = fsync_dir_of(path);
+	if (r < 0)
+		log_warnx("%s: in place, but its directory could not be synced: "
+			  "%s", path, strerror(-r));
+	return 0;
 }
 
 void time_rfc3339(char buf[static 32])

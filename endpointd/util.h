@@ -47,7 +47,9 @@ int read_file_nofollow(const char *path, size_t max, char **out,
 		       size_t *len);
 
 /* Write data to path atomically: temp file in the same directory, fsync,
- * rename, fsync of the directory. Returns 0 or -errno. */
+ * rename, fsync of the directory. Returns 0 once the file is in place (a
+ * directory that cannot be synced is then logged, not returned), or
+ * -errno. */
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      unsigned mode);
 /* Its steps: a new file at path (whatever was there is removed, never
@@ -57,8 +59,8 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 int write_file_new(const char *path, const void *data, size_t len,
 		   unsigned mode);
 /* Remove what a killed writer left of write_file_atomic(dir/name): its
- * temporary files (name.tmp.PID), which nobody renames into place. Only
- * for names this process alone writes. */
+ * temporary files (name.tmp.PID) whose process is gone, which nobody will
+ * rename into place. A running writer's file is left alone. */
 void remove_stale_temps(const char *dir, const char *name);
 int fsync_dir_of(const char *path);
 

@@ -1051,6 +1051,24 @@ def many_stuck(sock_path):
         check(0 < kept < 64 and all(r in (0, 1) for r in answers),
               f"a user holding {kept} of 100 connections it never reads "
               f"does not lock out root or another user (exit {answers})")
+        # Many user ids (a rootless container's subordinate ids are
+        # users too) fill every place but root's.
+        more = [subprocess.Popen(as_user(2000 + i, [sys.executable, "-c",
+                                                    HOG, sock_path]),
+                                 stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True)
+                for i in range(8)]
+        try:
+            held = kept + sum(int(h.stdout.readline() or 0) for h in more)
+            r = subprocess.run([f"{B}/endpointctl", "--socket", sock_path,
+                                "status"], capture_output=True, timeout=30)
+            check(held <= 56 and r.returncode in (0, 1),
+                  f"nine users holding {held} connections leave root its "
+                  f"places (root's status: exit {r.returncode})")
+        finally:
+            for h in more:
+                h.stdin.close()
+                h.wait(30)
     finally:
         hog.stdin.close()
         hog.wait(30)
