@@ -365,6 +365,8 @@ int agent_start(const char *spool_dir, const char *socket_path)
 		return r;
 	spool_recover(state_seq_last());
 	remove_stale_temps(spool_dir, SPOOL_SETTINGS_NAME);
+	remove_stale_temps(agent_state_dir, COLLECTOR_POLICY);
+	remove_stale_temps(agent_state_dir, "rejected-named");
 	r = statsock_init(socket_path, snapshot, on_command, NULL);
 	if (r < 0)
 		goto failed_statsock;
