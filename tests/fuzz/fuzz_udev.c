@@ -28,6 +28,7 @@
 #include "fuzz.h"
 #include "policy.h"
 #include "usbdev.h"
+#include "utf8.h"
 #include "util.h"
 
 extern const struct check_ops usb_storage_check;
@@ -82,17 +83,22 @@ static void attr(FILE *f, const char *name, const uint8_t *v, size_t n,
 	fputs("0A\n", f);	/* sysfs ends an attribute with a newline */
 }
 
-/* A udev property ("E:"): the description is text, so a NUL byte, which
- * udev's database cannot hold either, becomes 0x01. */
+/* A udev property ("E:"). umockdev reads its description as UTF-8 text,
+ * so the value is made valid UTF-8 by endpointd's own repair (which also
+ * replaces a NUL byte, which udev's database cannot hold either). */
 static void prop(FILE *f, const char *name, const uint8_t *v, size_t n,
 		 bool present)
 {
+	char *text;
+
 	if (!present)
 		return;
+	text = utf8_repair((const char *)v, n);
 	fprintf(f, "E: %s=", name);
-	for (size_t i = 0; i < n; i++)
-		fputc(v[i] ? v[i] : 1, f);
+	for (const char *c = text; *c; c++)
+		fputc(*c, f);
 	fputc('\n', f);
+	free(text);
 }
 
 /* A kernel name from the field: the characters kernel block names use. */
@@ -209,8 +215,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(t);
 
 	if (!umockdev_testbed_add_from_string(tb, text, &err))
-		fuzz_fail("umockdev refused the harness's description: %s",
-			  err ? err->message : "?");
+		fuzz_fail("umockdev refused the harness's description: %s\n%s",
+			  err ? err->message : "?", text);
 	free(text);
 
 	conclude(&usb_storage_check);
