@@ -83,9 +83,10 @@ static void attr(FILE *f, const char *name, const uint8_t *v, size_t n,
 	fputs("0A\n", f);	/* sysfs ends an attribute with a newline */
 }
 
-/* A udev property ("E:"). umockdev reads its description as UTF-8 text,
- * so the value is made valid UTF-8 by endpointd's own repair (which also
- * replaces a NUL byte, which udev's database cannot hold either). */
+/* A udev property ("E:"), at most 255 bytes. umockdev reads its
+ * description as UTF-8 text, so the value is made valid UTF-8 by
+ * endpointd's own repair (which also replaces a NUL byte, which udev's
+ * database cannot hold either). */
 static void prop(FILE *f, const char *name, const uint8_t *v, size_t n,
 		 bool present)
 {
@@ -93,7 +94,9 @@ static void prop(FILE *f, const char *name, const uint8_t *v, size_t n,
 
 	if (!present)
 		return;
-	text = utf8_repair((const char *)v, n);
+	/* umockdev sends each device's properties in one uevent of bounded
+	 * size, as the kernel does: a V4L card name is 32 bytes at most. */
+	text = utf8_repair((const char *)v, n > 255 ? 255 : n);
 	fprintf(f, "E: %s=", name);
 	for (const char *c = text; *c; c++)
 		fputc(*c, f);
