@@ -98,8 +98,10 @@ static void prop(FILE *f, const char *name, const uint8_t *v, size_t n,
 	 * size, as the kernel does: a V4L card name is 32 bytes at most. */
 	text = utf8_repair((const char *)v, n > 255 ? 255 : n);
 	fprintf(f, "E: %s=", name);
+	/* umockdev's description parser also refuses \r, \v and \f in a
+	 * value: they become another control character. */
 	for (const char *c = text; *c; c++)
-		fputc(*c, f);
+		fputc(*c == '\r' || *c == '\v' || *c == '\f' ? 1 : *c, f);
 	fputc('\n', f);
 	free(text);
 }
