@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <jansson.h>
 #include <umockdev.h>
@@ -53,12 +54,19 @@ static const char policy_text[] =
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	struct rlimit rl;
 	char *errors = NULL;
 
 	(void)argc;
 	(void)argv;
 	if (!getenv("UMOCKDEV_DIR") && !getenv("LD_PRELOAD"))
 		fuzz_fail("run this under umockdev-wrapper");
+	/* umockdev (0.17) keeps an eventfd and a socket of every testbed
+	 * after it is gone, two a input: as many descriptors as allowed. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (policy_parse("fuzz.ini", policy_text, sizeof(policy_text) - 1,
 			 &policy, &errors) < 0)
 		fuzz_fail("the harness's policy: %s", errors);
