@@ -633,6 +633,33 @@ static void sha256_hex(const void *data, size_t len, char out[static 65])
 	out[2 * (mdlen < 32 ? mdlen : 32)] = '\0';
 }
 
+/* The file as it stands: read until two reads in a row agree, so that a
+ * file being rewritten in place (truncated, then written, which a reader
+ * may see half done) is not taken half written. -EAGAIN when it kept
+ * changing. */
+static int read_settled(const char *path, char **out, size_t *len)
+{
+	_cleanup_free_ char *prev = NULL;
+	size_t prev_len = 0;
+	int r;
+
+	for (int i = 0; i < 5; i++) {
+		char *buf = NULL;
+
+		r = read_file(path, POLICY_MAX_BYTES, &buf, len);
+		if (r < 0)
+			return r;
+		if (prev && prev_len == *len && memcmp(prev, buf, *len) == 0) {
+			*out = buf;
+			return 0;
+		}
+		free(prev);
+		prev = buf;
+		prev_len = *len;
+	}
+	return -EAGAIN;
+}
+
 int policy_load(const char *path, struct policy **out, char **errors)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -640,7 +667,12 @@ int policy_load(const char *path, struct policy **out, char **errors)
 	int r;
 
 	*errors = NULL;
-	r = read_file(path, POLICY_MAX_BYTES, &buf, &len);
+	r = read_settled(path, &buf, &len);
+	if (r == -EAGAIN) {
+		*errors = xasprintf("%s: changed every time it was read; try "
+				    "again once it is written\n", path);
+		return -EINVAL;
+	}
 	if (r == -EFBIG) {
 		*errors = xasprintf("%s: larger than %d bytes; not a policy\n",
 				    path, POLICY_MAX_BYTES);
