@@ -26,21 +26,8 @@ static const char *str_or(const json_t *obj, const char *key, const char *def)
 }
 
 /* Text from the report may hold what a process or a device chose (a
- * command name, a product string): control characters never reach the
- * terminal. */
-void table_put_safe(FILE *out, const char *s)
-{
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c < 0x20 || *c == 0x7f)
-			fputc('?', out);
-		else if (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f) {
-			fputc('?', out);	/* a C1 control, in UTF-8 */
-			c++;
-		} else
-			fputc(*c, out);
-	}
-}
-
+ * command name, a product string): control characters (C0 but the tab,
+ * DEL, C1) never reach the terminal. The copy keeps the length of s. */
 static char *scrubbed(const char *s, size_t n)
 {
 	char *out = xmalloc(n + 1);
@@ -60,6 +47,14 @@ static char *scrubbed(const char *s, size_t n)
 	}
 	out[n] = '\0';
 	return out;
+}
+
+void table_put_safe(FILE *out, const char *s)
+{
+	char *t = scrubbed(s, strlen(s));
+
+	fputs(t, out);
+	free(t);
 }
 
 void table_scrub(json_t *v)

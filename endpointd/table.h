@@ -13,7 +13,8 @@
  * colour, statuses are coloured (for a terminal). */
 void table_print(FILE *out, const json_t *checks, bool colour);
 
-/* Print s with every control character (C0, DEL, C1) shown as '?'. */
+/* Print s with every control character (C0 but the tab, DEL, C1) shown
+ * as '?'. */
 void table_put_safe(FILE *out, const char *s);
 
 /* Replace the control characters in every string of v (keys included)

@@ -149,6 +149,20 @@ def sanitized(exe):
     return "libasan" in out
 
 
+def stop_cleanly(d):
+    """SIGTERM, then exit 0 and no sanitizer report in its log."""
+    rc, log = d.stop()
+    check(rc == 0 and "Sanitizer" not in log,
+          f"endpointd stops cleanly (exit {rc})")
+
+
+def kill_if_running(proc):
+    """For a finally: clause, whatever failed before."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
 def log_from(path, offset):
     with open(path, errors="replace") as f:
         f.seek(offset)
@@ -270,9 +284,7 @@ def collector_kill9_on(db, label, senders=4, kills=3):
         log = open(os.path.join(tmp, "collectord.log")).read()
         check("Sanitizer" not in log, f"{label}: no sanitizer report")
     finally:
-        if col.proc.poll() is None:
-            col.proc.kill()
-            col.proc.wait()
+        kill_if_running(col.proc)
 
 
 def collector_kill9():
@@ -662,13 +674,10 @@ def policy_rewrite(seconds=3):
         st = json.loads(st)
         check(st["policy"]["version"] == "101" and st["policy_error"] is None,
               "at the end the last one written is in force, no error shown")
-        rc, log = d.stop()
-        check(rc == 0 and "Sanitizer" not in log, "endpointd stops cleanly")
+        stop_cleanly(d)
     finally:
         stop.set()
-        if d.proc.poll() is None:
-            d.proc.kill()
-            d.proc.wait()
+        kill_if_running(d.proc)
 
 
 # --- 6. a collector that misbehaves ---
@@ -959,14 +968,10 @@ def usb_child(sticks=int(os.environ.get("FAULTS_STICKS", 1672)), kept=10,
         else:
             check(rss1 - rss0 < 16 * 1024, f"memory: RSS {rss0} -> {rss1} kB "
                   f"after {len(devs)} sticks")
-        rc, log = d.stop()
-        check(rc == 0 and "Sanitizer" not in log,
-              f"endpointd stops cleanly (exit {rc})")
+        stop_cleanly(d)
     finally:
         asking.set()
-        if d.proc.poll() is None:
-            d.proc.kill()
-            d.proc.wait()
+        kill_if_running(d.proc)
     return 1 if FAILED else 0
 
 
@@ -1016,13 +1021,10 @@ def stuck_client():
         if not sanitized(f"{B}/endpointd"):
             check(rss1 - rss0 < 4 * 1024, f"memory: RSS {rss0} -> {rss1} kB")
         many_stuck(d.sock_path)
-        rc, log = d.stop()
-        check(rc == 0 and "Sanitizer" not in log, "endpointd stops cleanly")
+        stop_cleanly(d)
     finally:
         stuck.close()
-        if d.proc.poll() is None:
-            d.proc.kill()
-            d.proc.wait()
+        kill_if_running(d.proc)
 
 
 HOG = """
