@@ -74,13 +74,13 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 COLLECTOR_SRCS := collector/main.c collector/server.c collector/api.c \
 	collector/store.c collector/db.c collector/db_sqlite.c \
 	collector/db_pg.c collector/reportcheck.c collector/secret.c \
-	collector/web.c
+	collector/web.c collector/jsonin.c
 COLLECTOR_OBJS := $(COLLECTOR_SRCS:%.c=$(B)/obj/%.o)
 # The dashboard's files, built into collectord by the assembler (.incbin).
 WEB_FILES := collector/web/index.html collector/web/app.js \
 	collector/web/app.css collector/web/icon.svg
 $(B)/obj/collector/web.o: $(WEB_FILES)
-COLLECTOR_PKGS := libmicrohttpd sqlite3 libpq libcrypt
+COLLECTOR_PKGS := libmicrohttpd sqlite3 libpq libcrypt yajl
 COLLECTOR_CFLAGS = $(shell pkg-config --cflags $(COLLECTOR_PKGS))
 COLLECTOR_LIBS = $(shell pkg-config --libs $(COLLECTOR_PKGS)) -lpthread
 

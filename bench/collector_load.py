@@ -47,10 +47,12 @@ def main():
             json.dumps(head), json.dumps(mid_part), json.dumps(tail)))
         f.write("""
 local counter = 0
-local base = 0
+-- Each wrk thread gets its own number (a global: thread:set cannot
+-- reach a chunk's locals), so no two threads send the same sequence.
+local threads = 0
 function setup(thread)
-  thread:set("base", base)
-  base = base + 1
+  thread:set("base", threads)
+  threads = threads + 1
 end
 function request()
   counter = counter + 1

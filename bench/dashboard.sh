@@ -19,13 +19,12 @@ sqlite3 "$T/estate.db" "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
   WHERE i < 100000) INSERT INTO devices (machine_id, grp, token_hash,
   hostname, serial, model, os, enrolled_at, last_seen, last_seq, status,
-  users, status_since, latest) SELECT printf('%032x', i),
+  users, status_since) SELECT printf('%032x', i),
   'School ' || (i % 40), 'x', 'laptop-' || i, printf('PF%06d', i),
   'ThinkPad T14', 'Debian GNU/Linux 12', 0,
   strftime('%s', 'now') - (i % 100) * 3600, 30,
   CASE WHEN i % 7 = 0 OR (i + 10) % 7 = 0 THEN 'fail' ELSE 'pass' END,
-  'staff' || i, strftime('%s', 'now') - (i % 30) * 86400,
-  '[{\"id\":\"encryption\",\"status\":\"fail\",\"severity\":\"high\",\"clause\":\"All laptops must be encrypted.\",\"summary\":\"The disk is not encrypted.\",\"remedy\":null,\"evidence\":{}}]'
+  'staff' || i, strftime('%s', 'now') - (i % 30) * 86400
   FROM n;
   INSERT INTO checks_latest SELECT id, c.name, CASE (id + length(c.name)) % 7
   WHEN 0 THEN 'fail' ELSE 'pass' END, CASE (id + length(c.name)) % 7
@@ -39,7 +38,9 @@ sqlite3 "$T/estate.db" "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
   WITH RECURSIVE day(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM day
   WHERE k < 30) INSERT INTO reports SELECT id, k, strftime('%s', 'now') -
   (30 - k) * 86400, strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || (30 - k) ||
-  ' days'), CASE WHEN k > 20 THEN status ELSE 'pass' END, '{}'
+  ' days'), CASE WHEN k > 20 THEN status ELSE 'pass' END,
+  CASE WHEN k = 30 THEN '{\"checks\":[{\"id\":\"encryption\",\"status\":\"fail\",\"severity\":\"high\",\"clause\":\"All laptops must be encrypted.\",\"summary\":\"The disk is not encrypted.\",\"remedy\":null,\"evidence\":{}}]}'
+  ELSE '{}' END
   FROM devices, day;
   INSERT INTO events (device_id, at, type, check_id, received_at, body)
   SELECT id % 100000 + 1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now',

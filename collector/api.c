@@ -15,6 +15,7 @@
 
 #include "api.h"
 #include "check.h"
+#include "jsonin.h"
 #include "log.h"
 #include "policy.h"
 #include "reportcheck.h"
@@ -30,17 +31,6 @@ static bool is_json(struct MHD_Connection *c)
 
 	return ct && strncasecmp(ct, "application/json", 16) == 0 &&
 	       (ct[16] == '\0' || ct[16] == ';');
-}
-
-static json_t *parse(const char *body, size_t len, char err[static 256])
-{
-	json_error_t je;
-	json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-
-	if (!v)
-		snprintf(err, 256, "not valid JSON: %s (at byte %d)", je.text,
-			 je.position);
-	return v;
 }
 
 static enum MHD_Result unavailable(struct MHD_Connection *c)
@@ -67,7 +57,7 @@ static enum MHD_Result enrol(struct MHD_Connection *c,
 	if (!is_json(c))
 		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 				    "send application/json");
-	req = parse(body, len, err);
+	req = jsonin_parse(body, len, err);
 	if (!req)
 		return server_error(c, MHD_HTTP_BAD_REQUEST, err);
 	enrol_secret = json_string_value(json_object_get(req, "enrol_secret"));
@@ -188,7 +178,7 @@ static enum MHD_Result reports(struct MHD_Connection *c, struct request *rq,
 		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 				    "send application/json");
 	}
-	report = parse(body, len, err);
+	report = jsonin_parse(body, len, err);
 	problem = report ? reportcheck(report, err) : err;
 	if (problem) {
 		json_decref(report);
@@ -570,7 +560,7 @@ static enum MHD_Result signin(struct MHD_Connection *c,
 	if (!is_json(c))
 		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 				    "send application/json");
-	req = parse(body, len, err);
+	req = jsonin_parse(body, len, err);
 	if (!req)
 		return server_error(c, MHD_HTTP_BAD_REQUEST, err);
 	name = json_is_string(json_object_get(req, "name"))

@@ -222,9 +222,21 @@ const char *reportcheck(json_t *r, char buf[static 256])
 	checks = json_object_get(r, "checks");
 	if (!json_is_array(checks) || json_array_size(checks) > MAX_CHECKS)
 		return "checks: must be an array of at most 64 checks";
-	json_array_foreach(checks, i, v)
+	json_array_foreach(checks, i, v) {
 		if ((err = check_check(v, i, buf)))
 			return err;
+		/* One status per check: the collector keeps each check's
+		 * latest, and a check twice would leave it two. */
+		for (size_t k = 0; k < i; k++)
+			if (json_equal(json_object_get(json_array_get(checks, k),
+						       "id"),
+				       json_object_get(v, "id")))
+				return bad(buf, "checks[%zu].id: %.64s is "
+					   "checks[%zu] already", i,
+					   json_string_value(json_object_get(v,
+									"id")),
+					   k);
+	}
 	events = json_object_get(r, "events");
 	if (!json_is_array(events) || json_array_size(events) > MAX_EVENTS)
 		return "events: must be an array of at most 100000 events";

@@ -14,6 +14,7 @@
 #include "api.h"
 #include "log.h"
 #include "server.h"
+#include "utf8.h"
 #include "util.h"
 
 #define CONNECTION_LIMIT 1024
@@ -157,7 +158,34 @@ enum MHD_Result server_reply(struct MHD_Connection *c, unsigned status,
 enum MHD_Result server_error(struct MHD_Connection *c, unsigned status,
 			     const char *msg)
 {
-	return server_reply(c, status, json_pack("{s:s}", "error", msg));
+	json_t *body = json_pack("{s:s}", "error", msg);
+
+	/* A message quoting what a client sent (a key, a field) may have
+	 * cut a character in two: mended, it is still answered. */
+	if (!body) {
+		_cleanup_free_ char *mended = utf8_repair(msg, strlen(msg));
+
+		body = json_pack("{s:s}", "error", mended);
+	}
+	return server_reply(c, status, body);
+}
+
+/* The two answers to a stored report, made once and queued on every
+ * connection (libmicrohttpd counts a response's references): a report
+ * costs no allocation to answer. */
+static struct MHD_Response *answer_stored, *answer_duplicate;
+
+static struct MHD_Response *answer_new(const char *text)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
+
+	if (!r)
+		abort();
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	server_secure_headers(r);
+	return r;
 }
 
 static enum MHD_Result reply_put(struct MHD_Connection *c, struct request *rq)
@@ -170,8 +198,9 @@ static enum MHD_Result reply_put(struct MHD_Connection *c, struct request *rq)
 				    "storage unavailable; try again later");
 	}
 	server_count(r == STORE_STORED ? M_REPORTS_STORED : M_REPORTS_DUPLICATE);
-	return server_reply(c, r == STORE_STORED ? MHD_HTTP_CREATED : MHD_HTTP_OK,
-			    json_pack("{s:b}", "stored", r == STORE_STORED));
+	return r == STORE_STORED
+		       ? MHD_queue_response(c, MHD_HTTP_CREATED, answer_stored)
+		       : MHD_queue_response(c, MHD_HTTP_OK, answer_duplicate);
 }
 
 static void commit_batch(struct store **s, struct request **jobs, size_t n)
@@ -449,6 +478,10 @@ int server_start(const struct server_config *c)
 	int r;
 
 	cfg = *c;
+	if (!answer_stored) {
+		answer_stored = answer_new("{\"stored\":true}");
+		answer_duplicate = answer_new("{\"stored\":false}");
+	}
 	r = parse_listen(cfg.listen, &ss, &sslen);
 	if (r < 0) {
 		log_errx("--listen %s: expected ADDRESS:PORT (127.0.0.1:8080, "
@@ -520,6 +553,9 @@ void server_stop(void)
 	free(stores);
 	stores = NULL;
 	nstores = 0;
+	MHD_destroy_response(answer_stored);
+	MHD_destroy_response(answer_duplicate);
+	answer_stored = answer_duplicate = NULL;
 	free(tls_cert_pem);
 	free(tls_key_pem);
 	tls_cert_pem = tls_key_pem = NULL;

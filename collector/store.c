@@ -17,7 +17,7 @@
 #include "store.h"
 #include "util.h"
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 struct store {
 	struct db *db;
@@ -103,6 +103,14 @@ static const char schema_v5[] =
 	" PRIMARY KEY (day, grp, check_id, status));"
 	"UPDATE schema_version SET version = 5;";
 
+/* Version 6: a device's latest checks are read from its latest report
+ * (which retention keeps) and from checks_latest, not from a second copy
+ * in devices: the committer no longer writes each report twice and parses
+ * the one before (issue 7's ingest goal). */
+static const char schema_v6[] =
+	"ALTER TABLE devices DROP COLUMN latest;"
+	"UPDATE schema_version SET version = 6;";
+
 int store_schema_version(void)
 {
 	return SCHEMA_VERSION;
@@ -153,6 +161,8 @@ static int migrate(struct store *s)
 	if (v < 4 && db_script(s->db, schema_v4) < 0)
 		goto failed;
 	if (v < 5 && db_script(s->db, schema_v5) < 0)
+		goto failed;
+	if (v < 6 && db_script(s->db, schema_v6) < 0)
 		goto failed;
 	return db_commit(s->db);
 failed:
@@ -317,48 +327,110 @@ static int apply_deltas(struct store *s, json_t *d)
 	return r;
 }
 
-/* What a device looks like now: group, status, latest checks. */
+/* A check as a device's latest report left it. */
+struct check_now {
+	char *id, *status, *summary;
+};
+
+/* What a device looks like now: group, overall status, the sequence
+ * number of its latest report (-1: none yet) and its checks. */
 struct device_now {
 	char *grp, *status;
-	json_t *checks;
+	int64_t last_seq;
+	size_t n;
+	struct check_now *checks;
 };
 
 static void device_now_clear(struct device_now *n)
 {
 	free(n->grp);
 	free(n->status);
-	json_decref(n->checks);
+	for (size_t i = 0; i < n->n; i++) {
+		free(n->checks[i].id);
+		free(n->checks[i].status);
+		free(n->checks[i].summary);
+	}
+	free(n->checks);
 	memset(n, 0, sizeof(*n));
 }
 
-static int device_now(struct store *s, const char *sql, const char *key,
+static char *dup_or_null(const char *v)
+{
+	return v ? xstrdup(v) : NULL;
+}
+
+/* Read a device's state, by id or by machine id, from its row and
+ * checks_latest (rows, never a report to parse: the committer does this
+ * for every report). On PostgreSQL the device's row stays locked until
+ * the transaction ends, so that instances changing one device's counts
+ * take turns; SQLite's BEGIN IMMEDIATE already excludes other writers.
+ * 1 when the device is there, 0 when not, -EIO. */
+static int device_now(struct store *s, bool by_machine, const char *key,
 		      struct device_now *out)
 {
+#define NOW_SQL(where) "SELECT d.grp, d.status, d.last_seq, c.check_id," \
+	" c.status, c.summary FROM devices d LEFT JOIN checks_latest c" \
+	" ON c.device_id = d.id WHERE " where
+	static const char *const sql[2][2] = {
+		{ NOW_SQL("d.id = ?"), NOW_SQL("d.machine_id = ?") },
+		{ NOW_SQL("d.id = ?") " FOR UPDATE OF d",
+		  NOW_SQL("d.machine_id = ?") " FOR UPDATE OF d" },
+	};
+#undef NOW_SQL
 	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
 	const char *p[] = { key };
-	int k = db_run(s->db, sql, 1, p, &r);
+	int k = db_run(s->db, sql[db_kind(s->db) == DB_POSTGRES][by_machine],
+		       1, p, &r);
 
 	memset(out, 0, sizeof(*out));
+	out->last_seq = -1;
 	if (k <= 0)
 		return k;
 	out->grp = xstrdup(db_rows_get(r, 0, 0));
-	out->status = db_rows_get(r, 0, 1) ? xstrdup(db_rows_get(r, 0, 1)) : NULL;
-	out->checks = db_rows_get(r, 0, 2) ? json_loads(db_rows_get(r, 0, 2), 0,
-							 NULL)
-					   : NULL;
+	out->status = dup_or_null(db_rows_get(r, 0, 1));
+	if (db_rows_get(r, 0, 2))
+		out->last_seq = strtoll(db_rows_get(r, 0, 2), NULL, 10);
+	out->checks = xcalloc((size_t)k, sizeof(*out->checks));
+	for (size_t i = 0; i < (size_t)k; i++) {
+		struct check_now *c = &out->checks[out->n];
+
+		if (!db_rows_get(r, i, 3))
+			continue;	/* no checks: the join's one empty row */
+		c->id = xstrdup(db_rows_get(r, i, 3));
+		c->status = xstrdup(db_rows_get(r, i, 4));
+		c->summary = dup_or_null(db_rows_get(r, i, 5));
+		out->n++;
+	}
 	return 1;
 }
 
-/* Count a device's state in (by +1) or out (by -1) of its group. */
-static void count_device(json_t *d, const struct device_now *n, int by)
+static const struct check_now *check_now_find(const struct device_now *n,
+					       const char *id)
 {
-	size_t i;
-	json_t *c;
+	for (size_t i = 0; i < n->n; i++)
+		if (strcmp(n->checks[i].id, id) == 0)
+			return &n->checks[i];
+	return NULL;
+}
 
-	delta(d, n->grp, "", n->status, by);
-	json_array_foreach(n->checks, i, c)
-		delta(d, n->grp, json_string_value(json_object_get(c, "id")),
-		      json_string_value(json_object_get(c, "status")), by);
+/* Count a device's state in (by +1) or out (by -1) of group grp. */
+static void count_device(json_t *d, const char *grp,
+			 const struct device_now *n, int by)
+{
+	delta(d, grp, "", n->status, by);
+	for (size_t i = 0; i < n->n; i++)
+		delta(d, grp, n->checks[i].id, n->checks[i].status, by);
+}
+
+/* Count one status changing from one value to another (either NULL for
+ * none); nothing moves when it stays. */
+static void count_change(json_t *d, const char *grp, const char *check,
+			 const char *from, const char *to)
+{
+	if (from && to && strcmp(from, to) == 0)
+		return;
+	delta(d, grp, check, from, -1);
+	delta(d, grp, check, to, +1);
 }
 
 int store_device_enrol(struct store *s, const json_t *device,
@@ -378,14 +450,13 @@ int store_device_enrol(struct store *s, const json_t *device,
 		num(now, time(NULL)),
 	};
 	_cleanup_free_ char *out = NULL;
-	struct device_now before, after;
+	struct device_now before;
 	json_t *deltas;
 	int r;
 
 	if (db_begin(s->db) < 0)
 		return -EIO;
-	if (device_now(s, "SELECT grp, status, latest FROM devices"
-			  " WHERE machine_id = ?", p[0], &before) < 0) {
+	if (device_now(s, true, p[0], &before) < 0) {
 		db_rollback(s->db);
 		return -EIO;
 	}
@@ -406,19 +477,15 @@ int store_device_enrol(struct store *s, const json_t *device,
 	/* A new device joins its group's count; one that changes group
 	 * takes its state along. */
 	deltas = json_object();
-	after = (struct device_now){ xstrdup(group), before.status
-				     ? xstrdup(before.status) : NULL,
-				     json_incref(before.checks) };
 	if (before.grp && strcmp(before.grp, group) != 0) {
-		count_device(deltas, &before, -1);
+		count_device(deltas, before.grp, &before, -1);
 		delta(deltas, before.grp, "#", "enrolled", -1);
 	}
 	if (!before.grp || strcmp(before.grp, group) != 0) {
-		count_device(deltas, &after, +1);
+		count_device(deltas, group, &before, +1);
 		delta(deltas, group, "#", "enrolled", +1);
 	}
 	device_now_clear(&before);
-	device_now_clear(&after);
 	r = apply_deltas(s, deltas);
 	json_decref(deltas);
 	if (r < 0 || db_commit(s->db) < 0) {
@@ -488,10 +555,26 @@ static int put_events(struct store *s, const char *ids, const json_t *report,
 	return 0;
 }
 
-/* Every check's latest status and summary in one statement (a report has
- * up to 64 checks; the committer runs this for each report, so
- * statements count). */
+/* The summary is indexed (the most common findings): kept to
+ * SUMMARY_KEPT bytes, cut on a character boundary, well inside
+ * PostgreSQL's limit for a b-tree entry. How many bytes are kept: */
 #define SUMMARY_KEPT 512
+
+static size_t summary_kept(const char *summary)
+{
+	size_t k = strlen(summary);
+
+	if (k <= SUMMARY_KEPT)
+		return k;
+	k = SUMMARY_KEPT;
+	while (k > 0 && ((unsigned char)summary[k] & 0xc0) == 0x80)
+		k--;
+	return k;
+}
+
+/* The latest status and summary of the checks given, in one statement (a
+ * report has up to 64 checks; the committer runs this for each report
+ * that changes one, so statements count). */
 
 static int put_checks(struct store *s, const char *ids, json_t *checks)
 {
@@ -523,16 +606,9 @@ static int put_checks(struct store *s, const char *ids, json_t *checks)
 		q[4 * i] = ids;
 		q[4 * i + 1] = json_string_value(json_object_get(c, "id"));
 		q[4 * i + 2] = json_string_value(json_object_get(c, "status"));
-		/* The summary is indexed (the most common findings): kept
-		 * to SUMMARY_KEPT bytes, cut on a character boundary, well
-		 * inside PostgreSQL's limit for a b-tree entry. */
-		if (summary && strlen(summary) > SUMMARY_KEPT) {
-			size_t k = SUMMARY_KEPT;
-
-			while (k > 0 && ((unsigned char)summary[k] & 0xc0) == 0x80)
-				k--;
-			summary = cut[i] = xstrndup(summary, k);
-		}
+		if (summary && summary_kept(summary) < strlen(summary))
+			summary = cut[i] = xstrndup(summary,
+						    summary_kept(summary));
 		q[4 * i + 3] = summary;
 	}
 	strcpy(o, tail);
@@ -573,44 +649,90 @@ static char *report_users(const json_t *checks)
 	return *buf ? xstrdup(buf) : NULL;
 }
 
-/* Only a newer report changes what the device looks like now. */
+/* Whether a check's status or kept summary differs from before. */
+static bool check_changed(const struct check_now *old, const char *status,
+			  const char *summary)
+{
+	size_t k = summary ? summary_kept(summary) : 0;
+
+	if (!old || strcmp(old->status, status) != 0)
+		return true;
+	if (!old->summary || !summary)
+		return old->summary != summary;
+	return strlen(old->summary) != k || memcmp(old->summary, summary, k);
+}
+
+/* Only a newer report changes what the device looks like now. The counts
+ * move by what changed, and only the checks that changed are written:
+ * most reports say what the one before said. */
 static int put_latest(struct store *s, const char *ids, const json_t *report,
 		      const char *status, const char *now, json_t *deltas)
 {
-	struct device_now before = { 0 }, after = { 0 };
-	_cleanup_free_ char *latest = json_dumps(json_object_get(report, "checks"),
-						 JSON_COMPACT);
-	_cleanup_free_ char *users = report_users(json_object_get(report,
-								  "checks"));
+	json_t *checks = json_object_get(report, "checks");
+	_cleanup_free_ char *users = report_users(checks);
+	json_int_t seqv = json_integer_value(json_object_get(report, "seq"));
+	struct device_now before;
 	char seq[24];
-	const char *p[] = { now, num(seq, json_integer_value(json_object_get(
-						    report, "seq"))),
-			    status, now, status, latest, users, ids, seq };
+	json_t *changed = NULL, *c;
+	size_t i;
 	int r;
 
-	if (device_now(s, "SELECT grp, status, latest FROM devices WHERE id = ?",
-		       ids, &before) < 0)
-		return -EIO;
-	/* status_since: when the device's status last changed (the old
-	 * status is what the right-hand side reads); unknown (NULL) for a
-	 * device from before schema 5 until its status changes. */
-	r = db_run(s->db, "UPDATE devices SET last_seen = ?, last_seq = ?,"
-			  " status_since = CASE WHEN status IS NOT DISTINCT FROM ?"
-			  " THEN status_since ELSE CAST(? AS BIGINT) END,"
-			  " status = ?, latest = ?, users = ? WHERE id = ?"
-			  " AND (last_seq IS NULL OR last_seq < ?)", 9, p, NULL);
-	if (r <= 0) {
+	num(seq, seqv);
+	r = device_now(s, false, ids, &before);
+	if (r <= 0 || before.last_seq >= seqv) {
 		device_now_clear(&before);
-		return r;
+		return r < 0 ? -EIO : 0;
 	}
-	after.grp = xstrdup(before.grp ? before.grp : "");
-	after.status = xstrdup(status);
-	after.checks = json_incref(json_object_get(report, "checks"));
-	count_device(deltas, &before, -1);
-	count_device(deltas, &after, +1);
+	/* status_since: when the device's status last changed. A status
+	 * that stays is not written, so its index is not either. */
+	if (before.status && strcmp(before.status, status) == 0)
+		r = db_run(s->db, "UPDATE devices SET last_seen = ?,"
+				  " last_seq = ?, users = ? WHERE id = ?"
+				  " AND (last_seq IS NULL OR last_seq < ?)", 5,
+			   (const char *[]){ now, seq, users, ids, seq }, NULL);
+	else
+		r = db_run(s->db, "UPDATE devices SET last_seen = ?,"
+				  " last_seq = ?, status_since = ?, status = ?,"
+				  " users = ? WHERE id = ?"
+				  " AND (last_seq IS NULL OR last_seq < ?)", 7,
+			   (const char *[]){ now, seq, now, status, users, ids,
+					     seq }, NULL);
+	if (r <= 0)
+		goto done;
+	count_change(deltas, before.grp, "", before.status, status);
+	changed = json_array();
+	json_array_foreach(checks, i, c) {
+		const char *id = json_string_value(json_object_get(c, "id"));
+		const char *st = json_string_value(json_object_get(c, "status"));
+		const struct check_now *old = check_now_find(&before, id);
+
+		count_change(deltas, before.grp, id, old ? old->status : NULL,
+			     st);
+		if (check_changed(old, st, json_string_value(
+				json_object_get(c, "summary"))))
+			json_array_append(changed, c);
+	}
+	/* A check the report no longer has leaves the counts. */
+	for (size_t k = 0; k < before.n && r >= 0; k++) {
+		const char *id = before.checks[k].id;
+		const char *q[] = { ids, id };
+		bool kept = false;
+
+		json_array_foreach(checks, i, c)
+			kept = kept || strcmp(json_string_value(json_object_get(
+						      c, "id")), id) == 0;
+		if (kept)
+			continue;
+		delta(deltas, before.grp, id, before.checks[k].status, -1);
+		r = db_run(s->db, "DELETE FROM checks_latest WHERE device_id = ?"
+				  " AND check_id = ?", 2, q, NULL);
+	}
+	if (r >= 0)
+		r = put_checks(s, ids, changed);
+done:
+	json_decref(changed);
 	device_now_clear(&before);
-	device_now_clear(&after);
-	return put_checks(s, ids, json_object_get(report, "checks"));
+	return r < 0 ? -EIO : 0;
 }
 
 /* One report inside the caller's transaction. */
@@ -996,6 +1118,16 @@ static json_t *parsed(const char *text)
 	return v ? v : json_null();
 }
 
+/* The checks of a report as stored, or null. */
+static json_t *latest_checks(const char *body)
+{
+	json_t *report = body ? json_loads(body, 0, NULL) : NULL;
+	json_t *checks = json_incref(json_object_get(report, "checks"));
+
+	json_decref(report);
+	return checks ? checks : json_null();
+}
+
 int store_device(struct store *s, int64_t id, int stale_hours, json_t **out)
 {
 	_cleanup_(db_rows_freep) struct db_rows *d = NULL, *h = NULL, *e = NULL;
@@ -1006,8 +1138,9 @@ int store_device(struct store *s, int64_t id, int stale_hours, json_t **out)
 	int k;
 
 	k = db_run(s->db, "SELECT " DEVICE_COLS ", vendor, agent_version,"
-			  " enrolled_at, latest FROM devices WHERE id = ?",
-		   1, p, &d);
+			  " enrolled_at, (SELECT body FROM reports"
+			  " WHERE device_id = devices.id AND seq = last_seq)"
+			  " FROM devices WHERE id = ?", 1, p, &d);
 	if (k < 0)
 		return -EIO;
 	if (k == 0)
@@ -1024,7 +1157,7 @@ int store_device(struct store *s, int64_t id, int stale_hours, json_t **out)
 	json_object_set_new(dev, "agent_version",
 			    text_or_null(db_rows_get(d, 0, 12)));
 	json_object_set_new(dev, "enrolled_at", json_integer(int_at(d, 0, 13)));
-	json_object_set_new(dev, "checks", parsed(db_rows_get(d, 0, 14)));
+	json_object_set_new(dev, "checks", latest_checks(db_rows_get(d, 0, 14)));
 	history = json_array();
 	for (size_t i = 0; i < db_rows_count(h); i++)
 		json_array_append_new(history, json_pack(
@@ -1133,16 +1266,17 @@ int store_device_remove(struct store *s, int64_t id)
 	json_t *deltas;
 	int r;
 
-	/* Its history first (it refers to the device), then the device:
-	 * the row's lock and its last state come from the DELETE itself. */
+	/* Its last state (the row locked), then its history (it refers to
+	 * the device), then the device. */
 	if (db_begin(s->db) < 0)
 		return -EIO;
-	if (db_run(s->db, "DELETE FROM events WHERE device_id = ?", 1, p, NULL) < 0 ||
+	if ((r = device_now(s, false, ids, &gone)) < 0 ||
+	    db_run(s->db, "DELETE FROM events WHERE device_id = ?", 1, p, NULL) < 0 ||
 	    db_run(s->db, "DELETE FROM reports WHERE device_id = ?", 1, p, NULL) < 0 ||
 	    db_run(s->db, "DELETE FROM checks_latest WHERE device_id = ?", 1, p,
 		   NULL) < 0 ||
-	    (r = device_now(s, "DELETE FROM devices WHERE id = ?"
-			       " RETURNING grp, status, latest", ids, &gone)) < 0) {
+	    db_run(s->db, "DELETE FROM devices WHERE id = ?", 1, p, NULL) < 0) {
+		device_now_clear(&gone);
 		db_rollback(s->db);
 		return -EIO;
 	}
@@ -1152,7 +1286,7 @@ int store_device_remove(struct store *s, int64_t id)
 	}
 	/* It leaves its group's counts. */
 	deltas = json_object();
-	count_device(deltas, &gone, -1);
+	count_device(deltas, gone.grp, &gone, -1);
 	delta(deltas, gone.grp, "#", "enrolled", -1);
 	device_now_clear(&gone);
 	r = apply_deltas(s, deltas);
@@ -1447,9 +1581,10 @@ int store_history(struct store *s, const char *group, unsigned days,
 		   group ? 3 : 2, p, &r) < 0 ||
 	    db_run(s->db, group
 		   ? "SELECT check_id, status, SUM(n) FROM counts WHERE grp = ?"
-		     " GROUP BY check_id, status"
+		     " AND n <> 0 GROUP BY check_id, status"
 		   : "SELECT check_id, status, SUM(n) FROM counts"
-		     " GROUP BY check_id, status", group ? 1 : 0, q, &now) < 0 ||
+		     " WHERE n <> 0 GROUP BY check_id, status", group ? 1 : 0, q,
+		   &now) < 0 ||
 	    db_run(s->db, group
 		   ? "SELECT COUNT(*) FROM devices WHERE (last_seen IS NULL OR"
 		     " last_seen < ?) AND grp = ?"
@@ -1498,15 +1633,17 @@ static json_t *clause_of(struct store *s, const char *group,
 
 	/* From a device of the same school: its policy's words. */
 	if (db_run(s->db, group
-		   ? "SELECT d.latest FROM checks_latest c JOIN devices d"
-		     " ON d.id = c.device_id WHERE c.check_id = ?"
+		   ? "SELECT r.body FROM checks_latest c JOIN devices d"
+		     " ON d.id = c.device_id JOIN reports r ON r.device_id = d.id"
+		     " AND r.seq = d.last_seq WHERE c.check_id = ?"
 		     " AND c.status = ? AND c.summary = ? AND d.grp = ? LIMIT 1"
-		   : "SELECT d.latest FROM checks_latest c JOIN devices d"
-		     " ON d.id = c.device_id WHERE c.check_id = ?"
+		   : "SELECT r.body FROM checks_latest c JOIN devices d"
+		     " ON d.id = c.device_id JOIN reports r ON r.device_id = d.id"
+		     " AND r.seq = d.last_seq WHERE c.check_id = ?"
 		     " AND c.status = ? AND c.summary = ? LIMIT 1",
 		   group ? 4 : 3, p, &r) < 1 || !db_rows_get(r, 0, 0))
 		return json_null();
-	checks = json_loads(db_rows_get(r, 0, 0), 0, NULL);
+	checks = latest_checks(db_rows_get(r, 0, 0));
 	json_array_foreach(checks, i, c) {
 		const char *id = json_string_value(json_object_get(c, "id"));
 

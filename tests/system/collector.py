@@ -179,6 +179,18 @@ def corpus(base):
          .replace('{"d": null}', '{"d": ' + deep + '}'), "JSON"),
         ("truncated", json.dumps(base)[:-10], "JSON"),
         ("not an object", "[1, 2, 3]", "object"),
+        ("a key twice", json.dumps(base)[:-1] + ', "seq": 1}', "twice"),
+        ("a check twice", with_(["checks"], base["checks"][:1] * 2),
+         "checks[1].id"),
+        ("a NUL in a string", with_(["checks", 0, "summary"], "a\0b"),
+         "NUL"),
+        ("a lone surrogate escape", with_(["checks", 0, "summary"], "@")
+         .replace("@", "\\udc00"), "surrogate"),
+        ("a surrogate escape without its pair",
+         with_(["checks", 0, "summary"], "@").replace("@", "\\ud800A"),
+         "surrogate"),
+        ("something after the report", json.dumps(base) + " {}", "JSON"),
+        ("a top-level string", '"report"', "JSON"),
     ]
 
 
@@ -406,9 +418,47 @@ def policies(col, db, exe, token, auth):
           "pwhash" not in json.dumps(lst), "admins listed, no password hash")
 
 
+def checks_follow(col, token, report, auth):
+    """The counts and a device's checks follow its latest report: a check
+    that changes moves, one that goes leaves, one that comes back returns
+    (the committer counts changes only)."""
+    def by_check():
+        return admin_get(col, "/api/v1/summary", auth)[1]["by_check"]
+    device = token.split(".")[0]
+    two = json.loads(json.dumps(report))
+    two["checks"].append(dict(two["checks"][0], id="second_check"))
+    two["seq"] += 1
+    st0, _ = post(col, token, two)
+    first = by_check()
+    changed = json.loads(json.dumps(two))
+    gone = changed["checks"].pop()["id"]
+    changed["checks"][0]["status"] = "fail"
+    changed["checks"][0]["summary"] = "changed"
+    changed["seq"] += 1
+    st, _ = post(col, token, changed)
+    after = by_check()
+    st2, d = admin_get(col, f"/api/v1/devices/{device}", auth)
+    c0 = changed["checks"][0]["id"]
+    check(st0 == 201 and st == 201 and
+          sum(after.get(gone, {}).values()) ==
+          sum(first[gone].values()) - 1 and after[c0].get("fail", 0) ==
+          first[c0].get("fail", 0) + (two["checks"][0]["status"] != "fail")
+          and d["checks"] == changed["checks"],
+          "a changed check moves in the counts, one left out leaves them; "
+          "the device shows the latest report's checks")
+    two["seq"] = changed["seq"] + 1
+    st, _ = post(col, token, two)
+    st2, d = admin_get(col, f"/api/v1/devices/{device}", auth)
+    check(st == 201 and by_check() == first and
+          d["checks"] == two["checks"],
+          "the same checks again: the counts are as before")
+    report["seq"] = two["seq"] + 1
+
+
 def migration(exe, db):
     """A database of schema 1 is upgraded in place, its data kept."""
-    for undo in ("DROP TABLE policies", "DROP INDEX checks_finding",
+    for undo in ("ALTER TABLE devices ADD COLUMN latest TEXT",
+                 "DROP TABLE policies", "DROP INDEX checks_finding",
                  "ALTER TABLE checks_latest DROP COLUMN summary",
                  "ALTER TABLE devices DROP COLUMN users",
                  "ALTER TABLE devices DROP COLUMN status_since",
@@ -426,8 +476,8 @@ def migration(exe, db):
         v = int(subprocess.run(["psql", db, "-At", "-c",
                                 "SELECT version FROM schema_version"],
                                capture_output=True, text=True).stdout)
-    check(r.returncode == 0 and v == 5 and rows,
-          "schema 1 upgraded to 5 in place, reports kept")
+    check(r.returncode == 0 and v == 6 and rows,
+          "schema 1 upgraded to 6 in place, reports kept")
 
 
 def two_instances(exe, db, tmp, token, report):
@@ -493,6 +543,11 @@ def main():
     bad_utf8 = json.dumps(report).replace('"T"', '"\\ud800"').encode()
     st, body = post(col, token, bad_utf8)
     check(st == 400, "invalid UTF-8 (a lone surrogate): 400")
+    for raw in (b"\xff", b"\xc0\xaf", b"\xed\xa0\x80"):
+        text = json.dumps(report).encode().replace(b'"T"', b'"T' + raw + b'"', 1)
+        st, _ = post(col, token, text)
+        check(raw in text and st == 400,
+              f"bytes that are not UTF-8 ({raw!r}): 400")
     for name, body_text, field in corpus(report):
         st, body = post(col, token, body_text)
         msg = json.loads(body).get("error", "") if st == 400 else ""
@@ -509,6 +564,7 @@ def main():
     check(st == 201, "the new token: 201")
 
     auth = base64.b64encode(b"ict:correct horse battery").decode()
+    checks_follow(col, token, report, auth)
     st, body = col.request("GET", "/api/v1/summary", None,
                            {"Authorization": f"Basic {auth}"})
     s = json.loads(body)
@@ -559,7 +615,7 @@ def main():
     check(st == 200 and 'collectord_devices{status="all"} 2' in text,
           "metrics: devices by status")
     check(st == 200 and
-          'collectord_reports_accepted_total{result="stored"} 4' in text and
+          'collectord_reports_accepted_total{result="stored"} 7' in text and
           'collectord_reports_rejected_total{reason="forbidden"} 1' in text,
           "metrics count accepted and rejected reports")
     subprocess.run([exe, "--db", db, "--revoke-enrol-secret", secret],
