@@ -8,8 +8,8 @@
  * has the fields the store relies on.
  *
  * And collectord's parser (jsonin: yajl building jansson values) accepts
- * exactly what jansson's strict parser accepts, nested up to its depth,
- * and gives the same value.
+ * exactly what jansson's strict parser accepts, nested up to its depth
+ * and without a raw NUL byte, and gives the same value.
  */
 #include <string.h>
 
@@ -48,7 +48,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fast && !v)
 		fuzz_fail("jsonin accepted what jansson refuses (%s)", je.text);
-	if (!fast && v && depth(v) <= JSONIN_MAX_DEPTH)
+	/* jansson lets a raw NUL byte between tokens through; JSON has no
+	 * place for one, and jsonin refuses it. */
+	if (!fast && v && depth(v) <= JSONIN_MAX_DEPTH &&
+	    !memchr(data, '\0', size))
 		fuzz_fail("jsonin refused what jansson accepts: %s", buf);
 	if (fast && !json_equal(fast, v))
 		fuzz_fail("jsonin and jansson read different values");
