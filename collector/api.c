@@ -121,8 +121,57 @@ static enum MHD_Result enrol(struct MHD_Connection *c,
 /* --- POST /api/v1/reports --- */
 
 /* "Bearer ID.SECRET": the device id, once the secret matches. */
-static int device_of(struct MHD_Connection *c, struct store *s, int64_t *id,
-		     char **machine_id)
+/* Device tokens this process verified lately: a device's id, its token's
+ * hash and its machine id (which an id keeps for life). A hit spares
+ * each report a database read before it is parsed; it is not the
+ * authority: the committer compares the hash with the device's row in
+ * the transaction that stores the report, so a token rotated by
+ * re-enrolment or a device removed, by any instance, is refused from
+ * then on. One slot per id modulo the size; a miss reads the database. */
+#define TOKENS_CACHED 16384
+
+struct token_entry {
+	int64_t id;
+	char hash[SECRET_HASH_LEN + 1];
+	char *machine_id;
+};
+
+static struct token_entry token_cache[TOKENS_CACHED];
+static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool token_cached(int64_t id, const char *hash, char **machine_id)
+{
+	struct token_entry *e = &token_cache[(uint64_t)id % TOKENS_CACHED];
+	bool hit;
+
+	pthread_mutex_lock(&token_lock);
+	hit = e->id == id && secret_hash_equal(e->hash, hash);
+	if (hit)
+		*machine_id = xstrdup(e->machine_id);
+	pthread_mutex_unlock(&token_lock);
+	return hit;
+}
+
+static void token_remember(int64_t id, const char *hash,
+			   const char *machine_id)
+{
+	struct token_entry *e = &token_cache[(uint64_t)id % TOKENS_CACHED];
+
+	pthread_mutex_lock(&token_lock);
+	free(e->machine_id);
+	e->id = id;
+	memcpy(e->hash, hash, sizeof(e->hash));
+	e->machine_id = xstrdup(machine_id);
+	pthread_mutex_unlock(&token_lock);
+}
+
+/* The device a request's bearer token belongs to: its id, machine id and
+ * the token's hash. With cached, a token verified here lately is taken
+ * without reading the database: only for reports, whose token the
+ * committer checks again; anything else reads the device's row. */
+static int device_of(struct MHD_Connection *c, struct store *s, bool cached,
+		     int64_t *id, char **machine_id,
+		     char hash[static SECRET_HASH_LEN + 1])
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						       "Authorization");
@@ -139,16 +188,20 @@ static int device_of(struct MHD_Connection *c, struct store *s, int64_t *id,
 	if (end == auth || *dot != '.' || *id <= 0 ||
 	    strlen(dot + 1) != SECRET_HEX_LEN)
 		return -EACCES;
+	secret_hash(dot + 1, hash);
+	if (cached && token_cached(*id, hash, machine_id))
+		return 0;
 	r = store_device_auth(s, *id, &stored, machine_id);
 	if (r == -ENOENT)
 		return -EACCES;
 	if (r < 0)
 		return r;
-	if (!secret_matches(dot + 1, stored)) {
+	if (!secret_hash_equal(hash, stored)) {
 		free(*machine_id);
 		*machine_id = NULL;
 		return -EACCES;
 	}
+	token_remember(*id, hash, *machine_id);
 	return 0;
 }
 
@@ -157,7 +210,7 @@ static enum MHD_Result reports(struct MHD_Connection *c, struct request *rq,
 {
 	_cleanup_free_ char *machine_id = NULL;
 	struct store *s = server_store();
-	char err[256];
+	char err[256], hash[SECRET_HASH_LEN + 1];
 	const char *problem, *mid;
 	json_t *report;
 	int64_t id;
@@ -165,7 +218,7 @@ static enum MHD_Result reports(struct MHD_Connection *c, struct request *rq,
 
 	if (!s)
 		return unavailable(c);
-	r = device_of(c, s, &id, &machine_id);
+	r = device_of(c, s, true, &id, &machine_id, hash);
 	if (r == -EACCES) {
 		server_count(M_REJECT_UNAUTHORIZED);
 		return server_error(c, MHD_HTTP_UNAUTHORIZED,
@@ -195,8 +248,7 @@ static enum MHD_Result reports(struct MHD_Connection *c, struct request *rq,
 				    "the report names another device than "
 				    "its token");
 	}
-	(void)len;
-	return server_commit(c, rq, id, report);
+	return server_commit(c, rq, id, hash, report);
 }
 
 /* --- admin --- */
@@ -254,6 +306,10 @@ static void auth_remember(const char *user, const char *stored, const char *pw)
 
 void api_exit(void)
 {
+	for (unsigned i = 0; i < TOKENS_CACHED; i++) {
+		free(token_cache[i].machine_id);
+		token_cache[i].machine_id = NULL;
+	}
 	for (unsigned i = 0; i < AUTH_CACHED; i++) {
 		free(auth_cache[i].name);
 		free(auth_cache[i].stored);
@@ -1088,12 +1144,13 @@ static enum MHD_Result agent_policy(struct MHD_Connection *c)
 	_cleanup_free_ char *machine_id = NULL, *group = NULL, *body = NULL,
 			    *sha = NULL, *terms = NULL;
 	struct store *s = server_store();
+	char hash[SECRET_HASH_LEN + 1];
 	int64_t id;
 	int r;
 
 	if (!s)
 		return unavailable(c);
-	r = device_of(c, s, &id, &machine_id);
+	r = device_of(c, s, false, &id, &machine_id, hash);
 	if (r == -EACCES)
 		return server_error(c, MHD_HTTP_UNAUTHORIZED,
 				    "unknown or revoked device token");

@@ -150,10 +150,15 @@ struct db *db_sqlite_open(const char *path, char **err)
 	/* WAL with synchronous=FULL: a commit is on disk before 2xx. */
 	/* A cache of 32 MB a connection (SQLite's default is 2 MB): the
 	 * committer finds the pages of the indexes it writes in memory
-	 * instead of reading them back from the file. */
+	 * instead of reading them back from the file. A checkpoint every
+	 * 10,000 pages (40 MB of log) instead of 1,000: the committer copies
+	 * a page the reports touch again and again once, not ten times
+	 * (13,600 to 15,500 reports/s); the log is cut back to 64 MB. */
 	if (sq_script(&s->base, "PRAGMA journal_mode=WAL;"
 				"PRAGMA synchronous=FULL;"
 				"PRAGMA cache_size=-32768;"
+				"PRAGMA wal_autocheckpoint=10000;"
+				"PRAGMA journal_size_limit=67108864;"
 				"PRAGMA foreign_keys=ON") < 0) {
 		*err = xasprintf("%s: cannot set the journal up", path);
 		sq_close(&s->base);

@@ -18,8 +18,9 @@ int secret_new(char out[static SECRET_HEX_LEN + 1]);
 /* SHA-256 of s as lower-case hex. */
 void secret_hash(const char *s, char out[static SECRET_HASH_LEN + 1]);
 
-/* Whether hash(s) equals the stored hash, in constant time. */
-bool secret_matches(const char *s, const char *stored_hash);
+/* Whether two hashes from secret_hash are the same, in constant time;
+ * false if either is NULL or not a hash's length. */
+bool secret_hash_equal(const char *a, const char *b);
 
 /* A yescrypt hash of password (caller frees), or NULL with errno set. */
 char *password_hash(const char *password);

@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "log.h"
+#include "secret.h"
 #include "server.h"
 #include "utf8.h"
 #include "util.h"
@@ -29,6 +30,7 @@ struct request {
 	/* A report waiting for, or back from, the committer. */
 	struct MHD_Connection *conn;
 	json_t *report;
+	char token_hash[SECRET_HASH_LEN + 1];
 	struct store_put put;
 	bool committed;
 	struct request *next;
@@ -197,6 +199,11 @@ static enum MHD_Result reply_put(struct MHD_Connection *c, struct request *rq)
 		return server_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				    "storage unavailable; try again later");
 	}
+	if (r == STORE_UNAUTHORIZED) {
+		server_count(M_REJECT_UNAUTHORIZED);
+		return server_error(c, MHD_HTTP_UNAUTHORIZED,
+				    "unknown or revoked device token");
+	}
 	server_count(r == STORE_STORED ? M_REPORTS_STORED : M_REPORTS_DUPLICATE);
 	return r == STORE_STORED
 		       ? MHD_queue_response(c, MHD_HTTP_CREATED, answer_stored)
@@ -260,19 +267,22 @@ static void *committer_main(void *arg)
 }
 
 enum MHD_Result server_commit(struct MHD_Connection *c, struct request *rq,
-			      int64_t id, json_t *report)
+			      int64_t id, const char *token_hash,
+			      json_t *report)
 {
 	rq->report = report;
 	rq->conn = c;
-	rq->put = (struct store_put){ id, report, rq->body ? rq->body : "",
-				      rq->len, 0 };
+	snprintf(rq->token_hash, sizeof(rq->token_hash), "%s", token_hash);
+	rq->put = (struct store_put){ id, rq->token_hash, report,
+				      rq->body ? rq->body : "", rq->len, 0 };
 	pthread_mutex_lock(&queue_lock);
 	if (!committer_running) {
 		struct store *s;
 
 		pthread_mutex_unlock(&queue_lock);
 		s = server_store();
-		rq->put.result = s ? store_report_put(s, id, report, rq->put.body,
+		rq->put.result = s ? store_report_put(s, id, rq->token_hash,
+						      report, rq->put.body,
 						      rq->len)
 				   : -EIO;
 		return reply_put(c, rq);

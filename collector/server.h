@@ -58,11 +58,13 @@ enum MHD_Result server_reply_headers(struct MHD_Connection *c, unsigned status,
 /* Content-Security-Policy and the other headers every answer carries. */
 void server_secure_headers(struct MHD_Response *r);
 
-/* Hand a validated report (ownership of report taken) to the group
- * committer: the connection answers 201, 200 or 503 once its batch is
- * committed. Returns what the access handler must return. */
+/* Hand a validated report (ownership of report taken) of device id, whose
+ * token hashed to token_hash, to the group committer: the connection
+ * answers 201, 200, 401 (the token is no longer the device's) or 503 once
+ * its batch is committed. Returns what the access handler must return. */
 enum MHD_Result server_commit(struct MHD_Connection *c, struct request *rq,
-			      int64_t id, json_t *report);
+			      int64_t id, const char *token_hash,
+			      json_t *report);
 
 /* Counters for /metrics. */
 enum metric {

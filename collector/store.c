@@ -14,6 +14,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "secret.h"
 #include "store.h"
 #include "util.h"
 
@@ -335,7 +336,7 @@ struct check_now {
 /* What a device looks like now: group, overall status, the sequence
  * number of its latest report (-1: none yet) and its checks. */
 struct device_now {
-	char *grp, *status;
+	char *grp, *status, *token_hash;
 	int64_t last_seq;
 	size_t n;
 	struct check_now *checks;
@@ -345,6 +346,7 @@ static void device_now_clear(struct device_now *n)
 {
 	free(n->grp);
 	free(n->status);
+	free(n->token_hash);
 	for (size_t i = 0; i < n->n; i++) {
 		free(n->checks[i].id);
 		free(n->checks[i].status);
@@ -368,7 +370,8 @@ static char *dup_or_null(const char *v)
 static int device_now(struct store *s, bool by_machine, const char *key,
 		      struct device_now *out)
 {
-#define NOW_SQL(where) "SELECT d.grp, d.status, d.last_seq, c.check_id," \
+#define NOW_SQL(where) "SELECT d.grp, d.status, d.last_seq, d.token_hash," \
+	" c.check_id," \
 	" c.status, c.summary FROM devices d LEFT JOIN checks_latest c" \
 	" ON c.device_id = d.id WHERE " where
 	static const char *const sql[2][2] = {
@@ -390,15 +393,16 @@ static int device_now(struct store *s, bool by_machine, const char *key,
 	out->status = dup_or_null(db_rows_get(r, 0, 1));
 	if (db_rows_get(r, 0, 2))
 		out->last_seq = strtoll(db_rows_get(r, 0, 2), NULL, 10);
+	out->token_hash = xstrdup(db_rows_get(r, 0, 3));
 	out->checks = xcalloc((size_t)k, sizeof(*out->checks));
 	for (size_t i = 0; i < (size_t)k; i++) {
 		struct check_now *c = &out->checks[out->n];
 
-		if (!db_rows_get(r, i, 3))
+		if (!db_rows_get(r, i, 4))
 			continue;	/* no checks: the join's one empty row */
-		c->id = xstrdup(db_rows_get(r, i, 3));
-		c->status = xstrdup(db_rows_get(r, i, 4));
-		c->summary = dup_or_null(db_rows_get(r, i, 5));
+		c->id = xstrdup(db_rows_get(r, i, 4));
+		c->status = xstrdup(db_rows_get(r, i, 5));
+		c->summary = dup_or_null(db_rows_get(r, i, 6));
 		out->n++;
 	}
 	return 1;
@@ -666,23 +670,22 @@ static bool check_changed(const struct check_now *old, const char *status,
  * move by what changed, and only the checks that changed are written:
  * most reports say what the one before said. */
 static int put_latest(struct store *s, const char *ids, const json_t *report,
-		      const char *status, const char *now, json_t *deltas)
+		      const char *status, const char *now, json_t *deltas,
+		      const struct device_now *was)
 {
 	json_t *checks = json_object_get(report, "checks");
-	_cleanup_free_ char *users = report_users(checks);
+	_cleanup_free_ char *users = NULL;
 	json_int_t seqv = json_integer_value(json_object_get(report, "seq"));
-	struct device_now before;
+	const struct device_now before = *was;
 	char seq[24];
 	json_t *changed = NULL, *c;
 	size_t i;
 	int r;
 
+	if (before.last_seq >= seqv)
+		return 0;
 	num(seq, seqv);
-	r = device_now(s, false, ids, &before);
-	if (r <= 0 || before.last_seq >= seqv) {
-		device_now_clear(&before);
-		return r < 0 ? -EIO : 0;
-	}
+	users = report_users(checks);
 	/* status_since: when the device's status last changed. A status
 	 * that stays is not written, so its index is not either. */
 	if (before.status && strcmp(before.status, status) == 0)
@@ -731,43 +734,56 @@ static int put_latest(struct store *s, const char *ids, const json_t *report,
 		r = put_checks(s, ids, changed);
 done:
 	json_decref(changed);
-	device_now_clear(&before);
 	return r < 0 ? -EIO : 0;
 }
 
-/* One report inside the caller's transaction. */
-static int put_one(struct store *s, int64_t id, const json_t *report,
-		   const char *body, size_t len, json_t *deltas)
+/* One report inside the caller's transaction, if its token is still the
+ * device's (the worker may have found it in its cache). */
+static int put_one(struct store *s, const struct store_put *put,
+		   json_t *deltas)
 {
+	const json_t *report = put->report;
 	const char *status = overall(json_object_get(report, "checks"));
 	char ids[24], seq[24], now[24];
-	_cleanup_free_ char *text = xstrndup(body, len);
+	_cleanup_free_ char *text = xstrndup(put->body, put->len);
 	const char *p[] = {
-		num(ids, id),
+		num(ids, put->id),
 		num(seq, json_integer_value(json_object_get(report, "seq"))),
 		num(now, time(NULL)),
 		json_string_value(json_object_get(report, "generated_at")),
 		status, text,
 	};
-	int r;
+	struct device_now before;
+	int r = device_now(s, false, ids, &before);
 
+	if (r < 0)
+		goto done;
+	if (r == 0 || !put->token_hash ||
+	    !secret_hash_equal(before.token_hash, put->token_hash)) {
+		r = STORE_UNAUTHORIZED;
+		goto done;
+	}
 	r = db_run(s->db, "INSERT INTO reports (device_id, seq, received_at,"
 			  " generated_at, status, body) VALUES (?, ?, ?, ?, ?, ?)"
 			  " ON CONFLICT (device_id, seq) DO NOTHING", 6, p, NULL);
-	if (r < 0)
-		return -EIO;
-	if (r == 0)
-		return STORE_DUPLICATE;
-	if (put_events(s, ids, report, now) < 0 ||
-	    put_latest(s, ids, report, status, now, deltas) < 0)
-		return -EIO;
-	return STORE_STORED;
+	if (r <= 0) {
+		r = r < 0 ? -EIO : STORE_DUPLICATE;
+		goto done;
+	}
+	r = put_events(s, ids, report, now) < 0 ||
+			    put_latest(s, ids, report, status, now, deltas,
+				       &before) < 0
+		    ? -EIO
+		    : STORE_STORED;
+done:
+	device_now_clear(&before);
+	return r < 0 ? -EIO : r;
 }
 
-int store_report_put(struct store *s, int64_t id, const json_t *report,
-		     const char *body, size_t len)
+int store_report_put(struct store *s, int64_t id, const char *token_hash,
+		     const json_t *report, const char *body, size_t len)
 {
-	struct store_put one = { id, report, body, len, 0 };
+	struct store_put one = { id, token_hash, report, body, len, 0 };
 
 	return store_report_put_batch(s, &one, 1) < 0 ? -EIO : one.result;
 }
@@ -808,7 +824,7 @@ int store_report_put_batch(struct store *s, struct store_put *puts, size_t n)
 	for (size_t k = 0; k < n; k++) {
 		struct store_put *p = &puts[order[k]];
 
-		p->result = put_one(s, p->id, p->report, p->body, p->len, deltas);
+		p->result = put_one(s, p, deltas);
 		if (p->result < 0) {
 			db_rollback(s->db);
 			goto failed;

@@ -54,18 +54,23 @@ int store_device_enrol(struct store *s, const json_t *device,
 int store_device_auth(struct store *s, int64_t id, char **token_hash,
 		      char **machine_id);
 
-enum { STORE_STORED = 1, STORE_DUPLICATE = 2 };
+enum { STORE_STORED = 1, STORE_DUPLICATE = 2, STORE_UNAUTHORIZED = 3 };
 
-/* Store a validated report of device id, durably. Returns STORE_STORED,
- * or STORE_DUPLICATE when (device, seq) was stored before. */
-int store_report_put(struct store *s, int64_t id, const json_t *report,
-		     const char *body, size_t len);
+/* Store a validated report of device id, durably, if token_hash (the hash
+ * of the token it came with) is still the device's: that is checked in
+ * the transaction that stores it, so a token rotated or a device removed
+ * meanwhile, by any instance, is refused. Returns STORE_STORED,
+ * STORE_DUPLICATE when (device, seq) was stored before, or
+ * STORE_UNAUTHORIZED. */
+int store_report_put(struct store *s, int64_t id, const char *token_hash,
+		     const json_t *report, const char *body, size_t len);
 
 /* Many reports in one transaction, one commit (group commit). Each
- * result is STORE_STORED, STORE_DUPLICATE, or -EIO for all when the
+ * result is one of store_report_put's, or -EIO for all when the
  * transaction failed. Returns 0 or -EIO. */
 struct store_put {
 	int64_t id;
+	const char *token_hash;
 	const json_t *report;
 	const char *body;
 	size_t len;
