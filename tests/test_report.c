@@ -14,6 +14,7 @@
 #include "account.h"
 #include "report.h"
 #include "testutil.h"
+#include "utf8.h"
 #include "util.h"
 
 
@@ -223,6 +224,38 @@ static void test_account_terms(void **state)
 	json_decref(in);
 }
 
+/* utf8_valid takes eight ASCII bytes at a time: a bad byte must be seen
+ * at every offset, inside or after a run of ASCII. */
+static void test_utf8_valid(void **state)
+{
+	static const char *const bad[] = {
+		"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+		"\xe2\x82", "\x80",
+	};
+	char buf[64];
+
+	(void)state;
+	assert_true(utf8_valid("", 0));
+	assert_true(utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92",
+			       17));
+	for (size_t at = 0; at < 24; at++) {
+		for (size_t k = 0; k < sizeof(bad) / sizeof(*bad); k++) {
+			size_t n = strlen(bad[k]);
+
+			memset(buf, 'a', sizeof(buf));
+			memcpy(buf + at, bad[k], n);
+			assert_false(utf8_valid(buf, 40));
+			/* cut short: only what n covers counts */
+			assert_true(utf8_valid(buf, at));
+		}
+		memset(buf, 'a', sizeof(buf));
+		memcpy(buf + at, "\xc3\xa9", 2);
+		assert_true(utf8_valid(buf, 40));
+		/* a sequence cut by the end is not UTF-8 */
+		assert_false(utf8_valid(buf, at + 1));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_account_paths),
 		cmocka_unit_test(test_account_filter),
 		cmocka_unit_test(test_account_terms),
+		cmocka_unit_test(test_utf8_valid),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
