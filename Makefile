@@ -83,13 +83,6 @@ $(B)/obj/collector/web.o: $(WEB_FILES)
 COLLECTOR_PKGS := libmicrohttpd sqlite3 libpq libcrypt yajl
 COLLECTOR_CFLAGS = $(shell pkg-config --cflags $(COLLECTOR_PKGS))
 COLLECTOR_LIBS = $(shell pkg-config --libs $(COLLECTOR_PKGS)) -lpthread
-# collectord allocates with jemalloc: each report is a few hundred small
-# allocations made and freed by one worker, which jemalloc's thread caches
-# keep out of glibc's shared bins (docs/performance.md). Not in the
-# sanitizer builds, which bring their own allocator.
-ifeq ($(SANFLAGS),)
-COLLECTOR_MALLOC = $(shell pkg-config --libs jemalloc)
-endif
 
 # The uploader and endpointctl talk to the collector; endpointd links no
 # network library at all.
@@ -157,8 +150,7 @@ $(B)/endpoint-notify: $(B)/obj/notify/notify.o $(B)/libendpointd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/collectord: $(COLLECTOR_OBJS) $(B)/libendpointd.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COLLECTOR_LIBS) $(PKG_LIBS) \
-		$(COLLECTOR_MALLOC)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COLLECTOR_LIBS) $(PKG_LIBS)
 
 $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(B)/libendpointd.a
 	@mkdir -p $(dir $@)

@@ -480,7 +480,7 @@ def migration(exe, db):
           "schema 1 upgraded to 6 in place, reports kept")
 
 
-def two_instances(exe, db, tmp, token, report):
+def two_instances(exe, db, tmp, token, report, mid):
     """Two collectords on one database behave as one."""
     a = Collector(exe, db, os.path.join(tmp, "a"))
     b = Collector(exe, db, os.path.join(tmp, "b"))
@@ -498,6 +498,15 @@ def two_instances(exe, db, tmp, token, report):
     check(sorted(results) == [200, 201] and
           list(stored_seqs(db)).count(900000) == 1,
           f"two instances, one report sent to both: stored once {results}")
+    # a has just verified the token and keeps it in memory; re-enrolling
+    # through b rotates it, and a's committer refuses it from then on.
+    st, e = enrol(b, b.secret("Oak Primary"), mid)
+    report["seq"] += 1
+    st_old, _ = post(a, token, report)
+    st_new, _ = post(a, e["token"], report)
+    check(st == 201 and st_old == 401 and st_new == 201,
+          f"a token rotated through the other instance: 401 at once "
+          f"[{st_old}], the new one 201 [{st_new}]")
     a.stop()
     b.stop()
 
@@ -663,7 +672,7 @@ def main():
     check(rc == 0 and "Sanitizer" not in log, "SIGTERM stops it cleanly")
     migration(exe, db)
     if not db.startswith("sqlite:"):
-        two_instances(exe, db, tmp, token, report)
+        two_instances(exe, db, tmp, token, report, mid)
     total = 0
     print(f"{len(FAILED)} collector tests wrong")
     return 1 if FAILED else 0
