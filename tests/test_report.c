@@ -236,8 +236,12 @@ static void test_utf8_valid(void **state)
 
 	(void)state;
 	assert_true(utf8_valid("", 0));
-	assert_true(utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92",
-			       17));
+	{
+		static const char mixed[] =
+			"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92";
+
+		assert_true(utf8_valid(mixed, sizeof(mixed) - 1));
+	}
 	for (size_t at = 0; at < 24; at++) {
 		for (size_t k = 0; k < sizeof(bad) / sizeof(*bad); k++) {
 			size_t n = strlen(bad[k]);
