@@ -120,7 +120,6 @@ static enum MHD_Result enrol(struct MHD_Connection *c,
 
 /* --- POST /api/v1/reports --- */
 
-/* "Bearer ID.SECRET": the device id, once the secret matches. */
 /* Device tokens this process verified lately: a device's id, its token's
  * hash and its machine id (which an id keeps for life). A hit spares
  * each report a database read before it is parsed; it is not the
@@ -165,8 +164,8 @@ static void token_remember(int64_t id, const char *hash,
 	pthread_mutex_unlock(&token_lock);
 }
 
-/* The device a request's bearer token belongs to: its id, machine id and
- * the token's hash. With cached, a token verified here lately is taken
+/* The device a request's bearer token ("Bearer ID.SECRET") belongs to:
+ * its id, machine id and the token's hash. With cached, a token verified here lately is taken
  * without reading the database: only for reports, whose token the
  * committer checks again; anything else reads the device's row. */
 static int device_of(struct MHD_Connection *c, struct store *s, bool cached,

@@ -154,7 +154,7 @@ struct db *db_sqlite_open(const char *path, char **err)
 	 * 10,000 pages (40 MB of log) instead of 1,000: the committer copies
 	 * a page the reports touch again and again once, not ten times
 	 * (about 15,300 to 18,300 reports/s). The price: the committer stops
-	 * longer at each checkpoint (p99 10 to about 50 ms under that load).
+	 * longer at each checkpoint (p99 10 to about 41-45 ms under that load).
 	 * The log is cut back to 64 MB. */
 	if (sq_script(&s->base, "PRAGMA journal_mode=WAL;"
 				"PRAGMA synchronous=FULL;"

@@ -102,15 +102,25 @@ static const char *text_problem(const unsigned char *s, size_t n)
 	return NULL;
 }
 
+/* Refuse the document if a string or key (what) is not clean text. */
+static bool text_refused(struct builder *b, const char *what,
+			 const unsigned char *s, size_t n)
+{
+	const char *why = text_problem(s, n);
+
+	if (!why)
+		return false;
+	snprintf(b->whybuf, sizeof(b->whybuf), "%s holds %s", what, why);
+	refuse(b, b->whybuf);
+	return true;
+}
+
 static int on_string(void *ctx, const unsigned char *s, size_t n)
 {
 	struct builder *b = ctx;
-	const char *why = text_problem(s, n);
 
-	if (why) {
-		snprintf(b->whybuf, sizeof(b->whybuf), "a string holds %s", why);
-		return refuse(b, b->whybuf);
-	}
+	if (text_refused(b, "a string", s, n))
+		return 0;
 	return add(b, json_stringn_nocheck((const char *)s, n));
 }
 
@@ -122,12 +132,9 @@ static int on_start_map(void *ctx)
 static int on_map_key(void *ctx, const unsigned char *s, size_t n)
 {
 	struct builder *b = ctx;
-	const char *why = text_problem(s, n);
 
-	if (why) {
-		snprintf(b->whybuf, sizeof(b->whybuf), "a key holds %s", why);
-		return refuse(b, b->whybuf);
-	}
+	if (text_refused(b, "a key", s, n))
+		return 0;
 	if (n + 1 > b->keycap) {
 		b->keycap = n + 1 > 64 ? n + 1 : 64;
 		b->key = xrealloc(b->key, b->keycap);

@@ -671,24 +671,23 @@ static bool check_changed(const struct check_now *old, const char *status,
  * most reports say what the one before said. */
 static int put_latest(struct store *s, const char *ids, const json_t *report,
 		      const char *status, const char *now, json_t *deltas,
-		      const struct device_now *was)
+		      const struct device_now *before)
 {
 	json_t *checks = json_object_get(report, "checks");
 	_cleanup_free_ char *users = NULL;
 	json_int_t seqv = json_integer_value(json_object_get(report, "seq"));
-	const struct device_now before = *was;
 	char seq[24];
 	json_t *changed = NULL, *c;
 	size_t i;
 	int r;
 
-	if (before.last_seq >= seqv)
+	if (before->last_seq >= seqv)
 		return 0;
 	num(seq, seqv);
 	users = report_users(checks);
 	/* status_since: when the device's status last changed. A status
 	 * that stays is not written, so its index is not either. */
-	if (before.status && strcmp(before.status, status) == 0)
+	if (before->status && strcmp(before->status, status) == 0)
 		r = db_run(s->db, "UPDATE devices SET last_seen = ?,"
 				  " last_seq = ?, users = ? WHERE id = ?"
 				  " AND (last_seq IS NULL OR last_seq < ?)", 5,
@@ -702,22 +701,22 @@ static int put_latest(struct store *s, const char *ids, const json_t *report,
 					     seq }, NULL);
 	if (r <= 0)
 		goto done;
-	count_change(deltas, before.grp, "", before.status, status);
+	count_change(deltas, before->grp, "", before->status, status);
 	changed = json_array();
 	json_array_foreach(checks, i, c) {
 		const char *id = json_string_value(json_object_get(c, "id"));
 		const char *st = json_string_value(json_object_get(c, "status"));
-		const struct check_now *old = check_now_find(&before, id);
+		const struct check_now *old = check_now_find(before, id);
 
-		count_change(deltas, before.grp, id, old ? old->status : NULL,
+		count_change(deltas, before->grp, id, old ? old->status : NULL,
 			     st);
 		if (check_changed(old, st, json_string_value(
 				json_object_get(c, "summary"))))
 			json_array_append(changed, c);
 	}
 	/* A check the report no longer has leaves the counts. */
-	for (size_t k = 0; k < before.n && r >= 0; k++) {
-		const char *id = before.checks[k].id;
+	for (size_t k = 0; k < before->n && r >= 0; k++) {
+		const char *id = before->checks[k].id;
 		const char *q[] = { ids, id };
 		bool kept = false;
 
@@ -726,7 +725,7 @@ static int put_latest(struct store *s, const char *ids, const json_t *report,
 						      c, "id")), id) == 0;
 		if (kept)
 			continue;
-		delta(deltas, before.grp, id, before.checks[k].status, -1);
+		delta(deltas, before->grp, id, before->checks[k].status, -1);
 		r = db_run(s->db, "DELETE FROM checks_latest WHERE device_id = ?"
 				  " AND check_id = ?", 2, q, NULL);
 	}
@@ -758,8 +757,7 @@ static int put_one(struct store *s, const struct store_put *put,
 
 	if (r < 0)
 		goto done;
-	if (r == 0 || !put->token_hash ||
-	    !secret_hash_equal(before.token_hash, put->token_hash)) {
+	if (r == 0 || !secret_hash_equal(before.token_hash, put->token_hash)) {
 		r = STORE_UNAUTHORIZED;
 		goto done;
 	}
@@ -770,11 +768,11 @@ static int put_one(struct store *s, const struct store_put *put,
 		r = r < 0 ? -EIO : STORE_DUPLICATE;
 		goto done;
 	}
-	r = put_events(s, ids, report, now) < 0 ||
-			    put_latest(s, ids, report, status, now, deltas,
-				       &before) < 0
-		    ? -EIO
-		    : STORE_STORED;
+	if (put_events(s, ids, report, now) < 0 ||
+	    put_latest(s, ids, report, status, now, deltas, &before) < 0)
+		r = -EIO;
+	else
+		r = STORE_STORED;
 done:
 	device_now_clear(&before);
 	return r < 0 ? -EIO : r;
