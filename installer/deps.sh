@@ -11,7 +11,7 @@ BUILD="build-essential pkg-config
 libinih-dev libjansson-dev libsystemd-dev libudev-dev
 libblkid-dev libcryptsetup-dev libmount-dev libssl-dev libexpat1-dev
 libmicrohttpd-dev libsqlite3-dev libpq-dev libcrypt-dev libcurl4-openssl-dev
-libyajl-dev"
+libyajl-dev libmimalloc-dev"
 
 # Tests and benchmarks: cmocka, the schema validator, and the real things
 # the system tests and make bench drive (Chromium for the dashboard; the
