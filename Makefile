@@ -74,7 +74,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 COLLECTOR_SRCS := collector/main.c collector/server.c collector/api.c \
 	collector/store.c collector/db.c collector/db_sqlite.c \
 	collector/db_pg.c collector/reportcheck.c collector/secret.c \
-	collector/web.c collector/jsonin.c
+	collector/web.c collector/jsonin.c collector/walbuf.c
 COLLECTOR_OBJS := $(COLLECTOR_SRCS:%.c=$(B)/obj/%.o)
 # The dashboard's files, built into collectord by the assembler (.incbin).
 WEB_FILES := collector/web/index.html collector/web/app.js \
@@ -165,6 +165,10 @@ $(B)/collectord: $(COLLECTOR_OBJS) $(B)/libendpointd.a
 $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(B)/libendpointd.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
+# collectord's SQLite VFS, tested with SQLite itself.
+$(B)/tests/test_walbuf: $(B)/obj/collector/walbuf.o
+$(B)/tests/test_walbuf: TEST_LIBS += $(shell pkg-config --libs sqlite3) \
+	-lpthread
 
 # Fuzz targets (tests/fuzz/fuzz_*.c): each is linked twice, with
 # libFuzzer by make fuzz, and with replay.c for make check, which runs it
