@@ -511,6 +511,40 @@ def two_instances(exe, db, tmp, token, report, mid):
     b.stop()
 
 
+def storage_unavailable(col, db, token, report):
+    """The database cannot take the report: 503, nothing stored, and the
+    agent's retry is stored once it can. SQLite: another process holds
+    the write lock longer than collectord waits (5 s). PostgreSQL: the
+    server is stopped, when the test script says how (PG_DOWN, PG_UP)."""
+    report = json.loads(json.dumps(report))
+    report["seq"] += 500
+    if db.startswith("sqlite:"):
+        holder = sqlite3.connect(db[len("sqlite:"):], isolation_level=None,
+                                 timeout=10)
+        holder.execute("BEGIN IMMEDIATE")
+        st, body = post(col, token, report)
+        holder.execute("ROLLBACK")
+        holder.close()
+        how = "another process holds SQLite's write lock"
+    elif os.environ.get("PG_DOWN") and os.environ.get("PG_UP"):
+        subprocess.run(os.environ["PG_DOWN"], shell=True, check=True)
+        try:
+            st, body = post(col, token, report)
+        finally:
+            subprocess.run(os.environ["PG_UP"], shell=True, check=True)
+        how = "PostgreSQL is stopped"
+    else:
+        return
+    msg = json.loads(body).get("error", "") if st == 503 else body[:80]
+    check(st == 503 and "try again" in msg and
+          report["seq"] not in stored_seqs(db),
+          f"{how}: 503 ({msg}), nothing stored")
+    st, _ = post(col, token, report)
+    st2, _ = post(col, token, report)
+    check(st == 201 and st2 == 200 and report["seq"] in stored_seqs(db),
+          f"then the same report again: 201, then 200 ({st}, {st2})")
+
+
 def main():
     exe, endpointd, tmp = sys.argv[1:4]
     db = sys.argv[4] if len(sys.argv) > 4 else \
@@ -640,6 +674,8 @@ def main():
                          {"Authorization": f"Basic {new}"})
     check(st == 401 and st2 == 200, "after a password change the old one "
           "is refused at once, the new one accepted")
+
+    storage_unavailable(col, db, token, report)
 
     # The same settings from a configuration file.
     cfg = os.path.join(tmp, "collectord.ini")
