@@ -330,35 +330,26 @@ static int apply_deltas(struct store *s, json_t *d)
 
 /* A check as a device's latest report left it. */
 struct check_now {
-	char *id, *status, *summary;
+	const char *id, *status, *summary;
 };
 
 /* What a device looks like now: group, overall status, the sequence
- * number of its latest report (-1: none yet) and its checks. */
+ * number of its latest report (-1: none yet) and its checks. The strings
+ * are the rows' own, read once (the committer does this for every
+ * report). */
 struct device_now {
-	char *grp, *status, *token_hash;
+	const char *grp, *status, *token_hash;
 	int64_t last_seq;
 	size_t n;
 	struct check_now *checks;
+	struct db_rows *rows;
 };
 
 static void device_now_clear(struct device_now *n)
 {
-	free(n->grp);
-	free(n->status);
-	free(n->token_hash);
-	for (size_t i = 0; i < n->n; i++) {
-		free(n->checks[i].id);
-		free(n->checks[i].status);
-		free(n->checks[i].summary);
-	}
 	free(n->checks);
+	db_rows_free(n->rows);
 	memset(n, 0, sizeof(*n));
-}
-
-static char *dup_or_null(const char *v)
-{
-	return v ? xstrdup(v) : NULL;
 }
 
 /* Read a device's state, by id or by machine id, from its row and
@@ -380,29 +371,32 @@ static int device_now(struct store *s, bool by_machine, const char *key,
 		  NOW_SQL("d.machine_id = ?") " FOR UPDATE OF d" },
 	};
 #undef NOW_SQL
-	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
 	const char *p[] = { key };
+	struct db_rows *r = NULL;
 	int k = db_run(s->db, sql[db_kind(s->db) == DB_POSTGRES][by_machine],
 		       1, p, &r);
 
 	memset(out, 0, sizeof(*out));
 	out->last_seq = -1;
-	if (k <= 0)
+	if (k <= 0) {
+		db_rows_free(r);
 		return k;
-	out->grp = xstrdup(db_rows_get(r, 0, 0));
-	out->status = dup_or_null(db_rows_get(r, 0, 1));
+	}
+	out->rows = r;
+	out->grp = db_rows_get(r, 0, 0);
+	out->status = db_rows_get(r, 0, 1);
 	if (db_rows_get(r, 0, 2))
 		out->last_seq = strtoll(db_rows_get(r, 0, 2), NULL, 10);
-	out->token_hash = xstrdup(db_rows_get(r, 0, 3));
+	out->token_hash = db_rows_get(r, 0, 3);
 	out->checks = xcalloc((size_t)k, sizeof(*out->checks));
 	for (size_t i = 0; i < (size_t)k; i++) {
 		struct check_now *c = &out->checks[out->n];
 
 		if (!db_rows_get(r, i, 4))
 			continue;	/* no checks: the join's one empty row */
-		c->id = xstrdup(db_rows_get(r, i, 4));
-		c->status = xstrdup(db_rows_get(r, i, 5));
-		c->summary = dup_or_null(db_rows_get(r, i, 6));
+		c->id = db_rows_get(r, i, 4);
+		c->status = db_rows_get(r, i, 5);
+		c->summary = db_rows_get(r, i, 6);
 		out->n++;
 	}
 	return 1;
