@@ -165,9 +165,10 @@ static void token_remember(int64_t id, const char *hash,
 }
 
 /* The device a request's bearer token ("Bearer ID.SECRET") belongs to:
- * its id, machine id and the token's hash. With cached, a token verified here lately is taken
- * without reading the database: only for reports, whose token the
- * committer checks again; anything else reads the device's row. */
+ * its id, machine id and the token's hash. With cached, a token verified
+ * here lately is taken without reading the database: only for reports,
+ * whose token the committer checks again; anything else reads the
+ * device's row. */
 static int device_of(struct MHD_Connection *c, struct store *s, bool cached,
 		     int64_t *id, char **machine_id,
 		     char hash[static SECRET_HASH_LEN + 1])

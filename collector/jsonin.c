@@ -219,10 +219,9 @@ json_t *jsonin_parse(const char *text, size_t len, char err[static 256])
 {
 	struct builder b = { 0 };
 	long bad = bad_escape(text, len);
+	const char *ff = memchr(text, '\f', len), *vt = memchr(text, '\v', len);
 	yajl_handle h;
 	yajl_status st;
-
-	const char *ff = memchr(text, '\f', len), *vt = memchr(text, '\v', len);
 
 	if (bad >= 0) {
 		snprintf(err, 256, "not valid JSON: a \\u escape of half a "

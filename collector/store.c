@@ -573,7 +573,6 @@ static size_t summary_kept(const char *summary)
 /* The latest status and summary of the checks given, in one statement (a
  * report has up to 64 checks; the committer runs this for each report
  * that changes one, so statements count). */
-
 static int put_checks(struct store *s, const char *ids, json_t *checks)
 {
 	size_t n = json_array_size(checks), i;

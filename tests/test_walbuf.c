@@ -11,15 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "testutil.h"
+#include "util.h"
 #include "walbuf.h"
 
 struct dbs {
-	char dir[64], path[96];
+	char *dir, *path;
 	sqlite3 *writer;	/* through walbuf */
 	sqlite3 *reader;	/* through SQLite's default VFS */
 };
@@ -59,9 +59,8 @@ static int setup(void **state)
 	struct dbs *d = calloc(1, sizeof(*d));
 
 	assert_non_null(d);
-	snprintf(d->dir, sizeof(d->dir), "/tmp/test_walbuf.XXXXXX");
-	assert_non_null(mkdtemp(d->dir));
-	snprintf(d->path, sizeof(d->path), "%s/t.db", d->dir);
+	d->dir = tu_tmpdir();
+	d->path = xasprintf("%s/t.db", d->dir);
 	assert_non_null(walbuf_vfs());
 	assert_int_equal(sqlite3_open_v2(d->path, &d->writer,
 					 SQLITE_OPEN_READWRITE |
@@ -84,17 +83,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct dbs *d = *state;
-	char p[128];
 
 	sqlite3_close(d->reader);
 	sqlite3_close(d->writer);
-	for (const char *const *s = (const char *const[]){ "", "-wal", "-shm",
-							   NULL };
-	     *s; s++) {
-		snprintf(p, sizeof(p), "%s%s", d->path, *s);
-		unlink(p);
-	}
-	rmdir(d->dir);
+	tu_rmrf(d->dir);
+	free(d->dir);
+	free(d->path);
 	free(d);
 	return 0;
 }

@@ -62,7 +62,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!getenv("UMOCKDEV_DIR") && !getenv("LD_PRELOAD"))
 		fuzz_fail("run this under umockdev-wrapper");
 	/* umockdev (0.17) keeps an eventfd and a socket of every testbed
-	 * after it is gone, two a input: as many descriptors as allowed. */
+	 * after it is gone, two per input: as many descriptors as allowed. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);

@@ -22,7 +22,7 @@ for t in "$@"; do
 	# drown libFuzzer's: it goes, sanitizer reports still come through.
 	mask=0
 	[ "$t" = ingest ] && mask=2
-	# umockdev keeps two descriptors of every testbed (one an input) after
+	# umockdev keeps two descriptors of every testbed (one per input) after
 	# it is gone: the udev target runs in libFuzzer's fork mode, in
 	# children that each end before the descriptors run out.
 	fork=
