@@ -74,7 +74,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 COLLECTOR_SRCS := collector/main.c collector/server.c collector/api.c \
 	collector/store.c collector/db.c collector/db_sqlite.c \
 	collector/db_pg.c collector/reportcheck.c collector/secret.c \
-	collector/web.c collector/jsonin.c collector/walbuf.c
+	collector/web.c collector/jsonin.c collector/walbuf.c collector/jarena.c
 COLLECTOR_OBJS := $(COLLECTOR_SRCS:%.c=$(B)/obj/%.o)
 # The dashboard's files, built into collectord by the assembler (.incbin).
 WEB_FILES := collector/web/index.html collector/web/app.js \
@@ -169,6 +169,10 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(B)/libendpointd.a
 $(B)/tests/test_walbuf: $(B)/obj/collector/walbuf.o
 $(B)/tests/test_walbuf: TEST_LIBS += $(shell pkg-config --libs sqlite3) \
 	-lpthread
+
+# The arena collectord builds reports in, with its JSON reader.
+$(B)/tests/test_jarena: $(B)/obj/collector/jarena.o $(B)/obj/collector/jsonin.o
+$(B)/tests/test_jarena: TEST_LIBS += $(B)/libendpointd.a -lyajl
 
 # Fuzz targets (tests/fuzz/fuzz_*.c): each is linked twice, with
 # libFuzzer by make fuzz, and with replay.c for make check, which runs it

@@ -15,6 +15,7 @@
 
 #include "api.h"
 #include "check.h"
+#include "jarena.h"
 #include "jsonin.h"
 #include "log.h"
 #include "policy.h"
@@ -231,10 +232,13 @@ static enum MHD_Result reports(struct MHD_Connection *c, struct request *rq,
 		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 				    "send application/json");
 	}
+	/* The report is only read from here on: its values are let go of
+	 * together when the request ends. */
+	jarena_open(server_arena(rq));
 	report = jsonin_parse(body, len, err);
 	problem = report ? reportcheck(report, err) : err;
+	jarena_close();
 	if (problem) {
-		json_decref(report);
 		server_count(M_REJECT_INVALID);
 		return server_error(c, MHD_HTTP_BAD_REQUEST, problem);
 	}
@@ -242,7 +246,6 @@ static enum MHD_Result reports(struct MHD_Connection *c, struct request *rq,
 								"device"),
 						"machine_id"));
 	if (strcmp(mid, machine_id) != 0) {
-		json_decref(report);
 		server_count(M_REJECT_FORBIDDEN);
 		return server_error(c, MHD_HTTP_FORBIDDEN,
 				    "the report names another device than "

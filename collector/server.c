@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "jarena.h"
 #include "log.h"
 #include "secret.h"
 #include "server.h"
@@ -30,6 +31,7 @@ struct request {
 	/* A report waiting for, or back from, the committer. */
 	struct MHD_Connection *conn;
 	json_t *report;
+	struct jarena arena;	/* where report was built */
 	char token_hash[SECRET_HASH_LEN + 1];
 	struct store_put put;
 	bool committed;
@@ -266,6 +268,11 @@ static void *committer_main(void *arg)
 	return NULL;
 }
 
+struct jarena *server_arena(struct request *rq)
+{
+	return &rq->arena;
+}
+
 enum MHD_Result server_commit(struct MHD_Connection *c, struct request *rq,
 			      int64_t id, const char *token_hash,
 			      json_t *report)
@@ -326,7 +333,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	hist[i]++;
 	hist_sum += t;
 	pthread_mutex_unlock(&hist_lock);
-	json_decref(rq->report);
+	jarena_free(&rq->arena);
 	free(rq->body);
 	free(rq);
 	*con_cls = NULL;

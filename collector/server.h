@@ -58,7 +58,11 @@ enum MHD_Result server_reply_headers(struct MHD_Connection *c, unsigned status,
 /* Content-Security-Policy and the other headers every answer carries. */
 void server_secure_headers(struct MHD_Response *r);
 
-/* Hand a validated report (ownership of report taken) of device id, whose
+/* The arena a report is built in (jarena.h): it is let go of when the
+ * request ends. */
+struct jarena *server_arena(struct request *rq);
+
+/* Hand a validated report (built in server_arena(rq)) of device id, whose
  * token hashed to token_hash, to the group committer: the connection
  * answers 201, 200, 401 (the token is no longer the device's) or 503 once
  * its batch is committed. Returns what the access handler must return. */
