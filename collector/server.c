@@ -217,7 +217,9 @@ static void commit_batch(struct store **s, struct request **jobs, size_t n)
 	struct store_put puts[BATCH_MAX];
 	_cleanup_free_ char *err = NULL;
 
-	if (!*s && !(*s = store_open(cfg.db_url, false, &err)))
+	if (!*s && (*s = store_open(cfg.db_url, false, &err)))
+		store_remember(*s);
+	else if (!*s)
 		log_errx("%s", err);
 	for (size_t i = 0; i < n; i++)
 		puts[i] = jobs[i]->put;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,20 @@
 
 #define SCHEMA_VERSION 6
 
+/* A device's state as the committer last stored it (store_remember). */
+struct known {
+	char *grp, *status, *token_hash;
+	int64_t last_seq;
+	size_t n, bytes;
+	struct check_now *checks;	/* the strings are the entry's own */
+};
+
 struct store {
 	struct db *db;
+	bool remember;
+	struct known **known;	/* by device id */
+	size_t nknown, known_bytes;
+	int64_t data_version;
 };
 
 /* %s: how each database spells an id that numbers itself. */
@@ -196,10 +209,14 @@ struct store *store_open(const char *url, bool do_migrate, char **err)
 	return s;
 }
 
+static void known_forget(struct store *s);
+
 void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	known_forget(s);
+	free(s->known);
 	db_close(s->db);
 	free(s);
 }
@@ -343,11 +360,13 @@ struct device_now {
 	size_t n;
 	struct check_now *checks;
 	struct db_rows *rows;
+	bool known;		/* checks and strings are a struct known's */
 };
 
 static void device_now_clear(struct device_now *n)
 {
-	free(n->checks);
+	if (!n->known)
+		free(n->checks);
 	db_rows_free(n->rows);
 	memset(n, 0, sizeof(*n));
 }
@@ -429,6 +448,160 @@ static void count_change(json_t *d, const char *grp, const char *check,
 		return;
 	delta(d, grp, check, from, -1);
 	delta(d, grp, check, to, +1);
+}
+
+/* The committer remembers each device's state (store_remember), so that
+ * a report does not read the device's row and checks again: that query
+ * was a sixth of the committer's time. What it remembers is only trusted
+ * while no other connection has written: SQLite's data_version, read once
+ * a batch inside its write transaction, changes when one has (an
+ * enrolment, an admin, a retention purge, another process), and then all
+ * is forgotten; so is all after a batch that failed. Bounded: devices
+ * with ids past KNOWN_MAX_ID are not remembered, and past KNOWN_BYTES all
+ * is forgotten and remembered again as reports come. */
+#define KNOWN_MAX_ID (1 << 22)
+#define KNOWN_BYTES (64u << 20)
+
+static void known_free(struct known *k)
+{
+	if (!k)
+		return;
+	for (size_t i = 0; i < k->n; i++) {
+		free((void *)(uintptr_t)k->checks[i].id);
+		free((void *)(uintptr_t)k->checks[i].status);
+		free((void *)(uintptr_t)k->checks[i].summary);
+	}
+	free(k->checks);
+	free(k->grp);
+	free(k->status);
+	free(k->token_hash);
+	free(k);
+}
+
+static void known_forget(struct store *s)
+{
+	for (size_t i = 0; i < s->nknown; i++) {
+		known_free(s->known[i]);
+		s->known[i] = NULL;
+	}
+	s->known_bytes = 0;
+}
+
+static char *known_text(const char *t, size_t *bytes)
+{
+	if (!t)
+		return NULL;
+	*bytes += strlen(t) + 1;
+	return xstrdup(t);
+}
+
+static size_t summary_kept(const char *summary);
+
+/* Remember n as device id's state, in place of what was (n's strings
+ * may be the old entry's). Summaries are kept as checks_latest keeps
+ * them. */
+static void known_keep(struct store *s, int64_t id, const struct device_now *n)
+{
+	struct known *k;
+	size_t i;
+
+	if (!s->remember || id < 0 || id >= KNOWN_MAX_ID)
+		return;
+	if ((size_t)id >= s->nknown) {
+		size_t cap = s->nknown ? s->nknown : 1024;
+
+		while (cap <= (size_t)id)
+			cap *= 2;
+		s->known = xrealloc(s->known, cap * sizeof(*s->known));
+		memset(s->known + s->nknown, 0,
+		       (cap - s->nknown) * sizeof(*s->known));
+		s->nknown = cap;
+	}
+	k = xcalloc(1, sizeof(*k));
+	k->bytes = sizeof(*k) + n->n * sizeof(*k->checks);
+	k->grp = known_text(n->grp, &k->bytes);
+	k->status = known_text(n->status, &k->bytes);
+	k->token_hash = known_text(n->token_hash, &k->bytes);
+	k->last_seq = n->last_seq;
+	k->n = n->n;
+	k->checks = xcalloc(n->n ? n->n : 1, sizeof(*k->checks));
+	for (i = 0; i < n->n; i++) {
+		const char *sum = n->checks[i].summary;
+
+		k->checks[i].id = known_text(n->checks[i].id, &k->bytes);
+		k->checks[i].status = known_text(n->checks[i].status, &k->bytes);
+		if (sum) {
+			k->checks[i].summary = xstrndup(sum, summary_kept(sum));
+			k->bytes += strlen(k->checks[i].summary) + 1;
+		}
+	}
+	if (s->known[id]) {
+		s->known_bytes -= s->known[id]->bytes;
+		known_free(s->known[id]);
+		s->known[id] = NULL;
+	}
+	if (s->known_bytes + k->bytes > KNOWN_BYTES)
+		known_forget(s);
+	s->known[id] = k;
+	s->known_bytes += k->bytes;
+}
+
+static void known_drop(struct store *s, int64_t id)
+{
+	if (id < 0 || (size_t)id >= s->nknown || !s->known[id])
+		return;
+	s->known_bytes -= s->known[id]->bytes;
+	known_free(s->known[id]);
+	s->known[id] = NULL;
+}
+
+/* At the start of a batch, in its write transaction: forget everything
+ * if another connection has written since. */
+static int known_check(struct store *s)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+	int64_t v;
+
+	if (!s->remember)
+		return 0;
+	if (db_run(s->db, "PRAGMA data_version", 0, NULL, &r) < 1)
+		return -EIO;
+	v = strtoll(db_rows_get(r, 0, 0), NULL, 10);
+	if (v != s->data_version)
+		known_forget(s);
+	s->data_version = v;
+	return 0;
+}
+
+void store_remember(struct store *s)
+{
+	if (db_kind(s->db) != DB_SQLITE)
+		return;
+	s->remember = true;
+	s->data_version = -1;
+}
+
+/* device_now by id for the committer: what it remembers, or the
+ * database's (then remembered). */
+static int device_known(struct store *s, int64_t id, const char *ids,
+			struct device_now *out)
+{
+	struct known *k = s->remember && id >= 0 && (size_t)id < s->nknown
+				  ? s->known[id] : NULL;
+	int r;
+
+	if (k) {
+		*out = (struct device_now){
+			.grp = k->grp, .status = k->status,
+			.token_hash = k->token_hash, .last_seq = k->last_seq,
+			.n = k->n, .checks = k->checks, .known = true,
+		};
+		return 1;
+	}
+	r = device_now(s, false, ids, out);
+	if (r == 1)
+		known_keep(s, id, out);
+	return r;
 }
 
 int store_device_enrol(struct store *s, const json_t *device,
@@ -661,7 +834,8 @@ static bool check_changed(const struct check_now *old, const char *status,
 
 /* Only a newer report changes what the device looks like now. The counts
  * move by what changed, and only the checks that changed are written:
- * most reports say what the one before said. */
+ * most reports say what the one before said. 1 when it did, 0 when the
+ * report is not newer, -EIO. */
 static int put_latest(struct store *s, const char *ids, const json_t *report,
 		      const char *status, const char *now, json_t *deltas,
 		      const struct device_now *before)
@@ -724,9 +898,36 @@ static int put_latest(struct store *s, const char *ids, const json_t *report,
 	}
 	if (r >= 0)
 		r = put_checks(s, ids, changed);
+	if (r >= 0)
+		r = 1;
 done:
 	json_decref(changed);
-	return r < 0 ? -EIO : 0;
+	return r < 0 ? -EIO : r > 0;
+}
+
+/* Remember what a stored report made of the device. */
+static void known_after(struct store *s, int64_t id,
+			const struct device_now *before, const json_t *report,
+			const char *status)
+{
+	json_t *checks = json_object_get(report, "checks"), *c;
+	struct device_now after = {
+		.grp = before->grp, .token_hash = before->token_hash,
+		.status = status,
+		.last_seq = json_integer_value(json_object_get(report, "seq")),
+		.n = json_array_size(checks),
+	};
+	size_t i;
+
+	after.checks = xcalloc(after.n ? after.n : 1, sizeof(*after.checks));
+	json_array_foreach(checks, i, c)
+		after.checks[i] = (struct check_now){
+			json_string_value(json_object_get(c, "id")),
+			json_string_value(json_object_get(c, "status")),
+			json_string_value(json_object_get(c, "summary")),
+		};
+	known_keep(s, id, &after);
+	free(after.checks);
 }
 
 /* One report inside the caller's transaction, if its token is still the
@@ -746,7 +947,8 @@ static int put_one(struct store *s, const struct store_put *put,
 		status, text,
 	};
 	struct device_now before;
-	int r = device_now(s, false, ids, &before);
+	int r = s->remember ? device_known(s, put->id, ids, &before)
+			    : device_now(s, false, ids, &before);
 
 	if (r < 0)
 		goto done;
@@ -762,10 +964,16 @@ static int put_one(struct store *s, const struct store_put *put,
 		goto done;
 	}
 	if (put_events(s, ids, report, now) < 0 ||
-	    put_latest(s, ids, report, status, now, deltas, &before) < 0)
+	    (r = put_latest(s, ids, report, status, now, deltas, &before)) < 0) {
 		r = -EIO;
-	else
-		r = STORE_STORED;
+		goto done;
+	}
+	if (r == 1)
+		known_after(s, put->id, &before, report, status);
+	else if (before.known && before.last_seq <
+			json_integer_value(json_object_get(report, "seq")))
+		known_drop(s, put->id);	/* it was wrong: forget it */
+	r = STORE_STORED;
 done:
 	device_now_clear(&before);
 	return r < 0 ? -EIO : r;
@@ -812,6 +1020,10 @@ int store_report_put_batch(struct store *s, struct store_put *puts, size_t n)
 
 	if (db_begin(s->db) < 0)
 		goto failed;
+	if (known_check(s) < 0) {
+		db_rollback(s->db);
+		goto failed;
+	}
 	for (size_t k = 0; k < n; k++) {
 		struct store_put *p = &puts[order[k]];
 
@@ -828,6 +1040,7 @@ int store_report_put_batch(struct store *s, struct store_put *puts, size_t n)
 	json_decref(deltas);
 	return 0;
 failed:
+	known_forget(s);	/* it may hold what was rolled back */
 	json_decref(deltas);
 	for (size_t i = 0; i < n; i++)
 		puts[i].result = -EIO;

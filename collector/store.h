@@ -78,6 +78,12 @@ struct store_put {
 };
 int store_report_put_batch(struct store *s, struct store_put *puts, size_t n);
 
+/* For the one connection that stores reports (the committer): remember
+ * each device's state between reports instead of reading it for each,
+ * while no other connection writes (SQLite only; PostgreSQL's instances
+ * share the database, so nothing is remembered there). */
+void store_remember(struct store *s);
+
 /* --- reading (for the API) --- */
 
 /* {"devices", "compliant", "failing", "stale", "by_check": {check:

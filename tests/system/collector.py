@@ -511,6 +511,54 @@ def two_instances(exe, db, tmp, token, report, mid):
     b.stop()
 
 
+def counts_match(col, db, auth):
+    """The summary's counts (kept as reports arrive) equal a count made
+    from the devices and their latest checks."""
+    st, sm = admin_get(col, "/api/v1/summary", auth)
+    by_check = {}
+    for check_id, status, n in query(db, "SELECT check_id, status, COUNT(*)"
+                                         " FROM checks_latest GROUP BY"
+                                         " check_id, status"):
+        by_check.setdefault(check_id, {})[status] = n
+    groups = {}
+    for grp, status, n in query(db, "SELECT grp, status, COUNT(*) FROM"
+                                    " devices GROUP BY grp, status"):
+        g = groups.setdefault(grp, {"devices": 0, "compliant": 0})
+        g["devices"] += n
+        g["compliant"] += n if status == "pass" else 0
+    kept = {c: {k: v for k, v in by.items() if v}
+            for c, by in sm["by_check"].items()}
+    return (st == 200 and {c: by for c, by in kept.items() if by} == by_check
+            and {g: v for g, v in sm["by_group"].items() if v["devices"]}
+            == groups)
+
+
+def remembered(col, db, report, auth):
+    """The committer remembers each device between reports; what another
+    connection changes meanwhile (here an enrolment moving the device to
+    another school with a new token) is seen at once."""
+    mid = "dd" * 16
+    st, e = enrol(col, col.secret("Elm Academy"), mid)
+    first = json.loads(json.dumps(report))
+    first["device"]["machine_id"] = mid
+    first["seq"] = 1
+    st1, _ = post(col, e["token"], first)
+    st, e2 = enrol(col, col.secret("Oak Primary"), mid)
+    second = json.loads(json.dumps(first))
+    second["seq"] = 2
+    second["checks"][0]["status"] = "fail"
+    st2, _ = post(col, e["token"], second)
+    st3, _ = post(col, e2["token"], second)
+    st, d = admin_get(col, f"/api/v1/devices/{e2['device_id']}", auth)
+    check(st1 == 201 and st2 == 401 and st3 == 201 and
+          d.get("group") == "Oak Primary" and d.get("status") == "fail",
+          f"a device moved to another school between two reports: its old "
+          f"token refused, the report counted in its new school "
+          f"({st1}, {st2}, {st3}, {d.get('group')}, {d.get('status')})")
+    check(counts_match(col, db, auth), "the summary's counts equal a count "
+          "of the devices and their latest checks")
+
+
 def storage_unavailable(col, db, token, report):
     """The database cannot take the report: 503, nothing stored, and the
     agent's retry is stored once it can. SQLite: another process holds
@@ -675,6 +723,7 @@ def main():
     check(st == 401 and st2 == 200, "after a password change the old one "
           "is refused at once, the new one accepted")
 
+    remembered(col, db, report, new)
     storage_unavailable(col, db, token, report)
 
     # The same settings from a configuration file.
