@@ -1,6 +1,7 @@
 /*
- * db_pg: PostgreSQL through libpq. Statements are sent with their
- * parameters apart (PQexecParams), never spliced into the SQL text.
+ * db_pg: PostgreSQL through libpq. Statements are prepared once a
+ * connection and run with their parameters apart (PQexecPrepared), never
+ * spliced into the SQL text.
  * Several collectord instances share one server: schema migration takes
  * an advisory lock, and nothing else lives in a process.
  */
@@ -14,9 +15,19 @@
 #include "log.h"
 #include "util.h"
 
+#define CACHED 32	/* the store runs a few dozen distinct statements */
+
+struct cached {
+	char *sql;
+	char name[24];
+};
+
 struct pg_db {
 	struct db base;
 	PGconn *conn;
+	struct cached cache[CACHED];
+	unsigned next;		/* the slot to reuse when the cache is full */
+	unsigned long named;	/* statements named so far */
 };
 
 /* "?" to "$1", "$2"... (the store's SQL has no "?" in a literal). */
@@ -39,6 +50,14 @@ static char *numbered(const char *sql)
 	return out;
 }
 
+static void forget_prepared(struct pg_db *p)
+{
+	for (unsigned i = 0; i < CACHED; i++) {
+		free(p->cache[i].sql);
+		p->cache[i].sql = NULL;
+	}
+}
+
 static int pg_fail(struct pg_db *p, PGresult *res, const char *sql)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
@@ -47,9 +66,12 @@ static int pg_fail(struct pg_db *p, PGresult *res, const char *sql)
 	if (state && strcmp(state, "23505") == 0)
 		return -EEXIST;
 	log_errx("postgresql: %s: %s", sql, PQerrorMessage(p->conn));
-	/* A lost connection is made again for the next request. */
-	if (PQstatus(p->conn) == CONNECTION_BAD)
+	/* A lost connection is made again for the next request, without
+	 * the statements the old one had prepared. */
+	if (PQstatus(p->conn) == CONNECTION_BAD) {
+		forget_prepared(p);
 		PQreset(p->conn);
+	}
 	return -EIO;
 }
 
@@ -58,16 +80,52 @@ static void clearp(PGresult **r)
 	PQclear(*r);
 }
 
+/* The name of a statement prepared on this connection for sql (n
+ * parameters), or NULL (the reason in the connection's error). As on
+ * SQLite, preparing costs more than running the store's small
+ * statements: PQexecParams parsed and planned each one again. */
+static const char *prepared(struct pg_db *p, const char *sql, int n)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_(clearp) PGresult *res = NULL;
+	struct cached *c;
+
+	for (unsigned i = 0; i < CACHED; i++)
+		if (p->cache[i].sql && strcmp(p->cache[i].sql, sql) == 0)
+			return p->cache[i].name;
+	c = &p->cache[p->next];
+	if (c->sql) {
+		char drop[48];
+
+		snprintf(drop, sizeof(drop), "DEALLOCATE %s", c->name);
+		PQclear(PQexec(p->conn, drop));
+		free(c->sql);
+		c->sql = NULL;
+	}
+	snprintf(c->name, sizeof(c->name), "s%lu", ++p->named);
+	text = numbered(sql);
+	res = PQprepare(p->conn, c->name, text, n, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return NULL;
+	c->sql = xstrdup(sql);
+	p->next = (p->next + 1) % CACHED;
+	return c->name;
+}
+
 static int pg_run(struct db *d, const char *sql, int n,
 		  const char *const *params, struct db_rows **rows)
 {
 	struct pg_db *p = (struct pg_db *)d;
-	_cleanup_free_ char *text = numbered(sql);
-	_cleanup_(clearp) PGresult *res = PQexecParams(
-		p->conn, text, n, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
+	const char *name = prepared(p, sql, n);
+	_cleanup_(clearp) PGresult *res = NULL;
+	ExecStatusType st;
 	struct db_rows *out;
 	int cols, nrows;
+
+	if (!name)
+		return pg_fail(p, NULL, sql);
+	res = PQexecPrepared(p->conn, name, n, params, NULL, NULL, 0);
+	st = PQresultStatus(res);
 
 	if (st == PGRES_COMMAND_OK)
 		return atoi(PQcmdTuples(res));
@@ -104,6 +162,7 @@ static void pg_close(struct db *d)
 {
 	struct pg_db *p = (struct pg_db *)d;
 
+	forget_prepared(p);
 	PQfinish(p->conn);
 	free(p);
 }
