@@ -38,12 +38,13 @@ struct request {
 	struct request *next;
 };
 
-/* Group commit: one thread per process stores every report that has
- * arrived in one transaction (one fsync), then lets their connections
- * answer. Nothing is acknowledged before it is on disk. */
+/* Group commit: a committer thread stores every report that has arrived
+ * in one transaction (one fsync), then lets their connections answer.
+ * Nothing is acknowledged before it is on disk. One committer on SQLite,
+ * several on PostgreSQL (server_start). */
 #define BATCH_MAX 512
 
-#define MAX_COMMITTERS 1
+#define MAX_COMMITTERS 8
 
 static pthread_t committers[MAX_COMMITTERS];
 static unsigned ncommitters;
@@ -212,24 +213,44 @@ static enum MHD_Result reply_put(struct MHD_Connection *c, struct request *rq)
 		       : MHD_queue_response(c, MHD_HTTP_OK, answer_duplicate);
 }
 
-static void commit_batch(struct store **s, struct request **jobs, size_t n)
+static bool on_sqlite(void)
 {
-	struct store_put puts[BATCH_MAX];
+	return strncmp(cfg.db_url, "sqlite:", 7) == 0;
+}
+
+/* Store a batch on the committer's connection, opened if need be; a
+ * connection that fails is closed. 0 or -EIO. */
+static int put_batch(struct store **s, struct store_put *puts, size_t n)
+{
 	_cleanup_free_ char *err = NULL;
 
 	if (!*s && (*s = store_open(cfg.db_url, false, &err)))
 		store_remember(*s);
 	else if (!*s)
 		log_errx("%s", err);
+	if (*s && store_report_put_batch(*s, puts, n) == 0)
+		return 0;
+	store_close(*s);
+	*s = NULL;
+	return -EIO;
+}
+
+static void commit_batch(struct store **s, struct request **jobs, size_t n)
+{
+	struct store_put puts[BATCH_MAX];
+
 	for (size_t i = 0; i < n; i++)
 		puts[i] = jobs[i]->put;
-	if (!*s || store_report_put_batch(*s, puts, n) < 0) {
+	/* A PostgreSQL connection broken since the last batch (the server
+	 * restarted) fails this one: it is tried once more on a new
+	 * connection before it is answered 503. Nothing was stored by the
+	 * failed try, or, if its commit went through unseen, the retry finds
+	 * every report stored before (200). On SQLite a failure is the write
+	 * lock held past its wait: no second wait. */
+	if (put_batch(s, puts, n) < 0 && (on_sqlite() ||
+					  put_batch(s, puts, n) < 0))
 		for (size_t i = 0; i < n; i++)
 			puts[i].result = -EIO;
-		/* A broken connection is made again for the next batch. */
-		store_close(*s);
-		*s = NULL;
-	}
 	for (size_t i = 0; i < n; i++) {
 		jobs[i]->put.result = puts[i].result;
 		jobs[i]->committed = true;
@@ -534,12 +555,19 @@ int server_start(const struct server_config *c)
 		log_errx("cannot listen on %s", cfg.listen);
 		return -EADDRNOTAVAIL;
 	}
-	/* One committer per process. SQLite has one writer anyway; on
-	 * PostgreSQL, two batches updating the same devices in different
-	 * orders would wait on each other or deadlock (and one would be
-	 * answered 503). Several collectord instances each have theirs. */
+	/* SQLite has one writer: one committer. On PostgreSQL a committer
+	 * spends most of its time waiting for the server's answers, and the
+	 * server for the next statement: as many committers as worker
+	 * threads (2,400 to 7,400-7,900 reports/s with two on two cores;
+	 * four did 6,500). Their batches lock device rows in id order and
+	 * change the counts in key order, as several instances' do, so they
+	 * wait for each other but cannot deadlock. */
 	committer_stop = false;
-	ncommitters = 1;
+	ncommitters = on_sqlite() ? 1
+		      : cfg.threads < MAX_COMMITTERS ? cfg.threads
+						     : MAX_COMMITTERS;
+	if (ncommitters == 0)
+		ncommitters = 1;
 	for (unsigned i = 0; i < ncommitters; i++) {
 		if (pthread_create(&committers[i], NULL, committer_main,
 				   NULL) != 0) {
