@@ -591,6 +591,13 @@ def storage_unavailable(col, db, token, report):
     st2, _ = post(col, token, report)
     check(st == 201 and st2 == 200 and report["seq"] in stored_seqs(db),
           f"then the same report again: 201, then 200 ({st}, {st2})")
+    # Each committer (several on PostgreSQL) had a connection to the
+    # stopped server: none answers 503 once it is back.
+    after = []
+    for _ in range(6):
+        report["seq"] += 1
+        after.append(post(col, token, report)[0])
+    check(after == [201] * 6, f"and the next reports: 201 ({after})")
 
 
 def main():
