@@ -30,8 +30,7 @@ struct request {
 	struct timespec t0;
 	/* A report waiting for, or back from, the committer. */
 	struct MHD_Connection *conn;
-	json_t *report;
-	struct jarena arena;	/* where report was built */
+	struct jarena arena;	/* where the report was built */
 	char token_hash[SECRET_HASH_LEN + 1];
 	struct store_put put;
 	bool committed;
@@ -300,7 +299,6 @@ enum MHD_Result server_commit(struct MHD_Connection *c, struct request *rq,
 			      int64_t id, const char *token_hash,
 			      json_t *report)
 {
-	rq->report = report;
 	rq->conn = c;
 	snprintf(rq->token_hash, sizeof(rq->token_hash), "%s", token_hash);
 	rq->put = (struct store_put){ id, rq->token_hash, report,
