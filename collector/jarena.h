@@ -10,8 +10,9 @@
  * 3 us a report less in paired runs).
  *
  * The rules, since jansson does not know:
- * - jarena_setup runs once, before any other use of jansson; outside an
- *   open arena jansson allocates with malloc as before.
+ * - jarena_setup runs before the threads that use jansson start
+ *   (server_start calls it); outside an open arena jansson allocates
+ *   with malloc as before.
  * - A value built in an arena is only read once the arena is closed:
  *   never set into, deleted from, or decref'd but for a reference the
  *   reader took itself; the arena's jarena_free lets it go.

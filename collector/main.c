@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jarena.h"
 #include "log.h"
 #include "secret.h"
 #include "server.h"
@@ -402,7 +401,6 @@ int main(int argc, char **argv)
 	int status;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
-	jarena_setup();
 	o.srv.threads = cores > 0 ? (unsigned)cores : 2;
 	if (parse_options(argc, argv, &o) < 0) {
 		options_free(&o);

@@ -516,6 +516,9 @@ int server_start(const struct server_config *c)
 	int r;
 
 	cfg = *c;
+	/* Reports are built in arenas from here on (before any worker
+	 * thread runs). */
+	jarena_setup();
 	if (!answer_stored) {
 		answer_stored = answer_new("{\"stored\":true}");
 		answer_duplicate = answer_new("{\"stored\":false}");
