@@ -567,8 +567,6 @@ int server_start(const struct server_config *c)
 	ncommitters = on_sqlite() ? 1
 		      : cfg.threads < MAX_COMMITTERS ? cfg.threads
 						     : MAX_COMMITTERS;
-	if (ncommitters == 0)
-		ncommitters = 1;
 	for (unsigned i = 0; i < ncommitters; i++) {
 		if (pthread_create(&committers[i], NULL, committer_main,
 				   NULL) != 0) {
