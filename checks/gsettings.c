@@ -1,0 +1,755 @@
+/*
+ * gsettings: GSettings values as a user's session reads them, through the
+ * system's gsettings and dconf tools run as that user (never as root:
+ * the user's database is a file she controls).
+ *
+ * The child gets a profile on a memfd (DCONF_PROFILE=/proc/self/fd/3):
+ * the session's profile with system-db:NAME turned into
+ * file-db:ROOT/etc/dconf/db/NAME, and XDG_CONFIG_HOME, XDG_DATA_HOME and
+ * XDG_DATA_DIRS pointing below the root, so that in production (root "/")
+ * it reads exactly what the session reads, and in tests a fixture tree.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gsettings.h"
+#include "inifile.h"
+#include "log.h"
+#include "util.h"
+
+#define GSETTINGS_TOOL "/usr/bin/gsettings"
+#define DCONF_TOOL "/usr/bin/dconf"
+#define TOOL_TIMEOUT_MS 3000
+#define TOOL_OUTPUT_MAX (1024 * 1024)
+#define TOOL_STDERR_MAX 4096
+#define PROFILE_MAX (64 * 1024)
+#define NOBODY 65534
+
+/* A dconf profile as the child gets it. */
+struct profile {
+	char *file;		/* the profile read, or NULL: dconf's default */
+	char *text;		/* what the child is given */
+	char *user_db;		/* the user-db: name, or NULL */
+	json_t *dbs;		/* evidence, in the profile's order */
+	json_t *sysvalues;	/* db name -> {"/path/key": text} */
+	json_t *notes;		/* strings: what the profile names but is not read */
+	char *stale;		/* first database not compiled */
+};
+
+struct gsettings {
+	const struct host *h;
+	struct profile common;	/* /etc/dconf/profile/user or the default */
+};
+
+struct gsettings_user {
+	struct gsettings *g;
+	struct profile *p;	/* &g->common, or the user's own */
+	struct profile own_profile;
+	const struct user *u;
+	char *home;		/* below the root */
+	json_t *schemas;	/* schema -> {key: text}, or a string: error */
+	json_t *locked;		/* "schema key" -> bool */
+	json_t *own;		/* the user's database: {"/path/key": text} */
+	json_t *sources;	/* "schema key" -> where its value came from */
+	char *error;
+};
+
+/* ---------- running the tools ---------- */
+
+struct child {
+	uid_t uid;
+	gid_t gid;
+	const char *home;	/* below the root; NULL: none */
+	const char *root;
+	const char *profile;
+	char *const *argv;
+};
+
+static void child_exec(const struct child *c, int out, int err, int profile)
+{
+	_cleanup_free_ char *home = xasprintf("HOME=%s", c->home ? c->home : "/nonexistent");
+	_cleanup_free_ char *conf = xasprintf("XDG_CONFIG_HOME=%s/.config",
+					      c->home ? c->home : "/nonexistent");
+	_cleanup_free_ char *data = xasprintf("XDG_DATA_HOME=%s/.local/share",
+					      c->home ? c->home : "/nonexistent");
+	_cleanup_free_ char *dirs = xasprintf(
+		"XDG_DATA_DIRS=%s/usr/local/share:%s/usr/share",
+		strcmp(c->root, "/") ? c->root : "", strcmp(c->root, "/") ? c->root : "");
+	char *env[] = { "PATH=/usr/bin:/bin", home, conf, data, dirs,
+			"DCONF_PROFILE=/proc/self/fd/3", "GSETTINGS_BACKEND=dconf",
+			/* nowhere to write: the tools must not touch the home */
+			"XDG_RUNTIME_DIR=/nonexistent",
+			"XDG_CACHE_HOME=/nonexistent", "LC_ALL=C.UTF-8", NULL };
+	int null = open("/dev/null", O_RDWR);
+	sigset_t none;
+
+	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 ||
+	    dup2(err, 2) < 0 || dup2(profile, 3) < 0)
+		_exit(126);
+	closefrom(4);
+	/* The daemon blocks its signals for signalfd; the tool must not. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The user's rights, from the account: never those of whoever owns
+	 * a path the user controls. */
+	if (geteuid() == 0 &&
+	    (setgroups(0, NULL) < 0 || setgid(c->gid) < 0 ||
+	     setuid(c->uid) < 0))
+		_exit(126);
+	execve(c->argv[0], c->argv, env);
+	_exit(127);
+}
+
+/* Read what the child writes, up to the limit and the deadline. */
+static int read_all(int fd, char **out)
+{
+	size_t cap = 8192, n = 0;
+	char *buf = xmalloc(cap);
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, TOOL_TIMEOUT_MS) <= 0) {
+			free(buf);
+			return -ETIMEDOUT;
+		}
+		if (n + 1 >= cap) {
+			if (cap >= TOOL_OUTPUT_MAX) {
+				free(buf);
+				return -EFBIG;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			/* Half the settings would be read as the defaults. */
+			r = -errno;
+			free(buf);
+			return (int)r;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+/* Wait for the child until the deadline, then kill it. */
+static int reap(pid_t pid, int *status)
+{
+	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+	if (pfd >= 0 && poll(&p, 1, TOOL_TIMEOUT_MS) <= 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+static char *read_stderr(int fd)
+{
+	char *buf = xmalloc(TOOL_STDERR_MAX + 1);
+	ssize_t n = pread(fd, buf, TOOL_STDERR_MAX, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* Run c; 0 with what it printed (and, when it failed, -EIO with what it
+ * said on stderr in *err). */
+static int run(const struct child *c, char **out, char **err)
+{
+	_cleanup_close_ int profile = memfd_create("endpointd-dconf-profile", 0);
+	_cleanup_close_ int errfd = memfd_create("endpointd-stderr", 0);
+	int p[2], status = 0, r;
+	pid_t pid;
+
+	*out = *err = NULL;
+	if (access(c->argv[0], X_OK) < 0)
+		return -ENOENT;
+	if (profile < 0 || errfd < 0 ||
+	    write(profile, c->profile, strlen(c->profile)) < 0 ||
+	    pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(p[0]);
+		close(p[1]);
+		return r;
+	}
+	if (pid == 0)
+		child_exec(c, p[1], errfd, profile);
+	close(p[1]);
+	r = read_all(p[0], out);
+	close(p[0]);
+	if (r < 0)
+		kill(pid, SIGKILL);
+	if (reap(pid, &status) < 0 && r == 0)
+		r = -ECHILD;
+	*err = read_stderr(errfd);
+	if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+		free(*out);
+		*out = NULL;
+		r = WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -ENOENT
+								   : -EIO;
+	}
+	return r;
+}
+
+/* GLib falls back to its keyfile back-end, with every key at its default
+ * or the user's ~/.config/glib-2.0 file, when dconf's GIO module is
+ * missing ("Can't find module 'dconf' specified in GSETTINGS_BACKEND"):
+ * that is not what the session reads. */
+static bool backend_missing(const char *err)
+{
+	return err && strstr(err, "GSETTINGS_BACKEND");
+}
+
+static json_t *lossy(const char *fmt, ...) _printf_(1, 2);
+
+/* A JSON string of text that holds bytes from the machine. */
+static json_t *lossy(const char *fmt, ...)
+{
+	va_list ap;
+	json_t *s;
+
+	va_start(ap, fmt);
+	s = json_lossy_vprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* ---------- keyfile text from `dconf dump /` ---------- */
+
+static int keyfile_handler(void *user, const char *section, const char *name,
+			   const char *value)
+{
+	json_t *values = user;
+	size_t n = strlen(section);
+	char *path;
+
+	while (*section == '/')
+		section++, n--;
+	while (n > 0 && section[n - 1] == '/')
+		n--;
+	path = n ? xasprintf("/%.*s/%s", (int)n, section, name)
+		 : xasprintf("/%s", name);
+	json_object_set_new(values, path, json_string_lossy(value));
+	free(path);
+	return 1;
+}
+
+static json_t *dump(const struct host *h, uid_t uid, gid_t gid,
+		    const char *home, const char *profile)
+{
+	char *argv[] = { DCONF_TOOL, "dump", "/", NULL };
+	struct child c = { uid, gid, home, host_root(h), profile, argv };
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	json_t *values;
+
+	if (run(&c, &out, &err) < 0)
+		return NULL;
+	values = json_object();
+	inifile_parse(out, strlen(out), keyfile_handler, values);
+	return values;
+}
+
+/* ---------- the profile ---------- */
+
+static bool db_name_ok(const char *s)
+{
+	return *s && *s != '.' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789-_.") == strlen(s);
+}
+
+static time_t mtime_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_mtime : 0;
+}
+
+/* The newest change below a keyfile directory and its locks. */
+static time_t newest(const char *dir)
+{
+	time_t t = mtime_of(dir);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *p = NULL;
+		time_t m;
+
+		if (de->d_name[0] == '.')
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		m = strcmp(de->d_name, "locks") == 0 ? newest(p) : mtime_of(p);
+		if (m > t)
+			t = m;
+	}
+	closedir(d);
+	return t;
+}
+
+/* A system database: compiled or not, in force or not. */
+static void add_sysdb(const struct host *h, struct profile *p,
+		      const char *name, const char *path, FILE *prof)
+{
+	_cleanup_free_ char *file = host_path(h, path);
+	_cleanup_free_ char *dir = xasprintf("%s.d", file);
+	_cleanup_free_ char *one = xasprintf("file-db:%s\n", file);
+	time_t compiled = mtime_of(file), edited = newest(dir);
+	json_t *o = json_pack("{s:o, s:o}", "name", json_string_lossy(name),
+			      "file", json_string_lossy(path));
+	json_t *values;
+
+	/* `dconf update` compiles NAME.d into NAME; the session reads only
+	 * NAME. Keyfiles edited since are not in force. */
+	if (!compiled && edited)
+		json_object_set_new(o, "problem", lossy(
+			"IT's settings in %s.d are not in force: `dconf "
+			"update` has not been run", path));
+	else if (edited > compiled)
+		json_object_set_new(o, "problem", lossy(
+			"IT's settings in %s.d are not in force: they were "
+			"changed after `dconf update` last ran", path));
+	if (json_object_get(o, "problem") && !p->stale)
+		p->stale = xstrdup(json_string_value(json_object_get(o, "problem")));
+	json_object_set_new(o, "compiled", json_boolean(compiled != 0));
+	json_array_append_new(p->dbs, o);
+	if (!compiled)
+		return;
+	fputs(one, prof);
+	/* Only to say where a value came from: as nobody, like any reader. */
+	values = dump(h, NOBODY, NOBODY, NULL, one);
+	if (values)
+		json_object_set_new(p->sysvalues, name, values);
+}
+
+static void profile_line(const struct host *h, struct profile *p, char *line,
+			 FILE *prof)
+{
+	char *hash = strchr(line, '#');
+
+	if (hash)
+		*hash = '\0';
+	strrstrip(line);
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (!*line)
+		return;
+	if (strncmp(line, "user-db:", 8) == 0 && db_name_ok(line + 8) &&
+	    !p->user_db) {
+		p->user_db = xstrdup(line + 8);
+		fprintf(prof, "user-db:%s\n", p->user_db);
+	} else if (strncmp(line, "system-db:", 10) == 0 &&
+		   db_name_ok(line + 10)) {
+		_cleanup_free_ char *path = xasprintf("/etc/dconf/db/%s", line + 10);
+
+		add_sysdb(h, p, line + 10, path, prof);
+	} else if (strncmp(line, "file-db:", 8) == 0 && line[8] == '/') {
+		add_sysdb(h, p, line + 8, line + 8, prof);
+	} else {
+		/* service-db: lives in a session's dconf service. */
+		json_array_append_new(p->notes, lossy(
+			"the dconf profile's line '%s' is not read", line));
+	}
+}
+
+static void profile_parse(const struct host *h, struct profile *p,
+			  const char *file, char *buf)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *prof = open_memstream(&text, &len);
+
+	if (!prof)
+		abort();
+	p->file = file ? xstrdup(file) : NULL;
+	p->dbs = json_array();
+	p->sysvalues = json_object();
+	p->notes = json_array();
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		profile_line(h, p, line, prof);
+	fclose(prof);
+	p->text = text;
+}
+
+static void profile_clear(struct profile *p)
+{
+	free(p->file);
+	free(p->text);
+	free(p->user_db);
+	free(p->stale);
+	json_decref(p->dbs);
+	json_decref(p->sysvalues);
+	json_decref(p->notes);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The first of files that can be read, into *buf; its name or NULL. */
+static const char *first_readable(const struct host *h,
+				  const char *const *files, size_t n,
+				  char **buf)
+{
+	for (size_t i = 0; i < n; i++)
+		if (files[i] && host_read(h, files[i], PROFILE_MAX, buf) == 0)
+			return files[i];
+	return NULL;
+}
+
+/* The profile a session gets when nothing in its environment names one
+ * (dconf-engine-profile.c): after the mandatory and runtime profiles,
+ * which are the user's (profile_of_user), "user" in /etc/dconf/profile,
+ * then in each XDG_DATA_DIRS/dconf/profile; with none, user-db:user. */
+static void read_common(const struct host *h, struct profile *p)
+{
+	static const char *const where[] = {
+		"/etc/dconf/profile/user",
+		"/usr/local/share/dconf/profile/user",
+		"/usr/share/dconf/profile/user",
+	};
+	_cleanup_free_ char *buf = NULL;
+	const char *file = first_readable(h, where, ARRAY_SIZE(where), &buf);
+
+	if (!buf)
+		buf = xstrdup("user-db:user\n");
+	profile_parse(h, p, file, buf);
+}
+
+struct gsettings *gsettings_new(const struct host *h)
+{
+	struct gsettings *g = xcalloc(1, sizeof(*g));
+
+	g->h = h;
+	read_common(h, &g->common);
+	return g;
+}
+
+void gsettings_free(struct gsettings *g)
+{
+	if (!g)
+		return;
+	profile_clear(&g->common);
+	free(g);
+}
+
+static json_t *profile_evidence(const struct profile *p)
+{
+	return json_pack("{s:o, s:O, s:O}", "profile",
+			 p->file ? json_string_lossy(p->file)
+				 : json_string("dconf's default (user-db:user)"),
+			 "databases", p->dbs, "notes", p->notes);
+}
+
+json_t *gsettings_evidence(const struct gsettings *g)
+{
+	return profile_evidence(&g->common);
+}
+
+const char *gsettings_stale(const struct gsettings *g)
+{
+	return g->common.stale;
+}
+
+/* ---------- one user ---------- */
+
+/* dconf's mandatory profile for the user (/run/dconf/user/UID, which
+ * wins over everything) or her runtime one ($XDG_RUNTIME_DIR/dconf/
+ * profile, below /run/user/UID); else the common one. */
+static struct profile *profile_of_user(struct gsettings *g,
+				       const struct user *u,
+				       struct profile *own)
+{
+	_cleanup_free_ char *mandatory = xasprintf("/run/dconf/user/%u",
+						   (unsigned)u->uid);
+	_cleanup_free_ char *runtime = xasprintf("/run/user/%u/dconf/profile",
+						 (unsigned)u->uid);
+	const char *files[] = { mandatory, runtime };
+	_cleanup_free_ char *buf = NULL;
+	const char *file = first_readable(g->h, files, ARRAY_SIZE(files), &buf);
+
+	if (!file)
+		return &g->common;
+	profile_parse(g->h, own, file, buf);
+	return own;
+}
+
+struct gsettings_user *gsettings_user_new(struct gsettings *g,
+					  const struct user *u)
+{
+	struct gsettings_user *gu = xcalloc(1, sizeof(*gu));
+
+	gu->g = g;
+	gu->u = u;
+	gu->home = host_path(g->h, u->home);
+	gu->p = profile_of_user(g, u, &gu->own_profile);
+	gu->schemas = json_object();
+	gu->locked = json_object();
+	gu->sources = json_object();
+	return gu;
+}
+
+void gsettings_user_free(struct gsettings_user *gu)
+{
+	if (!gu)
+		return;
+	free(gu->home);
+	free(gu->error);
+	json_decref(gu->schemas);
+	json_decref(gu->locked);
+	json_decref(gu->own);
+	json_decref(gu->sources);
+	profile_clear(&gu->own_profile);
+	free(gu);
+}
+
+const char *gsettings_error(const struct gsettings_user *gu)
+{
+	return gu->error;
+}
+
+static int fail(struct gsettings_user *gu, int r, const char *fmt, ...)
+	_printf_(3, 4);
+
+static int fail(struct gsettings_user *gu, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(gu->error);
+	va_start(ap, fmt);
+	if (vasprintf(&gu->error, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return r;
+}
+
+static int tool(struct gsettings_user *gu, char *const *argv, char **out,
+		char **err)
+{
+	struct child c = { gu->u->uid, gu->u->gid, gu->home,
+			   host_root(gu->g->h), gu->p->text, argv };
+
+	return run(&c, out, err);
+}
+
+/* A failed run in words; -ENOENT when the schema or key is missing. */
+static int tool_failed(struct gsettings_user *gu, int r, char *err,
+		       const char *schema)
+{
+	if (r == -ENOENT && access(GSETTINGS_TOOL, X_OK) < 0)
+		return fail(gu, -ENOPKG, "the gsettings tool (libglib2.0-bin) "
+					 "is not installed");
+	if (err && (strstr(err, "No such schema") || strstr(err, "No such key")))
+		return fail(gu, -ENOENT, "%s is not installed", schema);
+	if (r == -ETIMEDOUT)
+		return fail(gu, r, "gsettings did not answer for %s's settings",
+			    gu->u->name);
+	return fail(gu, r, "cannot read %s's settings (%s)", gu->u->name,
+		    err && *err ? strrstrip(err) : strerror(-r));
+}
+
+/* "schema key value" lines of `gsettings list-recursively SCHEMA`. */
+static int load_schema(struct gsettings_user *gu, const char *schema,
+		       json_t **keys)
+{
+	_cleanup_free_ char *id = xstrdup(schema);
+	char *argv[] = { GSETTINGS_TOOL, "list-recursively", id, NULL };
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	char *line, *save = NULL;
+	size_t n = strlen(schema);
+	int r = tool(gu, argv, &out, &err);
+
+	if (r == 0 && backend_missing(err))
+		r = fail(gu, -ENOPKG, "GSettings cannot load dconf's back-end "
+				      "(dconf-gsettings-backend is not "
+				      "installed): the settings read would "
+				      "not be the session's");
+	else if (r < 0)
+		r = tool_failed(gu, r, err, schema);
+	if (r < 0)
+		return r;
+	*keys = json_object();
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *key, *sp;
+
+		if (strncmp(line, schema, n) != 0 || line[n] != ' ')
+			continue;	/* a child schema */
+		key = line + n + 1;
+		sp = strchr(key, ' ');
+		if (!sp)
+			continue;
+		*sp = '\0';
+		json_object_set_new(*keys, key, json_string_lossy(sp + 1));
+	}
+	json_object_set_new(gu->schemas, schema, *keys);
+	return 0;
+}
+
+static int writable(struct gsettings_user *gu, const char *schema,
+		    const char *key, bool *locked)
+{
+	_cleanup_free_ char *id = xstrdup(schema), *k = xstrdup(key);
+	char *argv[] = { GSETTINGS_TOOL, "writable", id, k, NULL };
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	int r = tool(gu, argv, &out, &err);
+
+	if (r < 0)
+		return tool_failed(gu, r, err, schema);
+	strrstrip(out);
+	if (strcmp(out, "true") != 0 && strcmp(out, "false") != 0)
+		return fail(gu, -EIO, "gsettings answered '%.40s'", out);
+	*locked = strcmp(out, "false") == 0;
+	return 0;
+}
+
+/* The user's own database, for saying where a value came from. */
+static void load_own(struct gsettings_user *gu)
+{
+	_cleanup_free_ char *db = NULL, *profile = NULL;
+
+	gu->own = json_object();
+	if (!gu->p->user_db)
+		return;
+	db = xasprintf("%s/.config/dconf/%s", gu->home, gu->p->user_db);
+	if (access(db, F_OK) < 0)
+		return;
+	profile = xasprintf("user-db:%s\n", gu->p->user_db);
+	json_decref(gu->own);
+	gu->own = dump(gu->g->h, gu->u->uid, gu->u->gid, gu->home, profile);
+	if (!gu->own)
+		gu->own = json_object();
+}
+
+static char *dconf_path(const char *schema, const char *key)
+{
+	char *p = xasprintf("/%s/%s", schema, key);
+
+	for (char *s = p; *s && s < p + strlen(schema) + 1; s++)
+		if (*s == '.')
+			*s = '/';
+	return p;
+}
+
+/* Where the value came from, in words kept in gu->sources. */
+static const char *attribute(struct gsettings_user *gu, const char *schema,
+			     const char *key, const struct gsetting *got)
+{
+	_cleanup_free_ char *path = dconf_path(schema, key);
+	_cleanup_free_ char *lk = xasprintf("%s %s", schema, key);
+	const char *name;
+	json_t *values, *v, *said = NULL;
+
+	if (!gu->own)
+		load_own(gu);
+	v = json_object_get(gu->own, path);
+	if (!got->locked && v && strcmp(json_string_value(v), got->value) == 0)
+		said = lossy("%s's own settings", gu->u->name);
+	json_object_foreach(gu->p->sysvalues, name, values) {
+		v = json_object_get(values, path);
+		if (!said && v && strcmp(json_string_value(v), got->value) == 0)
+			said = lossy("IT's dconf database %s%s", name,
+					    got->locked ? ", locked" : "");
+	}
+	if (!said)
+		said = json_string(got->locked
+					   ? "the installed default, locked by IT"
+					   : "the installed default");
+	json_object_set_new(gu->sources, lk, said);
+	return json_string_value(said);
+}
+
+int gsettings_get(struct gsettings_user *gu, const char *schema,
+		  const char *key, struct gsetting *out)
+{
+	_cleanup_free_ char *lk = xasprintf("%s %s", schema, key);
+	json_t *keys = json_object_get(gu->schemas, schema), *l;
+	int r;
+
+	if (json_is_string(keys))
+		return fail(gu, -ENOENT, "%s", json_string_value(keys));
+	if (!keys && (r = load_schema(gu, schema, &keys)) < 0) {
+		/* Remembered, so that each key of it says the same. */
+		if (r == -ENOENT)
+			json_object_set_new(gu->schemas, schema,
+					    json_string(gu->error));
+		return r;
+	}
+	if (!json_object_get(keys, key))
+		return fail(gu, -ENOENT, "%s has no key %s", schema, key);
+	out->value = json_string_value(json_object_get(keys, key));
+	l = json_object_get(gu->locked, lk);
+	if (!l) {
+		bool locked;
+
+		if ((r = writable(gu, schema, key, &locked)) < 0)
+			return r;
+		l = json_boolean(locked);
+		json_object_set_new(gu->locked, lk, l);
+	}
+	out->locked = json_is_true(l);
+	out->source = attribute(gu, schema, key, out);
+	return 0;
+}
+
+/* ---------- GVariant text ---------- */
+
+int gsettings_bool(const char *v)
+{
+	if (!v)
+		return -1;
+	if (strcmp(v, "true") == 0)
+		return 1;
+	if (strcmp(v, "false") == 0)
+		return 0;
+	return -1;
+}
+
+long gsettings_int(const char *v)
+{
+	const char *sp;
+	char *end;
+	long n;
+
+	if (!v)
+		return -1;
+	/* "uint32 300", "int32 5", or a bare number */
+	sp = strchr(v, ' ');
+	if (sp && v[0] >= 'a' && v[0] <= 'z')
+		v = sp + 1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	return (end == v || *end || n < 0 || errno) ? -1 : n;
+}
+
+json_t *gsettings_user_evidence(const struct gsettings_user *gu)
+{
+	return gu->p == &gu->g->common ? NULL : profile_evidence(gu->p);
+}
