@@ -66,7 +66,7 @@ LIB_SRCS := endpointd/util.c endpointd/log.c endpointd/utf8.c \
 	endpointd/messages.c endpointd/account.c \
 	checks/host.c checks/finding.c checks/registry.c \
 	checks/blockdev.c checks/encryption.c \
-	checks/inifile.c checks/users.c checks/gsettings.c checks/desktop.c checks/logins.c \
+	checks/inifile.c checks/users.c checks/gsettings.c checks/desktop.c checks/kde.c checks/xfce.c checks/logins.c \
 	checks/sessions.c checks/screen_lock.c endpointd/bus.c \
 	checks/usbdev.c checks/usb_storage.c checks/holders.c checks/camera.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
@@ -195,10 +195,17 @@ $(B)/fuzz/%: $(B)/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
 
+# The desktop packages whose files the screen-lock tests build fixture
+# roots from, downloaded and unpacked once for every build (not installed).
+DEBS ?= build/debs
+$(DEBS)/.ok: installer/deps.sh
+	sh installer/deps.sh debs $(DEBS)
+	touch $@
+
 # Every unit test binary, then every system test script; a summary line
 # "N passed, N failed" closes the run.
-check: $(PROGRAMS) $(TESTS) $(REPLAYS)
-	sh tests/run.sh $(B)
+check: $(PROGRAMS) $(TESTS) $(REPLAYS) $(DEBS)/.ok
+	DEBS=$(DEBS) sh tests/run.sh $(B)
 
 # libFuzzer, with ASan and UBSan, FUZZ_SECONDS (default 60) per target;
 # what it finds is kept in build/fuzz/findings (tests/fuzz/README.md).

@@ -33,7 +33,7 @@ struct lockconf {
 	int lock_on_suspend;	/* 1, 0, -1 */
 	int locked_by_it;	/* IT's locks hold every setting: 1, 0, or
 				 * -1 where the desktop has no such locks */
-	json_t *settings;	/* evidence: "key" -> {value, from, locked} */
+	json_t *settings;	/* evidence: [{key, value, from, locked}] */
 	char *error;		/* why something is unknown, or NULL */
 };
 

@@ -15,6 +15,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,7 @@ struct gsettings_user {
 	json_t *locked;		/* "schema key" -> bool */
 	json_t *own;		/* the user's database: {"/path/key": text} */
 	json_t *sources;	/* "schema key" -> where its value came from */
+	json_t *paths;		/* schema -> its dconf path */
 	char *error;
 };
 
@@ -285,17 +287,21 @@ static bool db_name_ok(const char *s)
 			 "0123456789-_.") == strlen(s);
 }
 
-static time_t mtime_of(const char *path)
+/* Nanoseconds: a keyfile saved in the same second as `dconf update`
+ * ran, but after it, is still not in force. */
+static int64_t mtime_of(const char *path)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 ? st.st_mtime : 0;
+	if (stat(path, &st) < 0)
+		return 0;
+	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 }
 
 /* The newest change below a keyfile directory and its locks. */
-static time_t newest(const char *dir)
+static int64_t newest(const char *dir)
 {
-	time_t t = mtime_of(dir);
+	int64_t t = mtime_of(dir);
 	DIR *d = opendir(dir);
 	struct dirent *de;
 
@@ -303,7 +309,7 @@ static time_t newest(const char *dir)
 		return 0;
 	while ((de = readdir(d))) {
 		_cleanup_free_ char *p = NULL;
-		time_t m;
+		int64_t m;
 
 		if (de->d_name[0] == '.')
 			continue;
@@ -323,7 +329,7 @@ static void add_sysdb(const struct host *h, struct profile *p,
 	_cleanup_free_ char *file = host_path(h, path);
 	_cleanup_free_ char *dir = xasprintf("%s.d", file);
 	_cleanup_free_ char *one = xasprintf("file-db:%s\n", file);
-	time_t compiled = mtime_of(file), edited = newest(dir);
+	int64_t compiled = mtime_of(file), edited = newest(dir);
 	json_t *o = json_pack("{s:o, s:o}", "name", json_string_lossy(name),
 			      "file", json_string_lossy(path));
 	json_t *values;
@@ -526,6 +532,7 @@ void gsettings_user_free(struct gsettings_user *gu)
 	json_decref(gu->locked);
 	json_decref(gu->own);
 	json_decref(gu->sources);
+	json_decref(gu->paths);
 	profile_clear(&gu->own_profile);
 	free(gu);
 }
@@ -566,8 +573,10 @@ static int tool_failed(struct gsettings_user *gu, int r, char *err,
 	if (r == -ENOENT && access(GSETTINGS_TOOL, X_OK) < 0)
 		return fail(gu, -ENOPKG, "the gsettings tool (libglib2.0-bin) "
 					 "is not installed");
-	if (err && (strstr(err, "No such schema") || strstr(err, "No such key")))
-		return fail(gu, -ENOENT, "%s is not installed", schema);
+	if (err && (strstr(err, "No such schema") || strstr(err, "No such key") ||
+		    strstr(err, "No schemas installed")))
+		return fail(gu, -ENOENT, "its settings schema %s is not "
+					 "installed", schema);
 	if (r == -ETIMEDOUT)
 		return fail(gu, r, "gsettings did not answer for %s's settings",
 			    gu->u->name);
@@ -648,32 +657,59 @@ static void load_own(struct gsettings_user *gu)
 		gu->own = json_object();
 }
 
-static char *dconf_path(const char *schema, const char *key)
+/* Each schema's dconf path, as `gsettings list-schemas --print-paths`
+ * gives it: a schema's id is not always its path (org.mate.session lives
+ * at /org/mate/desktop/session/). */
+static void load_paths(struct gsettings_user *gu)
 {
-	char *p = xasprintf("/%s/%s", schema, key);
+	char *argv[] = { GSETTINGS_TOOL, "list-schemas", "--print-paths",
+			 NULL };
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	char *line, *save = NULL;
 
-	for (char *s = p; *s && s < p + strlen(schema) + 1; s++)
-		if (*s == '.')
-			*s = '/';
-	return p;
+	gu->paths = json_object();
+	if (tool(gu, argv, &out, &err) < 0)
+		return;
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(line, ' ');
+
+		if (sp && sp[1] == '/') {
+			*sp = '\0';
+			json_object_set_new(gu->paths, line,
+					    json_string_lossy(sp + 1));
+		}
+	}
+}
+
+/* "/org/mate/desktop/session/idle-delay", or NULL. */
+static char *dconf_path(struct gsettings_user *gu, const char *schema,
+			const char *key)
+{
+	const char *dir;
+
+	if (!gu->paths)
+		load_paths(gu);
+	dir = json_string_value(json_object_get(gu->paths, schema));
+	return dir ? xasprintf("%s%s", dir, key) : NULL;
 }
 
 /* Where the value came from, in words kept in gu->sources. */
 static const char *attribute(struct gsettings_user *gu, const char *schema,
 			     const char *key, const struct gsetting *got)
 {
-	_cleanup_free_ char *path = dconf_path(schema, key);
+	_cleanup_free_ char *path = dconf_path(gu, schema, key);
 	_cleanup_free_ char *lk = xasprintf("%s %s", schema, key);
 	const char *name;
 	json_t *values, *v, *said = NULL;
 
 	if (!gu->own)
 		load_own(gu);
-	v = json_object_get(gu->own, path);
+	v = path ? json_object_get(gu->own, path) : NULL;
 	if (!got->locked && v && strcmp(json_string_value(v), got->value) == 0)
 		said = lossy("%s's own settings", gu->u->name);
 	json_object_foreach(gu->p->sysvalues, name, values) {
-		v = json_object_get(values, path);
+		v = path ? json_object_get(values, path) : NULL;
 		if (!said && v && strcmp(json_string_value(v), got->value) == 0)
 			said = lossy("IT's dconf database %s%s", name,
 					    got->locked ? ", locked" : "");

@@ -12,8 +12,10 @@
 #include "check.h"
 
 /* Each finding is one object {"kind", "detail", "file"} appended to
- * problems (kind: "autologin", "guest", "empty_password"). Returns 0, or
- * -errno when /etc/shadow could not be read (the rest is still done). */
-int logins_check(const struct host *h, json_t *problems);
+ * problems (kind: "autologin", "guest", "empty_password"); what could
+ * not be seen (a display manager this module does not know, a file that
+ * cannot be read) is a string appended to unknown. Returns 0, or -errno
+ * when /etc/shadow could not be read (the rest is still done). */
+int logins_check(const struct host *h, json_t *problems, json_t *unknown);
 
 #endif

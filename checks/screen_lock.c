@@ -76,48 +76,96 @@ static char *desktop_remedy(const char *desktop, unsigned minutes)
 	return xasprintf(SAY_SCREEN_LOCK_GNOME_DO, minutes);
 }
 
-static json_t *lockconf_json(const struct lockconf *lc)
+static void set_tri(json_t *o, const char *key, int v)
 {
-	json_t *o = json_pack("{s:s}", "desktop", lc->desktop);
+	if (v >= 0)
+		json_object_set_new(o, key, json_boolean(v));
+}
 
-	if (lc->lock_enabled >= 0)
-		json_object_set_new(o, "lock_enabled",
-				    json_boolean(lc->lock_enabled));
-	if (lc->lock_after >= 0)
-		json_object_set_new(o, "lock_after_seconds",
-				    json_integer(lc->lock_after));
-	if (lc->lock_on_suspend >= 0)
-		json_object_set_new(o, "lock_on_suspend",
-				    json_boolean(lc->lock_on_suspend));
-	if (lc->locked_by_it >= 0)
-		json_object_set_new(o, "locked_by_it",
-				    json_boolean(lc->locked_by_it));
+static void set_secs(json_t *o, const char *key, long v)
+{
+	if (v >= 0)
+		json_object_set_new(o, key, json_integer(v));
+}
+
+static json_t *lockconf_json(const struct lockconf *lc, long via_logind,
+			     long effective)
+{
+	json_t *o = json_pack("{s:s, s:O}", "desktop", lc->desktop,
+			      "settings", lc->settings);
+
+	set_tri(o, "lock_enabled", lc->lock_enabled);
+	set_secs(o, "lock_after_seconds", effective);
+	set_secs(o, "desktop_lock_seconds", lc->lock_after);
+	set_secs(o, "idle_hint_after_seconds", lc->idle_after);
+	set_tri(o, "obeys_logind_lock", lc->obeys_logind);
+	if (via_logind > 0)
+		json_object_set_new(o, "logind_lock_seconds",
+				    json_integer(via_logind));
+	set_secs(o, "lock_grace_seconds", lc->grace);
+	set_tri(o, "asks_password", lc->asks_password);
+	set_tri(o, "lock_on_suspend", lc->lock_on_suspend);
+	set_tri(o, "locked_by_it", lc->locked_by_it);
 	if (lc->error)
 		json_object_set_new(o, "error", json_string_lossy(lc->error));
 	return o;
 }
 
+/* When logind's IdleAction=lock locks this desktop: its session must
+ * set IdleHint (after idle_after) and obey the Lock that follows
+ * IdleActionSec later. 0: never; -1: cannot be told. */
+static long via_logind(const struct lockconf *lc, long logind_secs)
+{
+	if (logind_secs < 0 || lc->idle_after == 0 || lc->obeys_logind == 0)
+		return 0;
+	if (lc->idle_after < 0 || lc->obeys_logind < 0)
+		return -1;
+	return lc->idle_after + logind_secs;
+}
+
+/* The sooner of two lock times (seconds; 0 never; -1 unknown). */
+static long sooner(long a, long b)
+{
+	if (a > 0 && b > 0)
+		return a < b ? a : b;
+	if (a > 0 || b > 0)
+		return a > 0 ? a : b;
+	return a < 0 || b < 0 ? -1 : 0;
+}
+
 /* Judge one desktop's settings for one user. */
 static void judge_desktop(struct conf *c, const struct policy *p,
 			  const struct user *u, const struct lockconf *lc,
-			  bool logind_locks)
+			  long logind_secs, json_t *desktops)
 {
 	long max = (long)p->screen_lock.max_idle_minutes * 60;
+	long via = via_logind(lc, logind_secs);
+	long eff = sooner(lc->lock_after, via);
 	size_t before = json_array_size(c->problems);
 
+	json_array_append_new(desktops, lockconf_json(lc, via, eff));
 	if (lc->error)
 		say(c->unknown, "%s", lc->error);
-	if (lc->lock_enabled == 0)
+	if (lc->asks_password == 0)
+		say(c->problems, SAY_SCREEN_LOCK_NO_PASSWORD_ASKED,
+		    lc->desktop, u->name);
+	if (lc->grace > 60)
+		say(c->problems, SAY_SCREEN_LOCK_GRACE, lc->desktop, u->name,
+		    lc->grace);
+	if (eff > 0 && eff <= max)
+		;	/* locks in time, by itself or through logind */
+	else if (eff < 0 && !lc->error)
+		say(c->unknown, "whether %s locks the screen of %s in time "
+				"cannot be told", lc->desktop, u->name);
+	else if (eff == 0 && lc->lock_enabled == 0)
 		say(c->problems, SAY_SCREEN_LOCK_NEVER, lc->desktop, u->name);
-	else if (!logind_locks && lc->lock_after == 0)
+	else if (eff == 0)
 		say(c->problems, SAY_SCREEN_LOCK_NOT_IDLE, lc->desktop,
 		    u->name);
-	else if (!logind_locks && lc->lock_after > max)
-		say(c->problems, SAY_SCREEN_LOCK_TOO_LATE, lc->desktop, u->name, (lc->lock_after + 59) / 60,
+	else if (eff > max)
+		say(c->problems, SAY_SCREEN_LOCK_TOO_LATE, lc->desktop,
+		    u->name, (eff + 59) / 60,
 		    p->screen_lock.max_idle_minutes);
-	else if (!logind_locks && lc->lock_after < 0 && !lc->error)
-		say(c->unknown, "%s's idle lock time for %s could not be read",
-		    lc->desktop, u->name);
 	if (p->screen_lock.require_lock_on_suspend && lc->lock_on_suspend == 0)
 		say(c->problems, SAY_SCREEN_LOCK_NOT_ON_SLEEP, lc->desktop,
 		    u->name);
@@ -130,7 +178,7 @@ static void judge_desktop(struct conf *c, const struct policy *p,
 }
 
 static void judge_users(struct conf *c, struct host *h,
-			const struct policy *p, bool logind_locks)
+			const struct policy *p, long logind_secs)
 {
 	struct desktop_ctx *ctx = desktop_ctx_new(h);
 	json_t *users = json_array();
@@ -142,7 +190,7 @@ static void judge_users(struct conf *c, struct host *h,
 		    strerror(-n));
 	/* A desktop with nobody to read settings for (accounts from a
 	 * directory service are not in /etc/passwd) is not a pass. */
-	else if (n == 0 && desktop_any_installed(ctx) && !logind_locks)
+	else if (n == 0 && desktop_any_installed(ctx))
 		say(c->unknown, "no local account to read the desktop's lock "
 				"settings for (accounts from a directory "
 				"service are not read)");
@@ -151,16 +199,16 @@ static void judge_users(struct conf *c, struct host *h,
 		int nd = desktop_lockconf(ctx, &us[i], &lc);
 		json_t *desktops = json_array();
 
-		for (int d = 0; d < nd; d++) {
-			judge_desktop(c, p, &us[i], &lc[d], logind_locks);
-			json_array_append_new(desktops, lockconf_json(&lc[d]));
-		}
+		for (int d = 0; d < nd; d++)
+			judge_desktop(c, p, &us[i], &lc[d], logind_secs,
+				      desktops);
 		json_array_append_new(users, json_pack(
 			"{s:o, s:o}", "user", json_string_lossy(us[i].name),
 			"desktops", desktops));
 		desktop_lockconf_free(lc, nd);
 	}
 	json_object_set_new(c->evidence, "users", users);
+	json_object_set_new(c->evidence, "dconf", desktop_ctx_evidence(ctx));
 	users_free(us, n < 0 ? 0 : n);
 	desktop_ctx_free(ctx);
 }
@@ -178,12 +226,13 @@ static void conf_evaluate(struct conf *c, struct host *h,
 	c->problems = json_array();
 	c->unknown = json_array();
 	c->evidence = json_object();
-	logind_locks = desktop_logind_locks(h, &secs) &&
-		       secs <= (long)p->screen_lock.max_idle_minutes * 60;
+	/* logind locks only sessions whose desktop says they are idle:
+	 * credited per desktop in judge_desktop(). */
+	logind_locks = desktop_logind_locks(h, &secs);
 	json_object_set_new(c->evidence, "logind_idle_lock",
 			    json_pack("{s:b, s:I}", "enforced", logind_locks,
 				      "idle_action_seconds", (json_int_t)secs));
-	r = logins_check(h, logins);
+	r = logins_check(h, logins, c->unknown);
 	/* Which account has no password is for IT (the evidence), not for
 	 * a summary every local user can read. */
 	json_array_foreach(logins, i, l)
@@ -198,7 +247,7 @@ static void conf_evaluate(struct conf *c, struct host *h,
 		say(c->unknown, "cannot read /etc/shadow to find accounts "
 				"without a password (%s)", strerror(-r));
 	json_object_set_new(c->evidence, "logins", logins);
-	judge_users(c, h, p, logind_locks);
+	judge_users(c, h, p, logind_locks ? secs : -1);
 }
 
 /* Events for sessions that became, or stopped being, unattended. */

@@ -89,10 +89,22 @@ static const struct account_field screen_lock_fields[] = {
 	  "the account's login name. Never a password." },
 	{ "users[].user", "The login name of each account on the laptop." },
 	{ "users[].desktops[].{desktop,lock_enabled,lock_after_seconds,"
+	  "desktop_lock_seconds,idle_hint_after_seconds,obeys_logind_lock,"
+	  "logind_lock_seconds,lock_grace_seconds,asks_password,"
 	  "lock_on_suspend,locked_by_it,error}",
 	  "For each account, its desktop's screen-lock settings: on or off, "
-	  "after how long, on going to sleep, and whether IT has fixed "
-	  "them." },
+	  "after how long (by the desktop itself or by the system), how long "
+	  "after locking it still opens without a password, whether it asks "
+	  "for one, on going to sleep, and whether IT has fixed them." },
+	{ "users[].desktops[].settings[].{key,value,from,locked}",
+	  "The screen-lock settings that decided it, each with its value and "
+	  "where it came from (your own settings, IT's, or the default). "
+	  "Only screen-lock, idle and sleep settings are read." },
+	{ "dconf.{profile,notes}", "Which of IT's settings databases the "
+				   "desktop reads." },
+	{ "dconf.databases[].{name,file,compiled,problem}",
+	  "Each of those databases: its file, whether it is compiled, and "
+	  "whether IT's latest settings in it are in force." },
 	{ "{sessions,unattended}[].{id,user,type,idle,locked,idle_seconds}",
 	  "Each signed-in session (all of them, and those left idle and "
 	  "unlocked too long): its number, its login name, whether it is on "

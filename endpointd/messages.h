@@ -90,6 +90,11 @@ const char *messages_suggest(const char *id);
 	"IT has not locked %s's screen-lock settings for %s, so they can be " \
 	"turned off"
 #define SAY_SCREEN_LOCK_NO_PASSWORD "an account on this laptop has no password"
+#define SAY_SCREEN_LOCK_NO_PASSWORD_ASKED \
+	"%s's lock screen never asks %s for a password"
+#define SAY_SCREEN_LOCK_GRACE \
+	"%s unlocks the screen of %s without a password for %ld seconds " \
+	"after it locks"
 #define SAY_SCREEN_LOCK_LOGIN_DO \
 	"Contact IT support: every account needs a password, and the laptop " \
 	"must ask for it at start-up (no automatic or guest login)."

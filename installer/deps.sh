@@ -31,6 +31,35 @@ BENCH="wrk nginx-light usbguard"
 FUZZ="clang libclang-rt-dev"
 [ "${1:-}" = fuzz ] || FUZZ=""
 
+# The desktops' own files that the screen-lock tests build their fixture
+# roots from (GSettings schemas, with their vendors' overrides): downloaded
+# into a folder and unpacked there ("deps.sh debs DIR"), never installed.
+DESKTOP_DEBS="gsettings-desktop-schemas cinnamon-desktop-data
+cinnamon-settings-daemon mate-session-manager mate-screensaver-common
+mate-desktop-common mate-power-manager-common light-locker"
+
+# deps.sh debs DIR: each of DESKTOP_DEBS as DIR/PKG_*.deb, unpacked in
+# DIR/x/PKG.
+debs() {
+	mkdir -p "$1/x"
+	cd "$1"
+	need=
+	for p in $DESKTOP_DEBS; do
+		ls "${p}"_*.deb >/dev/null 2>&1 || need="$need $p"
+	done
+	if [ -n "$need" ]; then
+		echo "installer/deps.sh: downloading:$need" >&2
+		# shellcheck disable=SC2086
+		apt-get download -q $need 2>/dev/null || {
+			$SUDO apt-get update -q
+			apt-get download -q $need
+		}
+	fi
+	for p in $DESKTOP_DEBS; do
+		[ -d "x/$p" ] || dpkg-deb -x "${p}"_*.deb "x/$p"
+	done
+}
+
 want() {
 	for p in $BUILD $TEST $BENCH $FUZZ; do
 		# dpkg-query prints "install ok installed" only for a package
@@ -46,6 +75,13 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
 	exit 0
 fi
 
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+if [ "${1:-}" = debs ]; then
+	debs "$2"
+	exit 0
+fi
+
 missing=$(want)
 # The dashboard's browser test runs Playwright (tests/browser, from npm)
 # on Node.js: Debian's, unless the machine has its own.
@@ -53,8 +89,6 @@ command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 missing=$(echo $missing)
 [ -z "$missing" ] && exit 0
 
-SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
 echo "installer/deps.sh: installing:" $missing >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q

@@ -17,6 +17,18 @@ Case files (# starts a comment):
   symlink PATH TARGET         a symbolic link
   dconf-user USER <<          USER's dconf database, compiled from the
                               keyfile lines up to '>>' with `dconf compile`
+  dconf-update                what `dconf update` does: each
+                              etc/dconf/db/NAME.d (keyfiles and locks/)
+                              compiled into etc/dconf/db/NAME now
+  schemas PKG...              the GSettings schemas and overrides of these
+                              Debian packages (downloaded by
+                              installer/deps.sh debs into $DEBS), compiled
+                              with glib-compile-schemas when the root is
+                              built, with any override the case writes
+  session ID USER UID [KEY=VALUE...]   a logind session (python-dbusmock),
+                              properties such as Type=wayland,
+                              IdleHint=true, IdleSeconds=600, Desktop=KDE
+  inhibit WHAT WHO WHY MODE   a logind inhibitor, held while the case runs
   policy KEY = VALUE          added to [screen_lock]
   expect status STATUS
   expect summary TEXT         substring of the summary
@@ -24,11 +36,20 @@ Case files (# starts a comment):
   expect problem TEXT         substring of one of evidence.problems
   expect unknown TEXT         substring of one of evidence.unknown
   expect no-problems
+  expect setting KEY VALUE [FROM]   some desktop's evidence has setting
+                              KEY with VALUE (and FROM in where it came
+                              from)
+  expect desktop FIELD JSON   the first desktop of the first user has
+                              FIELD equal to JSON (absent: null)
+  expect dconf TEXT           substring of a dconf database's problem
+  expect evidence PATH JSON   evidence at dotted PATH (list indexes as
+                              numbers) equals JSON
 Usage: screen_lock.py ENDPOINTD ENDPOINTCTL TMP CASE...
 """
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -61,11 +82,35 @@ clause = Devices must not be left unattended.
 """
 
 
+DEBS = os.environ.get("DEBS", "build/debs")
+
+
+def dconf_update(root):
+    db = os.path.join(root, "etc/dconf/db")
+    for d in sorted(os.listdir(db)):
+        if d.endswith(".d"):
+            subprocess.run(["dconf", "compile", os.path.join(db, d[:-2]),
+                            os.path.join(db, d)], check=True)
+
+
+def schemas(root, pkgs):
+    dest = os.path.join(root, "usr/share/glib-2.0/schemas")
+    os.makedirs(dest, exist_ok=True)
+    for pkg in pkgs:
+        src = os.path.join(DEBS, "x", pkg, "usr/share/glib-2.0/schemas")
+        if not os.path.isdir(src):
+            sys.exit(f"{src}: missing (run sh installer/deps.sh debs {DEBS})")
+        for f in os.listdir(src):
+            shutil.copy(os.path.join(src, f), dest)
+
+
 def build(case, root):
-    """Build the root for a .case file; return (policy extras, expects)."""
+    """Build the root for a .case file; return (policy extras, expects,
+    logind sessions, inhibitors)."""
     for rel, text in BASE.items():
         write(os.path.join(root, rel), text)
-    extras, expects = [], []
+    extras, expects, sessions, inhibitors = [], [], [], []
+    compile_schemas = False
     lines = open(case).read().split("\n")
     i = 0
     while i < len(lines):
@@ -99,13 +144,43 @@ def build(case, root):
             write(os.path.join(home, "user.d", "keyfile"), "\n".join(body) + "\n")
             subprocess.run(["dconf", "compile", os.path.join(home, "user"),
                             os.path.join(home, "user.d")], check=True)
+        elif word == "dconf-update":
+            dconf_update(root)
+        elif word == "schemas":
+            schemas(root, rest.split())
+            compile_schemas = True
+        elif word == "session":
+            sessions.append(rest.split())
+        elif word == "inhibit":
+            inhibitors.append(shlex.split(rest))
         elif word == "policy":
             extras.append(rest)
         elif word == "expect":
             expects.append(shlex.split(rest))
         else:
             sys.exit(f"{case}: unknown line '{line}'")
-    return extras, expects
+    if compile_schemas:
+        subprocess.run(["glib-compile-schemas", "--strict", os.path.join(
+            root, "usr/share/glib-2.0/schemas")], check=True)
+    return extras, expects, sessions, inhibitors
+
+
+def evidence_at(ev, path):
+    for part in path.split("."):
+        if isinstance(ev, list):
+            ev = ev[int(part)] if int(part) < len(ev) else None
+        elif isinstance(ev, dict):
+            ev = ev.get(part)
+        else:
+            return None
+    return ev
+
+
+def settings_of(ev):
+    for u in ev.get("users", []):
+        for d in u["desktops"]:
+            for st in d.get("settings", []):
+                yield st["key"], st
 
 
 def verify(check, expects):
@@ -124,15 +199,98 @@ def verify(check, expects):
             return f"no unknown '{e[1]}' in {ev['unknown']}"
         if kind == "no-problems" and ev["problems"]:
             return f"problems: {ev['problems']}"
+        if kind == "setting" and not any(
+                k == e[1] and v["value"] == e[2] and
+                (len(e) < 4 or e[3] in v["from"])
+                for k, v in settings_of(ev)):
+            return f"no setting {e[1:]} in {dict(settings_of(ev))}"
+        if kind == "desktop":
+            got = evidence_at(ev, "users.0.desktops.0." + e[1])
+            if got != json.loads(e[2]):
+                return f"desktop {e[1]} is {got!r}, wanted {e[2]}"
+        if kind == "evidence":
+            got = evidence_at(ev, e[1])
+            if got != json.loads(e[2]):
+                return f"evidence {e[1]} is {got!r}, wanted {e[2]}"
+        if kind == "dconf" and not any(
+                e[1] in d.get("problem", "")
+                for d in ev.get("dconf", {}).get("databases", [])):
+            return f"no dconf problem '{e[1]}' in {ev.get('dconf')}"
     return None
 
 
-def run_cases(endpointd, tmp, cases):
+LOGIND = "org.freedesktop.login1"
+SESSION_IFACE = "org.freedesktop.login1.Session"
+
+
+class Logind:
+    """python-dbusmock's logind on the private system bus; a case that
+    adds sessions or inhibitors gets a fresh one."""
+
+    def __init__(self):
+        self.start()
+
+    def start(self):
+        self.server, _ = dbusmock.DBusTestCase.spawn_server_template(
+            "logind", {}, stdout=subprocess.DEVNULL)
+        self.bus = dbusmock.DBusTestCase.get_dbus(system_bus=True)
+        manager = self.bus.get_object(LOGIND, "/org/freedesktop/login1")
+        self.mock = dbus.Interface(manager, dbusmock.MOCK_IFACE)
+        self.manager = dbus.Interface(manager, LOGIND + ".Manager")
+        self.held = []
+        self.dirty = False
+
+    def stop(self):
+        self.held = []
+        self.server.terminate()
+        self.server.wait()
+
+    def reset(self):
+        if self.dirty:
+            self.stop()
+            self.start()
+
+    def session(self, sid, user, uid, *props):
+        """A graphical session; props KEY=VALUE (IdleSeconds=N sets
+        IdleHint and IdleSinceHint N seconds ago)."""
+        self.dirty = True
+        path = self.mock.AddSession(sid, "seat0", dbus.UInt32(int(uid)),
+                                    user, True)
+        obj = dbus.Interface(self.bus.get_object(LOGIND, path),
+                             dbusmock.MOCK_IFACE)
+        update = {"Type": "wayland"}
+        for p in props:
+            k, _, v = p.partition("=")
+            if k == "IdleSeconds":
+                now = int(time.time() * 1e6)
+                update["IdleHint"] = True
+                update["IdleSinceHint"] = dbus.UInt64(now - int(v) * 10**6)
+            elif v in ("true", "false"):
+                update[k] = v == "true"
+            else:
+                update[k] = v
+        for k, v in update.items():
+            try:
+                obj.UpdateProperties(SESSION_IFACE, {k: v})
+            except dbus.exceptions.DBusException:
+                obj.AddProperty(SESSION_IFACE, k, v)
+
+    def inhibit(self, what, who, why, mode):
+        self.dirty = True
+        self.held.append(self.manager.Inhibit(what, who, why, mode))
+
+
+def run_cases(endpointd, tmp, cases, logind):
     failed = 0
     for case in cases:
         name = os.path.basename(case)[:-len(".case")]
         root = os.path.join(tmp, name)
-        extras, expects = build(case, root)
+        extras, expects, sessions, inhibitors = build(case, root)
+        logind.reset()
+        for sess in sessions:
+            logind.session(*sess)
+        for inh in inhibitors:
+            logind.inhibit(*inh)
         policy = os.path.join(tmp, name + ".ini")
         write(policy, POLICY + "".join(x + "\n" for x in extras))
         try:
@@ -171,9 +329,15 @@ def scenario(endpointd, tmp, bus):
     for rel, text in BASE.items():
         write(os.path.join(root, rel), text)
     write(os.path.join(root, "usr/bin/gnome-shell"), "")
-    # GNOME's 5 minutes exceed this policy's 1; logind's idle lock covers it.
-    write(os.path.join(root, "etc/systemd/logind.conf"),
-          "[Login]\nIdleAction=lock\nIdleActionSec=1min\n")
+    schemas(root, ["gsettings-desktop-schemas"])
+    subprocess.run(["glib-compile-schemas", os.path.join(
+        root, "usr/share/glib-2.0/schemas")], check=True)
+    # GNOME blanks and locks after 1 minute, as this policy asks.
+    home = os.path.join(root, "home/alice/.config/dconf")
+    write(os.path.join(home, "user.d/keyfile"),
+          "[org/gnome/desktop/session]\nidle-delay=uint32 60\n")
+    subprocess.run(["dconf", "compile", os.path.join(home, "user"),
+                    os.path.join(home, "user.d")], check=True)
     policy = os.path.join(tmp, "daemon.ini")
     write(policy, POLICY + "max_idle_minutes = 1\ngrace_seconds = 0\n")
     manager = bus.get_object("org.freedesktop.login1", "/org/freedesktop/login1")
@@ -230,21 +394,20 @@ def main():
     endpointd, tmp = sys.argv[1], sys.argv[3]
     cases = sys.argv[4:]
     dbusmock.DBusTestCase.start_system_bus()
-    bus = dbusmock.DBusTestCase.get_dbus(system_bus=True)
-    server, _ = dbusmock.DBusTestCase.spawn_server_template(
-        "logind", {}, stdout=subprocess.DEVNULL)
+    logind = Logind()
     failed = 0
     try:
-        failed = run_cases(endpointd, tmp, cases)
+        failed = run_cases(endpointd, tmp, cases, logind)
+        logind.dirty = True
+        logind.reset()
         try:
-            scenario(endpointd, tmp, bus)
+            scenario(endpointd, tmp, logind.bus)
         except AssertionError as e:
             print(f"FAIL: daemon: {e}")
             print(open(os.path.join(tmp, "daemon.log")).read())
             failed += 1
     finally:
-        server.terminate()
-        server.wait()
+        logind.stop()
         dbusmock.DBusTestCase.tearDownClass()
     print(f"{len(cases) + 1 - failed} screen-lock tests right, {failed} wrong")
     return 1 if failed else 0
