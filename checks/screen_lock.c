@@ -16,10 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "check.h"
 #include "desktop.h"
 #include "logins.h"
+#include "loop.h"
 #include "messages.h"
 #include "sessions.h"
 #include "users.h"
@@ -31,7 +34,10 @@ struct conf {
 	json_t *problems;	/* strings, for staff */
 	json_t *unknown;	/* strings: what could not be seen */
 	json_t *evidence;	/* users, logind, logins */
+	json_t *no_idle;	/* "user desktop" -> true: never tells logind
+				 * it is idle */
 	char *remedy;		/* for the first problem */
+	char *signed_in;	/* logind's users when it was judged */
 };
 
 static struct {
@@ -40,6 +46,8 @@ static struct {
 	bool sessions_only;	/* the next evaluation is for a signal */
 	struct conf conf;	/* valid when conf.problems != NULL */
 	json_t *unattended;	/* session id -> {user, since} */
+	json_t *inhibitors;	/* "who pid why" -> first seen (s) */
+	struct loop_source *inhibit_timer;
 } sl;
 
 static void conf_clear(struct conf *c)
@@ -47,7 +55,9 @@ static void conf_clear(struct conf *c)
 	json_decref(c->problems);
 	json_decref(c->unknown);
 	json_decref(c->evidence);
+	json_decref(c->no_idle);
 	free(c->remedy);
+	free(c->signed_in);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -144,6 +154,11 @@ static void judge_desktop(struct conf *c, const struct policy *p,
 	size_t before = json_array_size(c->problems);
 
 	json_array_append_new(desktops, lockconf_json(lc, via, eff));
+	if (lc->idle_after == 0) {
+		_cleanup_free_ char *k = xasprintf("%s\t%s", u->name, lc->desktop);
+
+		json_object_set_new(c->no_idle, k, json_true());
+	}
 	if (lc->error)
 		say(c->unknown, "%s", lc->error);
 	if (lc->asks_password == 0)
@@ -177,36 +192,59 @@ static void judge_desktop(struct conf *c, const struct policy *p,
 					   p->screen_lock.max_idle_minutes);
 }
 
+static json_t *user_json(const struct user *u, json_t *desktops)
+{
+	json_t *o = json_pack("{s:o, s:s, s:o}", "user",
+			      json_string_lossy(u->name), "source", u->source,
+			      "desktops", desktops);
+
+	if (u->encryption)
+		json_object_set_new(o, "home_encryption",
+				    json_string(u->encryption));
+	if (u->locked)
+		json_object_set_new(o, "home_closed", json_true());
+	return o;
+}
+
+static void judge_user(struct conf *c, const struct policy *p,
+		       struct desktop_ctx *ctx, const struct user *u,
+		       long logind_secs, json_t *users)
+{
+	struct lockconf *lc = NULL;
+	json_t *desktops = json_array();
+	int nd;
+
+	/* Her settings are encrypted with her home: not the defaults. */
+	if (u->locked) {
+		say(c->unknown, "%s", u->locked);
+		json_array_append_new(users, user_json(u, desktops));
+		return;
+	}
+	nd = desktop_lockconf(ctx, u, &lc);
+	for (int d = 0; d < nd; d++)
+		judge_desktop(c, p, u, &lc[d], logind_secs, desktops);
+	json_array_append_new(users, user_json(u, desktops));
+	desktop_lockconf_free(lc, nd);
+}
+
 static void judge_users(struct conf *c, struct host *h,
-			const struct policy *p, long logind_secs)
+			const struct policy *p, const json_t *signed_in,
+			long logind_secs)
 {
 	struct desktop_ctx *ctx = desktop_ctx_new(h);
 	json_t *users = json_array();
 	struct user *us = NULL;
-	int n = users_list(h, &us);
+	int n = users_list(h, signed_in, &us);
 
 	if (n < 0)
 		say(c->unknown, "cannot read the accounts in /etc/passwd (%s)",
 		    strerror(-n));
-	/* A desktop with nobody to read settings for (accounts from a
-	 * directory service are not in /etc/passwd) is not a pass. */
+	/* A desktop with nobody to read settings for is not a pass. */
 	else if (n == 0 && desktop_any_installed(ctx))
-		say(c->unknown, "no local account to read the desktop's lock "
-				"settings for (accounts from a directory "
-				"service are not read)");
-	for (int i = 0; i < n; i++) {
-		struct lockconf *lc = NULL;
-		int nd = desktop_lockconf(ctx, &us[i], &lc);
-		json_t *desktops = json_array();
-
-		for (int d = 0; d < nd; d++)
-			judge_desktop(c, p, &us[i], &lc[d], logind_secs,
-				      desktops);
-		json_array_append_new(users, json_pack(
-			"{s:o, s:o}", "user", json_string_lossy(us[i].name),
-			"desktops", desktops));
-		desktop_lockconf_free(lc, nd);
-	}
+		say(c->unknown, "no account with a home folder on this laptop "
+				"to read the desktop's lock settings for");
+	for (int i = 0; i < n; i++)
+		judge_user(c, p, ctx, &us[i], logind_secs, users);
 	json_object_set_new(c->evidence, "users", users);
 	json_object_set_new(c->evidence, "dconf", desktop_ctx_evidence(ctx));
 	users_free(us, n < 0 ? 0 : n);
@@ -214,7 +252,7 @@ static void judge_users(struct conf *c, struct host *h,
 }
 
 static void conf_evaluate(struct conf *c, struct host *h,
-			  const struct policy *p)
+			  const struct policy *p, const json_t *signed_in)
 {
 	json_t *logins = json_array();
 	bool logind_locks;
@@ -226,6 +264,8 @@ static void conf_evaluate(struct conf *c, struct host *h,
 	c->problems = json_array();
 	c->unknown = json_array();
 	c->evidence = json_object();
+	c->no_idle = json_object();
+	c->signed_in = json_dumps(signed_in, JSON_COMPACT | JSON_SORT_KEYS);
 	/* logind locks only sessions whose desktop says they are idle:
 	 * credited per desktop in judge_desktop(). */
 	logind_locks = desktop_logind_locks(h, &secs);
@@ -247,7 +287,7 @@ static void conf_evaluate(struct conf *c, struct host *h,
 		say(c->unknown, "cannot read /etc/shadow to find accounts "
 				"without a password (%s)", strerror(-r));
 	json_object_set_new(c->evidence, "logins", logins);
-	judge_users(c, h, p, logind_locks ? secs : -1);
+	judge_users(c, h, p, signed_in, logind_locks ? secs : -1);
 }
 
 /* Events for sessions that became, or stopped being, unattended. */
@@ -290,8 +330,108 @@ static const char *first(const json_t *arr)
 	return json_string_value(json_array_get(arr, 0));
 }
 
+/* The desktop a logind session runs (its XDG_SESSION_DESKTOP), as
+ * desktop.c names it, or NULL. */
+static const char *session_desktop(const char *d)
+{
+	static const struct {
+		const char *prefix, *name;
+	} map[] = {
+		{ "gnome", "GNOME" }, { "ubuntu", "GNOME" },
+		{ "kde", "KDE Plasma" }, { "plasma", "KDE Plasma" },
+		{ "xfce", "XFCE" }, { "cinnamon", "Cinnamon" },
+		{ "mate", "MATE" }, { "budgie", "Budgie" },
+	};
+
+	for (size_t i = 0; d && i < ARRAY_SIZE(map); i++)
+		if (strncasecmp(d, map[i].prefix, strlen(map[i].prefix)) == 0)
+			return map[i].name;
+	return NULL;
+}
+
+/* Sessions whose desktop never tells logind it is idle: logind's
+ * IdleHint stays false there, so a session left unlocked is not seen. */
+static json_t *unwatched(const struct conf *c, const json_t *sessions)
+{
+	json_t *out = json_array(), *s;
+	const char *key;
+	size_t i;
+
+	json_array_foreach(sessions, i, s) {
+		const char *user = json_string_value(json_object_get(s, "user"));
+		const char *d = session_desktop(json_string_value(
+			json_object_get(s, "desktop")));
+		json_t *v;
+
+		json_object_foreach(c->no_idle, key, v)
+			if (d && user && strncmp(key, user, strlen(user)) == 0 &&
+			    key[strlen(user)] == '\t' &&
+			    strncmp(key + strlen(user) + 1, d, strlen(d)) == 0)
+				say(out, "%s's %s session does not tell the "
+					 "system when it is idle, so whether "
+					 "it is left unlocked is not watched "
+					 "there", user, key + strlen(user) + 1);
+	}
+	return out;
+}
+
+static uint64_t now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* How long each idle inhibitor has been held, as far as endpointd has
+ * seen it (logind does not say when it was taken); forgotten once
+ * released. Returns the first held over the limit, or NULL. */
+static json_t *judge_inhibitors(struct host *h, const struct policy *p,
+				json_t *list)
+{
+	uint64_t now = now_seconds(), max = p->screen_lock.max_inhibit_minutes * 60ULL;
+	uint64_t next = 0;
+	json_t *seen = json_object(), *i, *over = NULL;
+	size_t n;
+
+	json_array_foreach(list, n, i) {
+		_cleanup_free_ char *key = xasprintf("%s\t%lld\t%s",
+			json_string_value(json_object_get(i, "who")),
+			json_integer_value(json_object_get(i, "pid")),
+			json_string_value(json_object_get(i, "why")));
+		json_t *first = sl.watching ? json_object_get(sl.inhibitors, key)
+					    : NULL;
+		uint64_t since = first ? (uint64_t)json_integer_value(first) : now;
+		char *user = users_name(h, (uid_t)json_integer_value(
+						   json_object_get(i, "uid")));
+
+		json_object_set_new(seen, key, json_integer((json_int_t)since));
+		json_object_set_new(i, "user", user ? json_string_lossy(user)
+						    : json_null());
+		free(user);
+		/* Seen once only: how long it was held before is unknown. */
+		json_object_set_new(i, "held_minutes", sl.watching
+			? json_integer((json_int_t)((now - since) / 60))
+			: json_null());
+		if (sl.watching && now - since >= max && !over)
+			over = i;
+		else if (sl.watching && (!next || since + max < next))
+			next = since + max;
+	}
+	if (sl.watching) {
+		json_decref(sl.inhibitors);
+		sl.inhibitors = seen;
+		loop_timer_set(sl.inhibit_timer,
+			       next ? (next - now) * 1000 + 1000 : 0, 0);
+	} else {
+		json_decref(seen);
+	}
+	return over;
+}
+
 static void conclude(struct finding *f, const struct conf *c,
-		     json_t *unattended, const char *session_unknown)
+		     json_t *unattended, const json_t *inhibited,
+		     const char *session_unknown)
 {
 	_cleanup_free_ char *s = NULL;
 	size_t more = json_array_size(c->problems);
@@ -307,6 +447,12 @@ static void conclude(struct finding *f, const struct conf *c,
 		s = xasprintf(SAY_SCREEN_LOCK_PROBLEM, first(c->problems),
 			      more > 1 ? SAY_SCREEN_LOCK_MORE : "");
 		finding_set(f, CHECK_FAIL, s, c->remedy);
+	} else if (inhibited) {
+		s = xasprintf(SAY_SCREEN_LOCK_INHIBITED,
+			      json_string_value(json_object_get(inhibited, "who")),
+			      json_integer_value(json_object_get(inhibited,
+								 "held_minutes")));
+		finding_set(f, CHECK_WARN, s, SAY_SCREEN_LOCK_INHIBITED_DO);
 	} else if (json_array_size(c->unknown) || session_unknown) {
 		s = xasprintf(SAY_SCREEN_LOCK_UNKNOWN,
 			      session_unknown ? session_unknown : first(c->unknown));
@@ -316,20 +462,42 @@ static void conclude(struct finding *f, const struct conf *c,
 	}
 }
 
+/* Who is signed in, as logind says: a user who just signed in is judged
+ * at once (her encrypted home has just opened). */
+static json_t *signed_in(struct host *h)
+{
+	json_t *users = NULL;
+
+	if (sessions_users(h, &users) < 0)
+		return json_array();
+	return users;
+}
+
+static bool same_users(const struct conf *c, const json_t *users)
+{
+	_cleanup_free_ char *now = json_dumps(users, JSON_COMPACT |
+						     JSON_SORT_KEYS);
+
+	return c->signed_in && now && strcmp(c->signed_in, now) == 0;
+}
+
 static int screen_lock_evaluate(struct host *h, const struct policy *p,
 				struct finding *f)
 {
 	uint64_t limit = (uint64_t)p->screen_lock.max_idle_minutes * 60 +
 			 p->screen_lock.grace_seconds;
-	json_t *sessions = NULL, *unattended = NULL;
+	json_t *sessions = NULL, *unattended = NULL, *inhibitors = NULL;
+	json_t *users = signed_in(h), *over = NULL;
 	_cleanup_free_ char *why = NULL;
 	struct conf once = { 0 }, *c = sl.watching ? &sl.conf : &once;
 	int r;
 
-	if (!sl.watching || !sl.sessions_only || !c->problems) {
+	if (!sl.watching || !sl.sessions_only || !c->problems ||
+	    !same_users(c, users)) {
 		conf_clear(c);
-		conf_evaluate(c, h, p);
+		conf_evaluate(c, h, p, users);
 	}
+	json_decref(users);
 	sl.sessions_only = false;
 	r = sessions_query(h, limit, &sessions, &unattended);
 	if (r < 0) {
@@ -338,11 +506,17 @@ static int screen_lock_evaluate(struct host *h, const struct policy *p,
 				r == -ENOTCONN ? "no system bus" : strerror(-r));
 		unattended = json_array();
 	} else {
+		json_object_set_new(f->evidence, "unwatched",
+				    unwatched(c, sessions));
 		json_object_set_new(f->evidence, "sessions", sessions);
+	}
+	if (sessions_inhibitors(h, &inhibitors) == 0) {
+		over = judge_inhibitors(h, p, inhibitors);
+		json_object_set_new(f->evidence, "idle_inhibitors", inhibitors);
 	}
 	if (sl.watching)
 		track(unattended);
-	conclude(f, c, unattended, why);
+	conclude(f, c, unattended, over, why);
 	json_object_update(f->evidence, c->evidence);
 	json_object_set_new(f->evidence, "problems", json_copy(c->problems));
 	json_object_set_new(f->evidence, "unattended", unattended);
@@ -352,6 +526,8 @@ static int screen_lock_evaluate(struct host *h, const struct policy *p,
 				      json_string(why));
 	json_object_set_new(f->evidence, "max_idle_minutes",
 			    json_integer(p->screen_lock.max_idle_minutes));
+	json_object_set_new(f->evidence, "max_inhibit_minutes",
+			    json_integer(p->screen_lock.max_inhibit_minutes));
 	if (!sl.watching)
 		conf_clear(&once);
 	return 0;
@@ -364,11 +540,22 @@ static void on_sessions(void *data)
 	host_changed(sl.h, "screen_lock");
 }
 
+static void on_inhibit_timer(void *data)
+{
+	(void)data;
+	sl.sessions_only = true;
+	host_changed(sl.h, "screen_lock");
+}
+
 static int screen_lock_start(struct host *h, const struct policy *p)
 {
 	(void)p;
 	sl.h = h;
 	sl.unattended = json_object();
+	sl.inhibitors = json_object();
+	sl.inhibit_timer = loop_add_timer(0, 0, on_inhibit_timer, NULL);
+	if (!sl.inhibit_timer)
+		return -errno;
 	sl.watching = true;
 	return sessions_watch(h, on_sessions, NULL);
 }
@@ -380,6 +567,10 @@ static void screen_lock_stop(struct host *h)
 	conf_clear(&sl.conf);
 	json_decref(sl.unattended);
 	sl.unattended = NULL;
+	json_decref(sl.inhibitors);
+	sl.inhibitors = NULL;
+	loop_remove(sl.inhibit_timer);
+	sl.inhibit_timer = NULL;
 	sl.watching = false;
 }
 

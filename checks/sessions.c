@@ -82,7 +82,7 @@ void sessions_unwatch(void)
 }
 
 struct session {
-	const char *type, *cls, *name;	/* point into the message */
+	const char *type, *cls, *name, *desktop; /* point into the message */
 	int idle, locked, remote;
 	uint64_t idle_since;		/* CLOCK_REALTIME, usec */
 };
@@ -101,6 +101,8 @@ static int read_prop(sd_bus_message *m, struct session *s)
 		return sd_bus_message_read(m, "v", "s", &s->cls);
 	if (strcmp(key, "Name") == 0)
 		return sd_bus_message_read(m, "v", "s", &s->name);
+	if (strcmp(key, "Desktop") == 0)
+		return sd_bus_message_read(m, "v", "s", &s->desktop);
 	if (strcmp(key, "IdleHint") == 0)
 		return sd_bus_message_read(m, "v", "b", &s->idle);
 	if (strcmp(key, "LockedHint") == 0)
@@ -170,6 +172,9 @@ static uint64_t judge(const char *id, const struct session *s, uint64_t limit,
 			      "locked", s->locked,
 			      "idle_seconds", (json_int_t)(idle / 1000000));
 
+	if (s->desktop && *s->desktop)
+		json_object_set_new(o, "desktop", json_string_lossy(s->desktop));
+
 	json_array_append(sessions, o);
 	if (s->idle && !s->locked && idle >= limit * 1000000) {
 		json_array_append(unattended, o);
@@ -221,6 +226,83 @@ int sessions_query(struct host *h, uint64_t limit, json_t **sessions,
 	if (r < 0) {
 		json_decref(*sessions);
 		json_decref(*unattended);
+		return r;
+	}
+	return 0;
+}
+
+int sessions_users(struct host *h, json_t **users)
+{
+	sd_bus *bus = host_bus(h);
+	_cleanup_(reply_unrefp) sd_bus_message *list = NULL;
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	const char *name;
+	uint32_t uid;
+	int r;
+
+	if (!bus)
+		return -ENOTCONN;
+	r = sd_bus_call_method(bus, LOGIND, LOGIND_PATH,
+			       "org.freedesktop.login1.Manager", "ListUsers",
+			       &err, &list, NULL);
+	sd_bus_error_free(&err);
+	if (r < 0)
+		return r;
+	*users = json_array();
+	r = sd_bus_message_enter_container(list, 'a', "(uso)");
+	while (r >= 0 && (r = sd_bus_message_read(list, "(uso)", &uid, &name,
+						  NULL)) > 0)
+		json_array_append_new(*users, json_pack(
+			"{s:I, s:o}", "uid", (json_int_t)uid, "name",
+			json_string_lossy(name)));
+	if (r < 0) {
+		json_decref(*users);
+		return r;
+	}
+	return 0;
+}
+
+/* "sleep:idle:shutdown" names idle. */
+static bool inhibits_idle(const char *what)
+{
+	size_t n = strlen("idle");
+
+	for (const char *s = what; (s = strstr(s, "idle")); s += n)
+		if ((s == what || s[-1] == ':') && (s[n] == ':' || !s[n]))
+			return true;
+	return false;
+}
+
+int sessions_inhibitors(struct host *h, json_t **inhibitors)
+{
+	sd_bus *bus = host_bus(h);
+	_cleanup_(reply_unrefp) sd_bus_message *list = NULL;
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	const char *what, *who, *why, *mode;
+	uint32_t uid, pid;
+	int r;
+
+	if (!bus)
+		return -ENOTCONN;
+	r = sd_bus_call_method(bus, LOGIND, LOGIND_PATH,
+			       "org.freedesktop.login1.Manager",
+			       "ListInhibitors", &err, &list, NULL);
+	sd_bus_error_free(&err);
+	if (r < 0)
+		return r;
+	*inhibitors = json_array();
+	r = sd_bus_message_enter_container(list, 'a', "(ssssuu)");
+	while (r >= 0 && (r = sd_bus_message_read(list, "(ssssuu)", &what,
+						  &who, &why, &mode, &uid,
+						  &pid)) > 0)
+		if (inhibits_idle(what) && strcmp(mode, "block") == 0)
+			json_array_append_new(*inhibitors, json_pack(
+				"{s:o, s:o, s:I, s:I}", "who",
+				json_string_lossy(who), "why",
+				json_string_lossy(why), "uid", (json_int_t)uid,
+				"pid", (json_int_t)pid));
+	if (r < 0) {
+		json_decref(*inhibitors);
 		return r;
 	}
 	return 0;

@@ -30,4 +30,12 @@ void sessions_unwatch(void);
 int sessions_query(struct host *h, uint64_t limit, json_t **sessions,
 		   json_t **unattended);
 
+/* The users logind has sessions for: [{"uid", "name"}]. Returns 0 or
+ * -errno. */
+int sessions_users(struct host *h, json_t **users);
+
+/* logind's idle inhibitors (what includes "idle", mode "block"): each
+ * {"who", "why", "uid", "pid"}. Returns 0 or -errno. */
+int sessions_inhibitors(struct host *h, json_t **inhibitors);
+
 #endif

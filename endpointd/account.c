@@ -88,6 +88,10 @@ static const struct account_field screen_lock_fields[] = {
 	  "account with no password): what it is, the settings file, and "
 	  "the account's login name. Never a password." },
 	{ "users[].user", "The login name of each account on the laptop." },
+	{ "users[].{source,home_encryption,home_closed}",
+	  "Where the account was found (the laptop's own list, the school's "
+	  "directory, a signed-in session or a home folder), and whether its "
+	  "home folder is encrypted and closed while signed out." },
 	{ "users[].desktops[].{desktop,lock_enabled,lock_after_seconds,"
 	  "desktop_lock_seconds,idle_hint_after_seconds,obeys_logind_lock,"
 	  "logind_lock_seconds,lock_grace_seconds,asks_password,"
@@ -105,7 +109,8 @@ static const struct account_field screen_lock_fields[] = {
 	{ "dconf.databases[].{name,file,compiled,problem}",
 	  "Each of those databases: its file, whether it is compiled, and "
 	  "whether IT's latest settings in it are in force." },
-	{ "{sessions,unattended}[].{id,user,type,idle,locked,idle_seconds}",
+	{ "{sessions,unattended}[].{id,user,type,idle,locked,idle_seconds,"
+	  "desktop}",
 	  "Each signed-in session (all of them, and those left idle and "
 	  "unlocked too long): its number, its login name, whether it is on "
 	  "the screen or a text console, and whether and for how long it "
@@ -114,7 +119,14 @@ static const struct account_field screen_lock_fields[] = {
 	{ "{problems,unknown}", "What falls short, and what could not be "
 				"read, in words, with the login name of the "
 				"account concerned." },
-	{ "max_idle_minutes", "The school's limit." },
+	{ "unwatched", "Sessions whose desktop does not tell the system when "
+		       "it is idle, so that a laptop left unlocked is not "
+		       "noticed there, in words with the login name." },
+	{ "idle_inhibitors[].{who,why,uid,pid,user,held_minutes}",
+	  "Applications keeping the screen from locking (a presentation, a "
+	  "video call): the application's name and the reason it gives, the "
+	  "account and process running it, and for how long so far." },
+	{ "{max_idle_minutes,max_inhibit_minutes}", "The school's limits." },
 	{ NULL, NULL },
 };
 

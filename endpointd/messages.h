@@ -117,6 +117,12 @@ const char *messages_suggest(const char *id);
 #define SAY_SCREEN_LOCK_CINNAMON_DO \
 	"Open System Settings, Screensaver: lock the computer after %u " \
 	"minutes or less when the screen turns off."
+#define SAY_SCREEN_LOCK_INHIBITED \
+	"%s has kept this laptop's screen from locking for %lld minutes."
+#define SAY_SCREEN_LOCK_INHIBITED_DO \
+	"If you are not presenting or on a call, close that application or " \
+	"turn off its \"keep awake\" setting, so the screen locks when you " \
+	"step away."
 #define SAY_SCREEN_LOCK_UNKNOWN \
 	"endpointd could not tell whether this laptop locks itself: %s."
 #define SAY_SCREEN_LOCK_PASS \

@@ -177,6 +177,8 @@ static const struct key_def key_defs[] = {
 	     screen_lock.require_lock_on_suspend, "true"),
 	BOOL("screen_lock", "require_locked_settings",
 	     screen_lock.require_locked_settings, "false"),
+	UINT("screen_lock", "max_inhibit_minutes",
+	     screen_lock.max_inhibit_minutes, "60", 1, 1440),
 
 	CHECK_KEYS(usb_storage, "high"),
 	ENUM("usb_storage", "action", usb_storage.action, "warn", usb_actions),

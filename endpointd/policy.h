@@ -82,6 +82,8 @@ struct policy {
 		unsigned grace_seconds;
 		bool require_lock_on_suspend;
 		bool require_locked_settings;
+		unsigned max_inhibit_minutes;	/* an idle inhibitor held
+						 * longer is a warning */
 	} screen_lock;
 	struct {
 		struct policy_section s;

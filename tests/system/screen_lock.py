@@ -15,6 +15,8 @@ Case files (# starts a comment):
   file PATH <<                a file with the lines up to '>>'
   fifo PATH                   a FIFO (a user's trap for a root reader)
   symlink PATH TARGET         a symbolic link
+  owner PATH UID              PATH and everything below it owned by UID
+                              (and a group of the same number)
   dconf-user USER <<          USER's dconf database, compiled from the
                               keyfile lines up to '>>' with `dconf compile`
   dconf-update                what `dconf update` does: each
@@ -39,11 +41,12 @@ Case files (# starts a comment):
   expect setting KEY VALUE [FROM]   some desktop's evidence has setting
                               KEY with VALUE (and FROM in where it came
                               from)
-  expect desktop FIELD JSON   the first desktop of the first user has
-                              FIELD equal to JSON (absent: null)
+  expect desktop FIELD VALUE  the first desktop of the first user has
+                              FIELD equal to VALUE (JSON such as true,
+                              240 or null; else the text itself)
   expect dconf TEXT           substring of a dconf database's problem
-  expect evidence PATH JSON   evidence at dotted PATH (list indexes as
-                              numbers) equals JSON
+  expect evidence PATH VALUE  evidence at dotted PATH (list indexes as
+                              numbers) equals VALUE (as for desktop)
 Usage: screen_lock.py ENDPOINTD ENDPOINTCTL TMP CASE...
 """
 import json
@@ -144,6 +147,11 @@ def build(case, root):
             write(os.path.join(home, "user.d", "keyfile"), "\n".join(body) + "\n")
             subprocess.run(["dconf", "compile", os.path.join(home, "user"),
                             os.path.join(home, "user.d")], check=True)
+        elif word == "owner":
+            path, uid = rest.split()
+            for d, _, files in os.walk(os.path.join(root, path)):
+                for x in [d] + [os.path.join(d, f) for f in files]:
+                    os.lchown(x, int(uid), int(uid))
         elif word == "dconf-update":
             dconf_update(root)
         elif word == "schemas":
@@ -163,6 +171,15 @@ def build(case, root):
         subprocess.run(["glib-compile-schemas", "--strict", os.path.join(
             root, "usr/share/glib-2.0/schemas")], check=True)
     return extras, expects, sessions, inhibitors
+
+
+def json_or_text(v):
+    """A case's expected value: JSON (true, 240, null, [..]) or else the
+    text itself."""
+    try:
+        return json.loads(v)
+    except ValueError:
+        return v
 
 
 def evidence_at(ev, path):
@@ -206,11 +223,11 @@ def verify(check, expects):
             return f"no setting {e[1:]} in {dict(settings_of(ev))}"
         if kind == "desktop":
             got = evidence_at(ev, "users.0.desktops.0." + e[1])
-            if got != json.loads(e[2]):
+            if got != json_or_text(e[2]):
                 return f"desktop {e[1]} is {got!r}, wanted {e[2]}"
         if kind == "evidence":
             got = evidence_at(ev, e[1])
-            if got != json.loads(e[2]):
+            if got != json_or_text(e[2]):
                 return f"evidence {e[1]} is {got!r}, wanted {e[2]}"
         if kind == "dconf" and not any(
                 e[1] in d.get("problem", "")
@@ -307,7 +324,7 @@ def run_cases(endpointd, tmp, cases, logind):
                      if c["id"] == "screen_lock"][0]
             err = verify(check, expects)
         except (ValueError, IndexError, KeyError) as e:
-            check, err = None, f"no result ({e}): {run.stderr}"
+            check, err = None, f"no result ({e}), exit {run.returncode}: {run.stdout[:200]!r} {run.stderr}"
         if not err and "Sanitizer" in run.stderr:
             err = "sanitizer: " + run.stderr
         if err:
