@@ -1,8 +1,9 @@
 /*
  * logins: what defeats password protection. Display managers that log a
- * user in without a password (GDM automatic and timed login, LightDM and
- * SDDM autologin), guest sessions, and accounts whose password field in
- * /etc/shadow is empty.
+ * user in without a password (GDM, LightDM, SDDM, LXDM, nodm, greetd, and
+ * the nopasswdlogin group of GDM's and LightDM's PAM stacks), text
+ * consoles whose getty logs someone in, guest sessions, and accounts
+ * whose password field in /etc/shadow is empty.
  */
 #ifndef ENDPOINTD_LOGINS_H
 #define ENDPOINTD_LOGINS_H

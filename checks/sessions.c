@@ -15,7 +15,7 @@
 #define LOGIND_PATH "/org/freedesktop/login1"
 #define SESSION_IFACE "org.freedesktop.login1.Session"
 
-static sd_bus_slot *slot_props, *slot_manager;
+static sd_bus_slot *slot_props, *slot_manager, *slot_inhibit;
 static struct loop_source *deadline;
 static sessions_changed_fn watch_fn;
 static void *watch_data;
@@ -58,6 +58,15 @@ int sessions_watch(struct host *h, sessions_changed_fn fn, void *data)
 				     "interface='org.freedesktop.login1.Manager',"
 				     "path='" LOGIND_PATH "'",
 				     on_signal, NULL);
+	/* logind announces each inhibitor taken or released as a change of
+	 * its BlockInhibited property (logind-inhibit.c). */
+	if (r >= 0)
+		r = sd_bus_add_match(bus, &slot_inhibit,
+				     "type='signal',sender='" LOGIND "',"
+				     "interface='org.freedesktop.DBus.Properties',"
+				     "member='PropertiesChanged',"
+				     "path='" LOGIND_PATH "'",
+				     on_signal, NULL);
 	if (r >= 0) {
 		deadline = loop_add_timer(0, 0, on_deadline, NULL);
 		if (!deadline)
@@ -76,6 +85,7 @@ void sessions_unwatch(void)
 {
 	slot_props = sd_bus_slot_unref(slot_props);
 	slot_manager = sd_bus_slot_unref(slot_manager);
+	slot_inhibit = sd_bus_slot_unref(slot_inhibit);
 	loop_remove(deadline);
 	deadline = NULL;
 	watch_fn = NULL;
@@ -295,7 +305,8 @@ int sessions_inhibitors(struct host *h, json_t **inhibitors)
 	while (r >= 0 && (r = sd_bus_message_read(list, "(ssssuu)", &what,
 						  &who, &why, &mode, &uid,
 						  &pid)) > 0)
-		if (inhibits_idle(what) && strcmp(mode, "block") == 0)
+		if (inhibits_idle(what) && (strcmp(mode, "block") == 0 ||
+					    strcmp(mode, "block-weak") == 0))
 			json_array_append_new(*inhibitors, json_pack(
 				"{s:o, s:o, s:I, s:I}", "who",
 				json_string_lossy(who), "why",

@@ -4,7 +4,8 @@
  * locked is an unattended, unlocked laptop.
  *
  * When watching, the module learns of changes from logind's signals
- * (PropertiesChanged of every session, SessionNew, SessionRemoved,
+ * (PropertiesChanged of every session and of the manager, which covers
+ * inhibitors taken and released, SessionNew, SessionRemoved,
  * PrepareForSleep) and sets one timer for the moment the next idle session
  * would cross the limit; either calls back. Nothing polls.
  */
@@ -34,7 +35,8 @@ int sessions_query(struct host *h, uint64_t limit, json_t **sessions,
  * -errno. */
 int sessions_users(struct host *h, json_t **users);
 
-/* logind's idle inhibitors (what includes "idle", mode "block"): each
+/* logind's idle inhibitors (what includes "idle", mode "block" or
+ * "block-weak"): each
  * {"who", "why", "uid", "pid"}. Returns 0 or -errno. */
 int sessions_inhibitors(struct host *h, json_t **inhibitors);
 

@@ -407,6 +407,102 @@ def scenario(endpointd, tmp, bus):
     print("ok: daemon: stops cleanly")
 
 
+def gnome_root(root, idle_delay=None):
+    """A fixture root with GNOME, its real schemas and alice."""
+    for rel, text in BASE.items():
+        write(os.path.join(root, rel), text)
+    write(os.path.join(root, "usr/bin/gnome-shell"), "")
+    schemas(root, ["gsettings-desktop-schemas"])
+    subprocess.run(["glib-compile-schemas", os.path.join(
+        root, "usr/share/glib-2.0/schemas")], check=True)
+    if idle_delay is not None:
+        home = os.path.join(root, "home/alice/.config/dconf")
+        write(os.path.join(home, "user.d/keyfile"),
+              f"[org/gnome/desktop/session]\nidle-delay=uint32 {idle_delay}\n")
+        subprocess.run(["dconf", "compile", os.path.join(home, "user"),
+                        os.path.join(home, "user.d")], check=True)
+
+
+def scenario_signin(endpointd, tmp, logind):
+    """alice's eCryptfs home is closed: unknown; she signs in (logind's
+    SessionNew, her home mounted): judged at once on her own settings."""
+    tmp = os.path.join(tmp, "signin")
+    root = os.path.join(tmp, "root")
+    gnome_root(root)
+    write(os.path.join(root, "home/.ecryptfs/alice/.ecryptfs/Private.mnt"),
+          "/home/alice\n")
+    mountinfo = os.path.join(root, "proc/1/mountinfo")
+    write(mountinfo, "24 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw\n")
+    policy = os.path.join(tmp, "policy.ini")
+    write(policy, POLICY)
+    d = Daemon(endpointd, ["--root", root, "--policy", policy], tmp)
+    try:
+        checks = {c["id"]: c for c in d.status["checks"]}
+        assert checks["screen_lock"]["status"] == "unknown", checks["screen_lock"]
+        assert "closed while she is signed out" in checks["screen_lock"]["summary"]
+        print("ok: daemon: a closed encrypted home is unknown")
+
+        # Signing in opens her home: the mount, then logind's session.
+        gnome_root(root, idle_delay=0)
+        with open(mountinfo, "a") as f:
+            f.write("61 24 0:52 / /home/alice rw,relatime shared:33 - "
+                    "ecryptfs /home/.ecryptfs/alice/.Private rw,"
+                    "ecryptfs_sig=fedcba9876543210,ecryptfs_cipher=aes\n")
+        path = logind.mock.AddSession("c9", "seat0", dbus.UInt32(1000),
+                                      "alice", True)
+        logind.mock.EmitSignal("org.freedesktop.login1.Manager",
+                               "SessionNew", "so", ["c9", path])
+        line = d.wait_for(lambda l: finding_of(l, "fail"),
+                          "fail once she signs in")
+        assert "does not lock the screen of alice" in \
+            line["finding"]["summary"], line
+        print("ok: daemon: judged as soon as she signs in")
+    finally:
+        rc, log = d.stop()
+    assert rc == 0 and "Sanitizer" not in log, f"exit {rc}: {log}"
+
+
+def inhibited(what):
+    return ["org.freedesktop.login1.Manager",
+            dbus.Dictionary({"BlockInhibited": what}, signature="sv"),
+            dbus.Array([], signature="s")]
+
+
+def scenario_inhibit(endpointd, tmp, logind):
+    """An application holds logind's idle inhibitor past
+    max_inhibit_minutes (1): a warning naming it; released: a pass."""
+    tmp = os.path.join(tmp, "inhibit")
+    root = os.path.join(tmp, "root")
+    gnome_root(root)
+    policy = os.path.join(tmp, "policy.ini")
+    write(policy, POLICY + "max_inhibit_minutes = 1\n")
+    d = Daemon(endpointd, ["--root", root, "--policy", policy], tmp)
+    changed = ("org.freedesktop.DBus.Properties", "PropertiesChanged",
+               "sa{sv}as")
+    try:
+        checks = {c["id"]: c for c in d.status["checks"]}
+        assert checks["screen_lock"]["status"] == "pass", checks["screen_lock"]
+        # What logind does when an inhibitor is taken (logind-inhibit.c:
+        # BlockInhibited changes).
+        fd = logind.manager.Inhibit("idle", "Caffeine", "Keeping awake",
+                                    "block")
+        logind.mock.EmitSignal(*changed, inhibited("idle"))
+        line = d.wait_for(lambda l: finding_of(l, "warn"),
+                          "warning after a minute", timeout=90)
+        assert "Caffeine has kept this laptop's screen from locking for 1 " \
+            "minutes" in line["finding"]["summary"], line
+        assert line["finding"]["evidence"]["idle_inhibitors"][0][
+            "held_minutes"] >= 1, line
+        print("ok: daemon: an idle inhibitor held past the limit warns")
+        del fd
+        logind.mock.EmitSignal(*changed, inhibited(""))
+        d.wait_for(lambda l: finding_of(l, "pass"), "pass once released")
+        print("ok: daemon: released, it passes again")
+    finally:
+        rc, log = d.stop()
+    assert rc == 0 and "Sanitizer" not in log, f"exit {rc}: {log}"
+
+
 def main():
     endpointd, tmp = sys.argv[1], sys.argv[3]
     cases = sys.argv[4:]
@@ -415,18 +511,27 @@ def main():
     failed = 0
     try:
         failed = run_cases(endpointd, tmp, cases, logind)
-        logind.dirty = True
-        logind.reset()
-        try:
-            scenario(endpointd, tmp, logind.bus)
-        except AssertionError as e:
-            print(f"FAIL: daemon: {e}")
-            print(open(os.path.join(tmp, "daemon.log")).read())
-            failed += 1
+        for name, run in (("daemon", lambda: scenario(endpointd, tmp,
+                                                        logind.bus)),
+                          ("signin", lambda: scenario_signin(endpointd, tmp,
+                                                             logind)),
+                          ("inhibit", lambda: scenario_inhibit(endpointd, tmp,
+                                                               logind))):
+            logind.reset()
+            logind.dirty = True
+            try:
+                run()
+            except AssertionError as e:
+                print(f"FAIL: {name}: {e}")
+                log = os.path.join(tmp, "" if name == "daemon" else name,
+                                   "daemon.log")
+                if os.path.exists(log):
+                    print(open(log).read())
+                failed += 1
     finally:
         logind.stop()
         dbusmock.DBusTestCase.tearDownClass()
-    print(f"{len(cases) + 1 - failed} screen-lock tests right, {failed} wrong")
+    print(f"{len(cases) + 3 - failed} screen-lock tests right, {failed} wrong")
     return 1 if failed else 0
 
 
