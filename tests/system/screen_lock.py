@@ -49,10 +49,12 @@ Case files (# starts a comment):
                               numbers) equals VALUE (as for desktop)
 Usage: screen_lock.py ENDPOINTD ENDPOINTCTL TMP CASE...
 """
+import fcntl
 import json
 import os
 import shlex
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -503,6 +505,71 @@ def scenario_inhibit(endpointd, tmp, logind):
     assert rc == 0 and "Sanitizer" not in log, f"exit {rc}: {log}"
 
 
+def _ioc(direction, nr, size):
+    return (direction << 30) | (size << 16) | (ord("f") << 8) | nr
+
+
+FS_IOC_ADD_ENCRYPTION_KEY = _ioc(3, 23, 80)
+FS_IOC_SET_ENCRYPTION_POLICY = _ioc(2, 19, 12)
+FS_IOC_REMOVE_ENCRYPTION_KEY = _ioc(3, 24, 64)
+
+
+def once(endpointd, root, policy, state):
+    run = subprocess.run([endpointd, "--once", "--json", "--root", root,
+                          "--policy", policy, "--state-dir", state],
+                         capture_output=True, text=True, timeout=60)
+    return [c for c in json.loads(run.stdout)["checks"]
+            if c["id"] == "screen_lock"][0]
+
+
+def scenario_fscrypt(endpointd, tmp):
+    """alice's home is an fscrypt directory (a v2 policy, as fscrypt and
+    homed set) on a real ext4 file system: judged while its key is in the
+    kernel, unknown once the key is removed (she signed out)."""
+    tmp = os.path.join(tmp, "fscrypt")
+    root = os.path.join(tmp, "root")
+    gnome_root(root)
+    shutil.rmtree(os.path.join(root, "home"))
+    home = os.path.join(root, "home")
+    os.makedirs(home)
+    img = os.path.join(tmp, "home.img")
+    subprocess.run(["truncate", "-s", "32M", img], check=True)
+    subprocess.run(["mkfs.ext4", "-q", "-O", "encrypt", img], check=True)
+    subprocess.run(["mount", "-o", "loop", img, home], check=True)
+    policy = os.path.join(tmp, "policy.ini")
+    write(policy, POLICY)
+    state = os.path.join(tmp, "state")
+    fd = os.open(home, os.O_RDONLY)
+    try:
+        key = os.urandom(64)
+        arg = bytearray(struct.pack("=II32sII32x", 2, 0, b"", len(key),
+                                    0)) + key
+        fcntl.ioctl(fd, FS_IOC_ADD_ENCRYPTION_KEY, arg)
+        ident = bytes(arg[8:24])    # the kernel's identifier for the key
+        alice = os.path.join(home, "alice")
+        os.mkdir(alice)
+        afd = os.open(alice, os.O_RDONLY)
+        fcntl.ioctl(afd, FS_IOC_SET_ENCRYPTION_POLICY,
+                    struct.pack("=BBBB4s16s", 2, 1, 4, 2, b"", ident))
+        os.close(afd)
+        gnome_root(root, idle_delay=0)
+        os.chown(alice, 1000, 1000)
+        c = once(endpointd, root, policy, state)
+        assert c["status"] == "fail", c
+        assert c["evidence"]["users"][0]["home_encryption"] == "fscrypt", c
+        print("ok: fscrypt: her open home is judged on her own settings")
+        fcntl.ioctl(fd, FS_IOC_REMOVE_ENCRYPTION_KEY, bytearray(
+            struct.pack("=II16s16sI20x", 2, 0, ident, b"", 0)))
+        c = once(endpointd, root, policy, state)
+        assert c["status"] == "unknown", c
+        assert "alice's home folder is encrypted (fscrypt) and closed" in \
+            c["summary"], c
+        print("ok: fscrypt: her closed home is unknown, not the defaults")
+    finally:
+        os.close(fd)
+        subprocess.run(["umount", home], check=True)
+
+
 def main():
     endpointd, tmp = sys.argv[1], sys.argv[3]
     cases = sys.argv[4:]
@@ -516,7 +583,9 @@ def main():
                           ("signin", lambda: scenario_signin(endpointd, tmp,
                                                              logind)),
                           ("inhibit", lambda: scenario_inhibit(endpointd, tmp,
-                                                               logind))):
+                                                               logind)),
+                          ("fscrypt", lambda: scenario_fscrypt(endpointd,
+                                                               tmp))):
             logind.reset()
             logind.dirty = True
             try:
@@ -531,7 +600,7 @@ def main():
     finally:
         logind.stop()
         dbusmock.DBusTestCase.tearDownClass()
-    print(f"{len(cases) + 3 - failed} screen-lock tests right, {failed} wrong")
+    print(f"{len(cases) + 4 - failed} screen-lock tests right, {failed} wrong")
     return 1 if failed else 0
 
 
