@@ -380,10 +380,17 @@ static void profile_line(const struct host *h, struct profile *p, char *line,
 		add_sysdb(h, p, line + 10, path, prof);
 	} else if (strncmp(line, "file-db:", 8) == 0 && line[8] == '/') {
 		add_sysdb(h, p, line + 8, line + 8, prof);
+	} else if (strncmp(line, "service-db:", 11) == 0) {
+		json_array_append_new(p->notes, json_string(
+			"the profile names a service database (service-db), "
+			"which lives in the session's dconf service: not read"));
 	} else {
-		/* service-db: lives in a session's dconf service. */
-		json_array_append_new(p->notes, lossy(
-			"the dconf profile's line '%s' is not read", line));
+		/* Never the line itself: a profile a user controls may be a
+		 * link to a file she may not read. */
+		json_array_append_new(p->notes, json_string(
+			"a line of the profile names no database this check "
+			"reads (dconf ignores it, or reads a path outside "
+			"/etc/dconf/db)"));
 	}
 }
 
@@ -425,7 +432,7 @@ static const char *first_readable(const struct host *h,
 				  char **buf)
 {
 	for (size_t i = 0; i < n; i++)
-		if (files[i] && host_read(h, files[i], PROFILE_MAX, buf) == 0)
+		if (host_read(h, files[i], PROFILE_MAX, buf) == 0)
 			return files[i];
 	return NULL;
 }
@@ -497,10 +504,15 @@ static struct profile *profile_of_user(struct gsettings *g,
 						   (unsigned)u->uid);
 	_cleanup_free_ char *runtime = xasprintf("/run/user/%u/dconf/profile",
 						 (unsigned)u->uid);
-	const char *files[] = { mandatory, runtime };
 	_cleanup_free_ char *buf = NULL;
-	const char *file = first_readable(g->h, files, ARRAY_SIZE(files), &buf);
+	const char *file = NULL;
 
+	/* The mandatory profile is root's; the runtime one is in her own
+	 * runtime directory. */
+	if (host_read(g->h, mandatory, PROFILE_MAX, &buf) == 0)
+		file = mandatory;
+	else if (host_read_user(g->h, runtime, PROFILE_MAX, &buf) == 0)
+		file = runtime;
 	if (!file)
 		return &g->common;
 	profile_parse(g->h, own, file, buf);

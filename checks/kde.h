@@ -1,9 +1,11 @@
 /*
- * kde: KDE Plasma's screen locker (kscreenlocker) for one user, from
- * kscreenlockerrc merged as KConfig merges it: each directory of
- * $XDG_CONFIG_DIRS (/etc/xdg), then the user's ~/.config, a later file
- * overriding an earlier one except where an earlier one made a key or the
- * whole group immutable ([$i]).
+ * kde: KDE Plasma's screen locker (kscreenlocker) for one user, as the
+ * locker reads its settings: kscreenlockerrc's [Daemon] group merged as
+ * KConfig merges it (kdeglobals first, then each file of
+ * $XDG_CONFIG_DIRS, /etc/xdg, then the user's ~/.config, a later file
+ * overriding an earlier one except where an earlier one made a key, the
+ * group or the whole file immutable with [$i]), each value converted and
+ * bounded as the installed Plasma's kscreenlocker does.
  */
 #ifndef ENDPOINTD_KDE_H
 #define ENDPOINTD_KDE_H
@@ -12,7 +14,8 @@
 #include "desktop.h"
 #include "users.h"
 
-/* The system-wide files, read once per evaluation. */
+/* The system-wide files and Plasma's version, read once per
+ * evaluation. */
 struct kde;
 
 struct kde *kde_new(const struct host *h);

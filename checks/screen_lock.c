@@ -77,6 +77,8 @@ static char *desktop_remedy(const char *desktop, unsigned minutes)
 {
 	if (strcmp(desktop, "KDE Plasma") == 0)
 		return xasprintf(SAY_SCREEN_LOCK_KDE_DO, minutes);
+	if (strncmp(desktop, "XFCE (light-locker)", 19) == 0)
+		return xasprintf(SAY_SCREEN_LOCK_LIGHTLOCKER_DO, minutes);
 	if (strcmp(desktop, "XFCE") == 0)
 		return xasprintf(SAY_SCREEN_LOCK_XFCE_DO, minutes);
 	if (strcmp(desktop, "MATE") == 0)

@@ -1,9 +1,11 @@
 /*
- * xfce: how an Xfce session locks for one user. Debian 12's Xfce locks
- * with light-locker (GSettings apps.light-locker, read through
- * gsettings.c) after the X screensaver that xfce4-power-manager sets;
- * others use xfce4-screensaver (xfconf channel xfce4-screensaver). Lock on
- * sleep is xfce4-power-manager's setting.
+ * xfce: how an Xfce session locks for one user, by the locker installed.
+ * Debian 12's Xfce locks with light-locker (GSettings apps.light-locker,
+ * read through gsettings.c, its lock on sleep included) a few seconds
+ * after the X screensaver that xfce4-power-manager starts (xfconf channel
+ * xfce4-power-manager); others use xfce4-screensaver (xfconf channel
+ * xfce4-screensaver, lock on sleep from xfce4-power-manager). An Xfce
+ * with no locker never locks; one with a locker not read here is unknown.
  */
 #ifndef ENDPOINTD_XFCE_H
 #define ENDPOINTD_XFCE_H

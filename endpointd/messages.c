@@ -37,10 +37,22 @@ static const struct check_words screen_lock = {
 	.warn_title = "Your screen takes too long to lock",
 	.resolved_title = "Screen lock: all sorted, thank you",
 	.looks_at =
-		"Whether your account has a password, whether the screen "
-		"locks by itself after a few idle minutes (the policy sets "
-		"how many), and whether a session is left unlocked and idle "
-		"for longer than that.",
+		"Whether every account has a password and nobody is signed "
+		"in without one (automatic or guest sign-in, on the login "
+		"screen or a text console); whether the screen locks by "
+		"itself after a few idle minutes (the policy sets how many), "
+		"with the settings your desktop really uses: your own, IT's "
+		"(once IT has applied them) and your desktop's defaults; "
+		"whether it asks for a password as soon as it locks and when "
+		"the laptop wakes from sleep; and whether a session is left "
+		"unlocked and idle for longer than that. The system's own "
+		"idle lock counts only on desktops that tell it when you are "
+		"idle (GNOME, Cinnamon, MATE): on KDE Plasma and Xfce a "
+		"session left unlocked cannot be seen, and the details say "
+		"so. An application keeping the screen awake (a "
+		"presentation, a call) is named when it does so for long. "
+		"An account whose encrypted home folder is closed is checked "
+		"when it next signs in.",
 	.gnome =
 		"1. Open Settings (click the top-right corner, then the gear "
 		"icon).\n"

@@ -104,12 +104,20 @@ const char *messages_suggest(const char *id);
 	"less."
 #define SAY_SCREEN_LOCK_KDE_DO \
 	"Open System Settings, Screen Locking: tick \"Lock screen " \
-	"automatically\" after %u minutes or less, and \"After waking from " \
-	"sleep\"."
+	"automatically\" after %u minutes or less and \"After waking from " \
+	"sleep\", and set \"Allow unlocking without password for\" to 60 " \
+	"seconds or less."
 #define SAY_SCREEN_LOCK_XFCE_DO \
 	"Open Settings, Screensaver: turn the screensaver on after %u " \
 	"minutes or less, and on the Lock Screen tab turn \"Enable Lock " \
 	"Screen\" on."
+#define SAY_SCREEN_LOCK_LIGHTLOCKER_DO \
+	"Open Settings, Power Manager: on the Display tab set \"Blank " \
+	"after\" to under %u minutes (on battery and plugged in); on the " \
+	"Security tab set \"Automatically lock the session\" to \"When the " \
+	"screensaver is activated\", \"Delay locking after screensaver " \
+	"for\" to a few seconds, and tick \"Lock screen when system is " \
+	"going to sleep\"."
 #define SAY_SCREEN_LOCK_MATE_DO \
 	"Open Control Center, Screensaver: \"Regard the computer as idle " \
 	"after\" %u minutes or less, and tick \"Lock screen when screensaver " \

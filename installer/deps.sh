@@ -15,11 +15,13 @@ libyajl-dev libmimalloc-dev"
 
 # Tests and benchmarks: cmocka, the schema validator, and the real things
 # the system tests and make bench drive (Chromium for the dashboard; the
-# Debian tooling that builds, checks and installs the packages).
+# Debian tooling that builds, checks and installs the packages;
+# kwriteconfig5, from libkf5config-bin, which wrote the KDE fixtures'
+# kscreenlockerrc text).
 TEST="libcmocka-dev python3 python3-jsonschema
 cryptsetup-bin e2fsprogs dosfstools
 umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
-dconf-cli postgresql openssl curl sqlite3 faketime util-linux
+dconf-cli libglib2.0-bin dconf-gsettings-backend libkf5config-bin postgresql openssl curl sqlite3 faketime util-linux
 chromium
 debhelper lintian adduser desktop-file-utils man-db"
 

@@ -45,6 +45,7 @@ Case files (# starts a comment):
                               FIELD equal to VALUE (JSON such as true,
                               240 or null; else the text itself)
   expect dconf TEXT           substring of a dconf database's problem
+  expect absent TEXT          TEXT appears nowhere in the check's result
   expect evidence PATH VALUE  evidence at dotted PATH (list indexes as
                               numbers) equals VALUE (as for desktop)
 Usage: screen_lock.py ENDPOINTD ENDPOINTCTL TMP CASE...
@@ -231,6 +232,8 @@ def verify(check, expects):
             got = evidence_at(ev, e[1])
             if got != json_or_text(e[2]):
                 return f"evidence {e[1]} is {got!r}, wanted {e[2]}"
+        if kind == "absent" and e[1] in json.dumps(check):
+            return f"'{e[1]}' is in the result"
         if kind == "dconf" and not any(
                 e[1] in d.get("problem", "")
                 for d in ev.get("dconf", {}).get("databases", [])):
