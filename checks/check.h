@@ -125,10 +125,25 @@ int host_read_user(const struct host *h, const char *path, size_t max,
 /* The first line of a small file (sysfs attribute, /etc/machine-id),
  * trailing white space removed. Returns 0 or -errno. */
 int host_read_line(const struct host *h, const char *path, char **out);
+/* The names in folder dir below the root that fnmatch(3) pattern with
+ * fnm_flags ("." and ".." never), in strcmp order (the order drop-ins are
+ * applied in). *out is a NULL-terminated vector (free it with
+ * strv_free()), empty when the folder cannot be read. Returns how many,
+ * or -errno. */
+int host_list(const struct host *h, const char *dir, const char *pattern,
+	      int fnm_flags, char ***out);
 
 /* A JSON string for text from the machine: invalid UTF-8 repaired. */
 json_t *json_string_lossy(const char *s);
 /* json_string_lossy() of a formatted string. */
 json_t *json_lossy_vprintf(const char *fmt, va_list ap) _printf_(1, 0);
+/* Append json_lossy_vprintf()'s string to array. */
+void json_lossy_append(json_t *array, const char *fmt, ...) _printf_(2, 3);
+/* A file or folder that is there but cannot be read hides a setting:
+ * when r (from host_read(), host_list()) is an error other than its
+ * absence (-ENOENT, -ENOTDIR), append "cannot <verb> <path> (<reason>)"
+ * to unknown. Returns r. */
+int check_unreadable(json_t *unknown, int r, const char *verb,
+		     const char *path);
 
 #endif

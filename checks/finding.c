@@ -54,6 +54,24 @@ json_t *json_lossy_vprintf(const char *fmt, va_list ap)
 	return json_string_lossy(s);
 }
 
+void json_lossy_append(json_t *array, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	json_array_append_new(array, json_lossy_vprintf(fmt, ap));
+	va_end(ap);
+}
+
+int check_unreadable(json_t *unknown, int r, const char *verb,
+		     const char *path)
+{
+	if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+		json_lossy_append(unknown, "cannot %s %s (%s)", verb, path,
+				  strerror(-r));
+	return r;
+}
+
 void finding_set(struct finding *f, enum check_status status,
 		 const char *summary, const char *remedy)
 {

@@ -3,7 +3,9 @@
  * joined to the root prefix, so the same code reads "/" in production and
  * a fixture tree in tests.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,4 +137,32 @@ int host_read_line(const struct host *h, const char *path, char **out)
 		*nl = '\0';
 	*out = strrstrip(buf);
 	return 0;
+}
+
+static int host_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int host_list(const struct host *h, const char *dir, const char *pattern,
+	      int fnm_flags, char ***out)
+{
+	_cleanup_free_ char *full = host_path(h, dir);
+	DIR *d = opendir(full);
+	int r = d ? 0 : -errno;
+	struct dirent *de;
+	size_t n = 0;
+
+	*out = xcalloc(1, sizeof(**out));
+	if (!d)
+		return r;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    fnmatch(pattern, de->d_name, fnm_flags) != 0)
+			continue;
+		strv_push(out, &n, xstrdup(de->d_name));
+	}
+	closedir(d);
+	qsort(*out, n, sizeof(**out), host_cmp_str);
+	return (int)n;
 }

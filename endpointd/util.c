@@ -1,5 +1,6 @@
 /*
- * util: allocation wrappers, cleanup helpers, whole-file I/O.
+ * util: allocation wrappers, cleanup helpers, string vectors, whole-file
+ * I/O.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -110,6 +111,33 @@ char *strrstrip(char *s)
 			 s[n - 1] == ' ' || s[n - 1] == '\t'))
 		s[--n] = '\0';
 	return s;
+}
+
+void strv_push(char ***v, size_t *n, char *s)
+{
+	*v = xrealloc(*v, (*n + 2) * sizeof(**v));
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+}
+
+bool strv_contains(char **v, const char *s)
+{
+	for (char **p = v; p && *p; p++)
+		if (strcmp(*p, s) == 0)
+			return true;
+	return false;
+}
+
+void strv_free(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+void strv_freep(char ***v)
+{
+	strv_free(*v);
 }
 
 static int read_file_flags(const char *path, int flags, size_t max,

@@ -36,6 +36,17 @@ void closep(int *fd);
 /* Remove trailing white space in place; returns s. */
 char *strrstrip(char *s);
 
+/* NULL-terminated vectors of strings (char **), each string owned by the
+ * vector. Append s (taken over) to *v, which holds *n strings (*v may be
+ * NULL when *n is 0). */
+void strv_push(char ***v, size_t *n, char *s);
+/* Whether one of v's strings is s (v may be NULL). */
+bool strv_contains(char **v, const char *s);
+/* Free every string and the vector; NULL is allowed. */
+void strv_free(char **v);
+/* strv_free() for _cleanup_(strv_freep). */
+void strv_freep(char ***v);
+
 /* Read a whole regular file of at most max bytes into a NUL-terminated
  * buffer. Anything else (a FIFO, a device) is refused with -EINVAL
  * without blocking. Returns 0, or -errno (-EFBIG when the file is larger
