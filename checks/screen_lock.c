@@ -12,7 +12,6 @@
  * next full evaluation.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,17 +58,6 @@ static void conf_clear(struct conf *c)
 	free(c->remedy);
 	free(c->signed_in);
 	memset(c, 0, sizeof(*c));
-}
-
-static void say(json_t *arr, const char *fmt, ...) _printf_(2, 3);
-
-static void say(json_t *arr, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	json_array_append_new(arr, json_lossy_vprintf(fmt, ap));
-	va_end(ap);
 }
 
 /* What to do on that desktop, with the school's limit. */
@@ -162,32 +150,32 @@ static void judge_desktop(struct conf *c, const struct policy *p,
 		json_object_set_new(c->no_idle, k, json_true());
 	}
 	if (lc->error)
-		say(c->unknown, "%s", lc->error);
+		json_lossy_append(c->unknown, "%s", lc->error);
 	if (lc->asks_password == 0)
-		say(c->problems, SAY_SCREEN_LOCK_NO_PASSWORD_ASKED,
+		json_lossy_append(c->problems, SAY_SCREEN_LOCK_NO_PASSWORD_ASKED,
 		    lc->desktop, u->name);
 	if (lc->grace > 60)
-		say(c->problems, SAY_SCREEN_LOCK_GRACE, lc->desktop, u->name,
+		json_lossy_append(c->problems, SAY_SCREEN_LOCK_GRACE, lc->desktop, u->name,
 		    lc->grace);
 	if (eff > 0 && eff <= max)
 		;	/* locks in time, by itself or through logind */
 	else if (eff < 0 && !lc->error)
-		say(c->unknown, "whether %s locks the screen of %s in time "
+		json_lossy_append(c->unknown, "whether %s locks the screen of %s in time "
 				"cannot be told", lc->desktop, u->name);
 	else if (eff == 0 && lc->lock_enabled == 0)
-		say(c->problems, SAY_SCREEN_LOCK_NEVER, lc->desktop, u->name);
+		json_lossy_append(c->problems, SAY_SCREEN_LOCK_NEVER, lc->desktop, u->name);
 	else if (eff == 0)
-		say(c->problems, SAY_SCREEN_LOCK_NOT_IDLE, lc->desktop,
+		json_lossy_append(c->problems, SAY_SCREEN_LOCK_NOT_IDLE, lc->desktop,
 		    u->name);
 	else if (eff > max)
-		say(c->problems, SAY_SCREEN_LOCK_TOO_LATE, lc->desktop,
+		json_lossy_append(c->problems, SAY_SCREEN_LOCK_TOO_LATE, lc->desktop,
 		    u->name, (eff + 59) / 60,
 		    p->screen_lock.max_idle_minutes);
 	if (p->screen_lock.require_lock_on_suspend && lc->lock_on_suspend == 0)
-		say(c->problems, SAY_SCREEN_LOCK_NOT_ON_SLEEP, lc->desktop,
+		json_lossy_append(c->problems, SAY_SCREEN_LOCK_NOT_ON_SLEEP, lc->desktop,
 		    u->name);
 	if (p->screen_lock.require_locked_settings && lc->locked_by_it == 0)
-		say(c->problems, SAY_SCREEN_LOCK_NOT_FIXED,
+		json_lossy_append(c->problems, SAY_SCREEN_LOCK_NOT_FIXED,
 		    lc->desktop, u->name);
 	if (!c->remedy && json_array_size(c->problems) > before)
 		c->remedy = desktop_remedy(lc->desktop,
@@ -218,7 +206,7 @@ static void judge_user(struct conf *c, const struct policy *p,
 
 	/* Her settings are encrypted with her home: not the defaults. */
 	if (u->locked) {
-		say(c->unknown, "%s", u->locked);
+		json_lossy_append(c->unknown, "%s", u->locked);
 		json_array_append_new(users, user_json(u, desktops));
 		return;
 	}
@@ -239,11 +227,11 @@ static void judge_users(struct conf *c, struct host *h,
 	int n = users_list(h, signed_in, &us);
 
 	if (n < 0)
-		say(c->unknown, "cannot read the accounts in /etc/passwd (%s)",
+		json_lossy_append(c->unknown, "cannot read the accounts in /etc/passwd (%s)",
 		    strerror(-n));
 	/* A desktop with nobody to read settings for is not a pass. */
 	else if (n == 0 && desktop_any_installed(ctx))
-		say(c->unknown, "no account with a home folder on this laptop "
+		json_lossy_append(c->unknown, "no account with a home folder on this laptop "
 				"to read the desktop's lock settings for");
 	for (int i = 0; i < n; i++)
 		judge_user(c, p, ctx, &us[i], logind_secs, users);
@@ -278,7 +266,7 @@ static void conf_evaluate(struct conf *c, struct host *h,
 	/* Which account has no password is for IT (the evidence), not for
 	 * a summary every local user can read. */
 	json_array_foreach(logins, i, l)
-		say(c->problems, "%s",
+		json_lossy_append(c->problems, "%s",
 		    strcmp(json_string_value(json_object_get(l, "kind")),
 			   "empty_password") == 0
 			    ? SAY_SCREEN_LOCK_NO_PASSWORD
@@ -286,7 +274,7 @@ static void conf_evaluate(struct conf *c, struct host *h,
 	if (json_array_size(logins))
 		c->remedy = xstrdup(SAY_SCREEN_LOCK_LOGIN_DO);
 	if (r < 0)
-		say(c->unknown, "cannot read /etc/shadow to find accounts "
+		json_lossy_append(c->unknown, "cannot read /etc/shadow to find accounts "
 				"without a password (%s)", strerror(-r));
 	json_object_set_new(c->evidence, "logins", logins);
 	judge_users(c, h, p, signed_in, logind_locks ? secs : -1);
@@ -369,7 +357,7 @@ static json_t *unwatched(const struct conf *c, const json_t *sessions)
 			if (d && user && strncmp(key, user, strlen(user)) == 0 &&
 			    key[strlen(user)] == '\t' &&
 			    strncmp(key + strlen(user) + 1, d, strlen(d)) == 0)
-				say(out, "%s's %s session does not tell the "
+				json_lossy_append(out, "%s's %s session does not tell the "
 					 "system when it is idle, so whether "
 					 "it is left unlocked is not watched "
 					 "there", user, key + strlen(user) + 1);
