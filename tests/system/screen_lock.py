@@ -346,20 +346,26 @@ def finding_of(line, status):
     return endpointd_test.finding_of(line, "screen_lock", status)
 
 
-def scenario(endpointd, tmp, bus):
-    root = os.path.join(tmp, "daemon-root")
+def gnome_root(root, idle_delay=None):
+    """A fixture root with GNOME, its real schemas and alice."""
     for rel, text in BASE.items():
         write(os.path.join(root, rel), text)
     write(os.path.join(root, "usr/bin/gnome-shell"), "")
     schemas(root, ["gsettings-desktop-schemas"])
     subprocess.run(["glib-compile-schemas", os.path.join(
         root, "usr/share/glib-2.0/schemas")], check=True)
+    if idle_delay is not None:
+        home = os.path.join(root, "home/alice/.config/dconf")
+        write(os.path.join(home, "user.d/keyfile"),
+              f"[org/gnome/desktop/session]\nidle-delay=uint32 {idle_delay}\n")
+        subprocess.run(["dconf", "compile", os.path.join(home, "user"),
+                        os.path.join(home, "user.d")], check=True)
+
+
+def scenario(endpointd, tmp, bus):
+    root = os.path.join(tmp, "daemon-root")
     # GNOME blanks and locks after 1 minute, as this policy asks.
-    home = os.path.join(root, "home/alice/.config/dconf")
-    write(os.path.join(home, "user.d/keyfile"),
-          "[org/gnome/desktop/session]\nidle-delay=uint32 60\n")
-    subprocess.run(["dconf", "compile", os.path.join(home, "user"),
-                    os.path.join(home, "user.d")], check=True)
+    gnome_root(root, idle_delay=60)
     policy = os.path.join(tmp, "daemon.ini")
     write(policy, POLICY + "max_idle_minutes = 1\ngrace_seconds = 0\n")
     manager = bus.get_object("org.freedesktop.login1", "/org/freedesktop/login1")
@@ -410,22 +416,6 @@ def scenario(endpointd, tmp, bus):
         rc, log = d.stop()
     assert rc == 0 and "Sanitizer" not in log, f"exit {rc}: {log}"
     print("ok: daemon: stops cleanly")
-
-
-def gnome_root(root, idle_delay=None):
-    """A fixture root with GNOME, its real schemas and alice."""
-    for rel, text in BASE.items():
-        write(os.path.join(root, rel), text)
-    write(os.path.join(root, "usr/bin/gnome-shell"), "")
-    schemas(root, ["gsettings-desktop-schemas"])
-    subprocess.run(["glib-compile-schemas", os.path.join(
-        root, "usr/share/glib-2.0/schemas")], check=True)
-    if idle_delay is not None:
-        home = os.path.join(root, "home/alice/.config/dconf")
-        write(os.path.join(home, "user.d/keyfile"),
-              f"[org/gnome/desktop/session]\nidle-delay=uint32 {idle_delay}\n")
-        subprocess.run(["dconf", "compile", os.path.join(home, "user"),
-                        os.path.join(home, "user.d")], check=True)
 
 
 def scenario_signin(endpointd, tmp, logind):
