@@ -15,6 +15,9 @@ Case files (# starts a comment):
   file PATH <<                a file with the lines up to '>>'
   fifo PATH                   a FIFO (a user's trap for a root reader)
   symlink PATH TARGET         a symbolic link
+  kwriteconfig PATH GROUP KEY VALUE [TYPE]   KDE's own kwriteconfig5
+                              (libkf5config-bin) writes KEY in GROUP of
+                              the KConfig file PATH (--type TYPE)
   owner PATH UID              PATH and everything below it owned by UID
                               (and a group of the same number)
   dconf-user USER <<          USER's dconf database, compiled from the
@@ -150,6 +153,16 @@ def build(case, root):
             write(os.path.join(home, "user.d", "keyfile"), "\n".join(body) + "\n")
             subprocess.run(["dconf", "compile", os.path.join(home, "user"),
                             os.path.join(home, "user.d")], check=True)
+        elif word == "kwriteconfig":
+            w = shlex.split(rest)
+            cmd = ["kwriteconfig5", "--file", os.path.join(root, w[0]),
+                   "--group", w[1], "--key", w[2]]
+            if len(w) > 4:
+                cmd += ["--type", w[4]]
+            # Nothing of the test's own account is read or written.
+            subprocess.run(cmd + ["--", w[3]], check=True, env={
+                "PATH": os.environ["PATH"],
+                "HOME": root, "XDG_CONFIG_HOME": os.path.join(root, ".kde-tool")})
         elif word == "owner":
             path, uid = rest.split()
             for d, _, files in os.walk(os.path.join(root, path)):
