@@ -21,7 +21,8 @@ libyajl-dev libmimalloc-dev"
 TEST="libcmocka-dev python3 python3-jsonschema
 cryptsetup-bin e2fsprogs dosfstools
 umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
-dconf-cli libglib2.0-bin dconf-gsettings-backend libkf5config-bin postgresql openssl curl sqlite3 faketime util-linux
+dconf-cli libglib2.0-bin dconf-gsettings-backend libkf5config-bin
+postgresql openssl curl sqlite3 faketime util-linux
 chromium
 debhelper lintian adduser desktop-file-utils man-db"
 
