@@ -16,8 +16,9 @@ libyajl-dev libmimalloc-dev"
 # Tests and benchmarks: cmocka, the schema validator, and the real things
 # the system tests and make bench drive (Chromium for the dashboard; the
 # Debian tooling that builds, checks and installs the packages;
-# kwriteconfig5, from libkf5config-bin, which wrote the KDE fixtures'
-# kscreenlockerrc text).
+# gsettings, dconf and its GSettings back-end, which the screen-lock check
+# runs; kwriteconfig5, from libkf5config-bin, which writes the KDE
+# fixtures' kscreenlockerrc).
 TEST="libcmocka-dev python3 python3-jsonschema
 cryptsetup-bin e2fsprogs dosfstools
 umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
