@@ -301,14 +301,14 @@ static void on_event(const json_t *ev)
 			fclose(f);
 			return;
 		}
-		title = xstrdup(strcmp(taken, "block") == 0
+		title = xstrdup(strcmp(taken, "blocked") == 0
 					? "This USB stick has been switched off"
 					: "This USB stick isn't encrypted");
 		fputs("The USB device \"", f);
 		put_text(f, json_string_value(json_object_get(d, "manufacturer")));
 		fputc(' ', f);
 		put_text(f, json_string_value(json_object_get(d, "product")));
-		fputs(strcmp(taken, "block") == 0
+		fputs(strcmp(taken, "blocked") == 0
 			      ? "\" is not allowed by the school, so it has been "
 				"switched off. Unplug it, and use the school's "
 				"storage or an encrypted stick from IT support."

@@ -201,8 +201,9 @@ def main():
               f"({time.time() - t0:.1f} s), replacing the first")
         mock.ClearCalls()
         # Events: once each.
+        # "taken" as endpointd's usb_storage check names it (taken_names).
         daemon.send({"type": "event", "event": {
-            "type": "usb_device", "action": "add", "taken": "block",
+            "type": "usb_device", "action": "add", "taken": "blocked",
             "device": {"manufacturer": "SanDisk", "product": "<Ultra>"}}})
         daemon.send({"type": "event", "event": {
             "type": "usb_device", "action": "remove",
