@@ -186,6 +186,8 @@ $(B)/obj/tests/fuzz/%.o: EXTRA_CFLAGS = -Itests/fuzz \
 	$(shell pkg-config --cflags umockdev-1.0)
 $(B)/fuzz/udev $(B)/fuzz-replay/udev: FUZZ_LIBS += \
 	$(shell pkg-config --libs umockdev-1.0)
+# The userconf target's fork() fails: no input runs dconf (fuzz_userconf.c).
+$(B)/fuzz/userconf $(B)/fuzz-replay/userconf: FUZZ_LIBS += -Wl,--wrap=fork
 REPLAYS := $(FUZZ_TARGETS:%=$(B)/fuzz-replay/%)
 $(B)/fuzz-replay/%: $(B)/obj/tests/fuzz/fuzz_%.o $(B)/obj/tests/fuzz/replay.o \
 		$(FUZZ_OBJS)

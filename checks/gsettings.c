@@ -287,15 +287,26 @@ static bool db_name_ok(const char *s)
 			 "0123456789-_.") == strlen(s);
 }
 
+static int64_t mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
 /* Nanoseconds: a keyfile saved in the same second as `dconf update`
- * ran, but after it, is still not in force. */
+ * ran, but after it, is still not in force. 0 when it is not there. */
 static int64_t mtime_of(const char *path)
 {
 	struct stat st;
 
-	if (stat(path, &st) < 0)
-		return 0;
-	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	return stat(path, &st) < 0 ? 0 : mtime_ns(&st);
+}
+
+/* A compiled database is a regular file (file-db:/ names a folder). */
+static int64_t compiled_at(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 || !S_ISREG(st.st_mode) ? 0 : mtime_ns(&st);
 }
 
 /* The newest change below a keyfile directory and its locks. */
@@ -329,7 +340,7 @@ static void add_sysdb(const struct host *h, struct profile *p,
 	_cleanup_free_ char *file = host_path(h, path);
 	_cleanup_free_ char *dir = xasprintf("%s.d", file);
 	_cleanup_free_ char *one = xasprintf("file-db:%s\n", file);
-	int64_t compiled = mtime_of(file), edited = newest(dir);
+	int64_t compiled = compiled_at(file), edited = newest(dir);
 	json_t *o = json_pack("{s:o, s:o}", "name", json_string_lossy(name),
 			      "file", json_string_lossy(path));
 	json_t *values;

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <expat.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -147,6 +148,8 @@ static int xf_bool(json_t *v, const char *key, int def)
 	return s ? inifile_bool(s) : def;
 }
 
+/* A property of type int: xfconf refuses a value beyond INT_MAX (which,
+ * in minutes, would overflow the seconds computed from it). */
 static long xf_num(const char *s)
 {
 	char *end;
@@ -154,7 +157,7 @@ static long xf_num(const char *s)
 
 	errno = 0;
 	n = strtol(s, &end, 10);
-	return end == s || *end || n < 0 || errno ? -1 : n;
+	return end == s || *end || n < 0 || n > INT_MAX || errno ? -1 : n;
 }
 
 static long xf_int(json_t *v, const char *key, long def)

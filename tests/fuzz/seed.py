@@ -10,6 +10,9 @@ makes of the fixture laptop, and the malformed ones the collector tests
 send. ingest: those as raw HTTP requests, with the placeholders
 fuzz_ingest.c fills in. status: the lines a real endpointd sends on its
 status socket. udev: tests/fixtures/usb's devices in fuzz_udev.c's form.
+userconf: the KDE and Xfce screen-lock cases, and those with a dconf
+profile, each built as screen_lock.py builds it (kwriteconfig5 writes
+what the case has it write), in fuzz_userconf.c's form.
 """
 import glob
 import json
@@ -17,6 +20,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -216,6 +220,79 @@ def udev(tmp):
     put("udev", "luks_magic", base + b"LUKS\xba\xbe\x00\x02" + bytes(504))
 
 
+# fuzz_userconf.c's parts, in its order: where a case's root has each
+# (alice's own file first; IT's, in the same format, as hers otherwise,
+# and in a second seed where the case has both).
+USERCONF_SEP = b"--8<--\n"
+USERCONF_XFCONF = "xfce4/xfconf/xfce-perchannel-xml/"
+USERCONF_PARTS = [
+    ["home/alice/.config/kscreenlockerrc", "etc/xdg/kscreenlockerrc"],
+    ["home/alice/.config/" + USERCONF_XFCONF + "xfce4-power-manager.xml",
+     "etc/xdg/" + USERCONF_XFCONF + "xfce4-power-manager.xml"],
+    ["run/user/1000/dconf/profile", "run/dconf/user/1000",
+     "etc/dconf/profile/user"],
+    ["home/alice/.config/kdeglobals", "etc/xdg/kdeglobals",
+     "etc/xdg/system.kdeglobals"],
+    ["home/alice/.config/" + USERCONF_XFCONF + "xfce4-screensaver.xml",
+     "etc/xdg/" + USERCONF_XFCONF + "xfce4-screensaver.xml"],
+]
+
+
+def regular(path):
+    """A regular file's bytes, or None (absent, a FIFO, a link)."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+    except FileNotFoundError:
+        return None
+    return open(path, "rb").read()
+
+
+def userconf_input(root, its_first):
+    parts = []
+    for where in USERCONF_PARTS:
+        found = [regular(os.path.join(root, w)) for w in where]
+        if its_first:
+            found.reverse()
+        parts.append(next((f for f in found if f is not None), None))
+    libs = sorted(os.path.basename(p)[len("libKScreenLocker.so."):]
+                  for p in glob.glob(os.path.join(
+                      root, "usr/lib/*/libKScreenLocker.so.*")))
+    parts.append("".join(v + "\n" for v in libs).encode() if libs else None)
+    while parts and parts[-1] is None:
+        parts.pop()
+    return USERCONF_SEP.join(p or b"" for p in parts)
+
+
+def userconf(tmp):
+    # The packages screen_lock.py takes schemas from, as make check has them.
+    os.environ.setdefault("DEBS", os.path.join(ROOT, "build", "debs"))
+    from screen_lock import build
+    clear("userconf")
+    cases = os.path.join(ROOT, "tests", "fixtures", "screen_lock")
+    seen = set()
+    for path in sorted(glob.glob(os.path.join(cases, "*.case"))):
+        name = os.path.basename(path)[:-5]
+        text = open(path).read()
+        if not (name.startswith(("kde_", "xfce_")) or
+                re.search(r"dconf/profile|run/dconf/user", text)):
+            continue
+        root = os.path.join(tmp, "userconf", name)
+        build(path, root)
+        for suffix, its_first in (("", False), ("_its", True)):
+            data = userconf_input(root, its_first)
+            if data and data not in seen:
+                seen.add(data)
+                put("userconf", name + suffix, data)
+    # Every kind of profile line, the databases named absent from the
+    # fuzz root (so nothing is run for them).
+    put("userconf", "profile_every_line", USERCONF_SEP * 2 + (
+        b"user-db:user\nsystem-db:local\nsystem-db:site # IT's\n"
+        b"file-db:/etc/dconf/db/ibus\nservice-db:ibus\n  \t\n"
+        b"user-db:second\nuser-db:../x\nsystem-db:.hidden\n"
+        b"file-db:relative\nnonsense\n"))
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
     with tempfile.TemporaryDirectory() as tmp:
@@ -225,6 +302,7 @@ def main():
         ingest(rep)
         status(build, tmp)
         udev(tmp)
+        userconf(tmp)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 # umockdev's preload comes before ASan's runtime in the sanitizer build.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 
-for t in policy report ingest status udev; do
+for t in policy report ingest status udev userconf; do
 	[ -x "$B/fuzz-replay/$t" ] || die "$B/fuzz-replay/$t is not built"
 	wrap=
 	[ "$t" = udev ] && wrap=umockdev-wrapper
