@@ -68,7 +68,8 @@ LIB_SRCS := endpointd/util.c endpointd/log.c endpointd/utf8.c \
 	checks/blockdev.c checks/encryption.c \
 	checks/inifile.c checks/users.c checks/gsettings.c checks/desktop.c checks/kde.c checks/xfce.c checks/logins.c checks/getty.c \
 	checks/sessions.c checks/screen_lock.c endpointd/bus.c \
-	checks/usbdev.c checks/usb_storage.c checks/holders.c checks/camera.c
+	checks/usbdev.c checks/usb_storage.c checks/holders.c checks/sandbox.c \
+	checks/camera.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 
 COLLECTOR_SRCS := collector/main.c collector/server.c collector/api.c \

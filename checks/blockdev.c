@@ -8,6 +8,7 @@
 #include <blkid.h>
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <libcryptsetup.h>
 #include <libgen.h>
 #include <limits.h>
@@ -16,6 +17,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "blockdev.h"
 #include "log.h"
@@ -260,6 +263,144 @@ static void cryptsetup_log(int level, const char *msg, void *usrptr)
 	log_debug("libcryptsetup: %s", msg);
 }
 
+const char *blockdev_unlock_name(unsigned bit)
+{
+	switch (bit) {
+	case UNLOCK_PASSPHRASE: return "passphrase";
+	case UNLOCK_TPM2: return "TPM2 only";
+	case UNLOCK_TPM2_PIN: return "TPM2 with PIN";
+	case UNLOCK_FIDO2: return "FIDO2 security key";
+	case UNLOCK_RECOVERY: return "recovery key";
+	case UNLOCK_PKCS11: return "PKCS#11 smart card";
+	case UNLOCK_CLEVIS_TPM2: return "clevis TPM2";
+	case UNLOCK_CLEVIS_TANG: return "clevis tang server";
+	case UNLOCK_CLEVIS_OTHER: return "clevis";
+	default: return "other token";
+	}
+}
+
+/* LUKS2's number of key slots, and of tokens (libcryptsetup's
+ * LUKS2_KEYSLOTS_MAX and LUKS2_TOKENS_MAX, not in its public header). */
+#define LUKS2_SLOTS 32
+
+/* A JWE protected header is base64url without padding; at most 4 KB of
+ * it is read. */
+static json_t *b64url_json(const char *in)
+{
+	size_t n = strnlen(in, 4096), padded = (n + 3) / 4 * 4;
+	_cleanup_free_ char *b64 = NULL;
+	_cleanup_free_ unsigned char *out = NULL;
+	int len;
+
+	if (n == 0 || n == 4096)
+		return NULL;
+	b64 = xcalloc(1, padded + 1);
+	for (size_t i = 0; i < padded; i++)
+		b64[i] = i >= n ? '=' : in[i] == '-' ? '+' :
+			 in[i] == '_' ? '/' : in[i];
+	out = xcalloc(1, padded);
+	len = EVP_DecodeBlock(out, (unsigned char *)b64, (int)padded);
+	if (len < 0)
+		return NULL;
+	/* EVP_DecodeBlock counts the padding as zero bytes. */
+	while (len > 0 && out[len - 1] == '\0')
+		len--;
+	return json_loadb((const char *)out, (size_t)len, 0, NULL);
+}
+
+/* clevis keeps its pin's name in the JWE's protected header:
+ * {"clevis": {"pin": "tang", ...}, ...}. */
+static unsigned clevis_unlock(const json_t *tok)
+{
+	const char *prot = json_string_value(json_object_get(
+		json_object_get(tok, "jwe"), "protected"));
+	json_t *hdr = prot ? b64url_json(prot) : NULL;
+	const char *pin = json_string_value(json_object_get(
+		json_object_get(hdr, "clevis"), "pin"));
+	unsigned u = UNLOCK_CLEVIS_OTHER;
+
+	if (pin && strcmp(pin, "tpm2") == 0)
+		u = UNLOCK_CLEVIS_TPM2;
+	else if (pin && strcmp(pin, "tang") == 0)
+		u = UNLOCK_CLEVIS_TANG;
+	json_decref(hdr);
+	return u;
+}
+
+/* What one token's JSON says: the way it unlocks. */
+static unsigned token_unlock(const json_t *tok)
+{
+	const char *type = json_string_value(json_object_get(tok, "type"));
+
+	if (!type)
+		return UNLOCK_OTHER;
+	if (strcmp(type, "systemd-tpm2") == 0)
+		/* systemd reads an absent "tpm2-pin" as false. */
+		return json_is_true(json_object_get(tok, "tpm2-pin"))
+			       ? UNLOCK_TPM2_PIN : UNLOCK_TPM2;
+	if (strcmp(type, "systemd-fido2") == 0)
+		return UNLOCK_FIDO2;
+	if (strcmp(type, "systemd-recovery") == 0)
+		return UNLOCK_RECOVERY;
+	if (strcmp(type, "systemd-pkcs11") == 0)
+		return UNLOCK_PKCS11;
+	if (strcmp(type, "clevis") == 0)
+		return clevis_unlock(tok);
+	return UNLOCK_OTHER;
+}
+
+static bool slot_active(struct crypt_device *cd, int slot)
+{
+	crypt_keyslot_info ks = crypt_keyslot_status(cd, slot);
+
+	return ks == CRYPT_SLOT_ACTIVE || ks == CRYPT_SLOT_ACTIVE_LAST;
+}
+
+/* One token: its way of unlocking, when one of its key slots is active
+ * (a token left behind by a wiped slot opens nothing); the slots it
+ * claims are marked. */
+static unsigned token_slots(struct crypt_device *cd, const json_t *tok,
+			    bool claimed[LUKS2_SLOTS])
+{
+	bool active = false;
+	json_t *ks;
+	size_t i;
+
+	json_array_foreach(json_object_get(tok, "keyslots"), i, ks) {
+		const char *k = json_string_value(ks);
+		char *end;
+		long slot = k ? strtol(k, &end, 10) : -1;
+
+		if (!k || *end || slot < 0 || slot >= LUKS2_SLOTS)
+			continue;
+		claimed[slot] = true;
+		active |= slot_active(cd, (int)slot);
+	}
+	return active ? token_unlock(tok) : 0;
+}
+
+/* The LUKS2 tokens, and the active key slots none of them claims. */
+static unsigned read_unlock(struct crypt_device *cd)
+{
+	bool claimed[LUKS2_SLOTS] = { false };
+	unsigned u = 0;
+
+	for (int t = 0; t < LUKS2_SLOTS; t++) {
+		const char *text;
+		json_t *tok;
+
+		if (crypt_token_json_get(cd, t, &text) < 0)
+			continue;
+		tok = json_loads(text, 0, NULL);
+		u |= token_slots(cd, tok, claimed);
+		json_decref(tok);
+	}
+	for (int i = 0; i < LUKS2_SLOTS; i++)
+		if (!claimed[i] && slot_active(cd, i))
+			u |= UNLOCK_PASSPHRASE;
+	return u;
+}
+
 static void fill_info(struct crypt_device *cd, struct luks_info *info)
 {
 	const char *s;
@@ -283,6 +424,10 @@ static void fill_info(struct crypt_device *cd, struct luks_info *info)
 				 pbkdf.type);
 		break;
 	}
+	if (strcmp(info->type, CRYPT_LUKS2) == 0)
+		info->unlock = read_unlock(cd);
+	else if (strcmp(info->type, CRYPT_LUKS1) == 0)
+		info->unlock = UNLOCK_PASSPHRASE;	/* LUKS1 has no tokens */
 }
 
 int blockdev_luks(const struct host *h, const char *name,

@@ -50,6 +50,31 @@ int blockdev_probe(const struct host *h, const char *name, char **type);
 /* The same for a device node path as given (udev's, not below the root). */
 int blockdev_probe_path(const char *path, char **type);
 
+/* How a LUKS volume can be unlocked: its LUKS2 tokens as systemd-cryptenroll
+ * and clevis write them, and every active key slot no token claims (a
+ * passphrase or key file). */
+enum blockdev_unlock {
+	UNLOCK_PASSPHRASE = 1 << 0,
+	UNLOCK_TPM2 = 1 << 1,		/* systemd-tpm2, "tpm2-pin" false */
+	UNLOCK_TPM2_PIN = 1 << 2,	/* systemd-tpm2, "tpm2-pin" true */
+	UNLOCK_FIDO2 = 1 << 3,		/* systemd-fido2 */
+	UNLOCK_RECOVERY = 1 << 4,	/* systemd-recovery */
+	UNLOCK_PKCS11 = 1 << 5,		/* systemd-pkcs11 */
+	UNLOCK_CLEVIS_TPM2 = 1 << 6,	/* clevis, "tpm2" pin */
+	UNLOCK_CLEVIS_TANG = 1 << 7,	/* clevis, "tang" pin */
+	UNLOCK_CLEVIS_OTHER = 1 << 8,	/* clevis, "sss" or unreadable */
+	UNLOCK_OTHER = 1 << 9,		/* a token of another type */
+	UNLOCK_LAST = UNLOCK_OTHER,
+};
+
+/* The ways that need nobody at the keyboard at power-on. */
+#define UNLOCK_AUTOMATIC \
+	(UNLOCK_TPM2 | UNLOCK_CLEVIS_TPM2 | UNLOCK_CLEVIS_TANG | \
+	 UNLOCK_CLEVIS_OTHER)
+
+/* "passphrase", "TPM2 only", "TPM2 with PIN"... for one UNLOCK_ bit. */
+const char *blockdev_unlock_name(unsigned bit);
+
 /* A LUKS header as libcryptsetup reads it. */
 struct luks_info {
 	char type[16];		/* "LUKS1", "LUKS2" */
@@ -57,6 +82,7 @@ struct luks_info {
 	char mode[64];		/* "xts-plain64" */
 	int key_bits;		/* volume key size */
 	char pbkdf[32];		/* of the first active key slot; "" if none */
+	unsigned unlock;	/* UNLOCK_ bits; 0 when not read */
 };
 
 /* Read the LUKS header on /dev/NAME below the root. Returns 0 or -errno

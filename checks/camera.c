@@ -87,13 +87,21 @@ static bool approved(const struct policy *p, const struct holder *w)
 	const struct policy_list *l = &p->camera.allowed_apps;
 	const char *exe = w->exe;
 
-	/* Only the file itself, seen from here: not a deleted or replaced
-	 * binary, not a copy or a bind mount that merely has the path. */
-	if (!exe || !w->exe_verified)
+	/* A sandboxed application by its name ("flatpak:ID", "snap:NAME"),
+	 * which only its sandbox gives it (sandbox.h). */
+	for (size_t i = 0; w->app_id && i < l->n; i++)
+		if (strcmp(w->app_id, l->v[i]) == 0)
+			return true;
+	/* Only the file itself, seen from here, or the package's new file
+	 * at its path after an upgrade: not a copy or a bind mount that
+	 * merely has the path. */
+	if (!exe || !(w->exe_verified || w->upgraded))
 		return false;
 	for (size_t i = 0; i < l->n; i++) {
 		size_t n = strlen(l->v[i]);
 
+		if (l->v[i][0] != '/')
+			continue;
 		if (strcmp(exe, l->v[i]) == 0 ||
 		    (l->v[i][n - 1] == '/' && strncmp(exe, l->v[i], n) == 0))
 			return true;
@@ -103,14 +111,23 @@ static bool approved(const struct policy *p, const struct holder *w)
 
 static json_t *holder_json(const char *devnode, const struct holder *w)
 {
-	return json_pack("{s:o, s:o, s:o, s:i, s:o, s:b, s:b}",
-			 "device", json_string_lossy(devnode),
-			 "application", json_string_lossy(w->comm),
-			 "exe", json_string_lossy(w->exe),
-			 "pid", (int)w->pid,
-			 "user", json_string_lossy(w->user),
-			 "approved", approved(cm.p, w),
-			 "media_server", holders_is_media_server(w));
+	json_t *o = json_pack("{s:o, s:o, s:o, s:i, s:o, s:b, s:b}",
+			      "device", json_string_lossy(devnode),
+			      "application", json_string_lossy(w->comm),
+			      "exe", json_string_lossy(w->exe),
+			      "pid", (int)w->pid,
+			      "user", json_string_lossy(w->user),
+			      "approved", approved(cm.p, w),
+			      "media_server", holders_is_media_server(w));
+
+	/* Only when there is something to say: the usual holder's
+	 * evidence stays as it was. */
+	if (w->app_id)
+		json_object_set_new(o, "app_id", json_string(w->app_id));
+	if (w->upgraded)
+		json_object_set_new(o, "note",
+				    json_string("upgraded while running"));
+	return o;
 }
 
 static json_t *session_json(const struct session *s)
@@ -140,6 +157,7 @@ static void session_free(struct session *s)
 	free(s->who.exe);
 	free(s->who.comm);
 	free(s->who.user);
+	free(s->who.app_id);
 	free(s);
 }
 

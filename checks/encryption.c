@@ -6,8 +6,13 @@
  * sysfs from the mount's device down to the physical disks. Data is
  * encrypted when a dm-crypt layer sits on every path from the mount to a
  * disk. Each LUKS layer's header is read with libcryptsetup and judged
- * against the policy's ciphers and minimum key size; what sits on a
- * device with no dm-crypt above it is named with libblkid.
+ * against the policy's ciphers and minimum key size, and its tokens say
+ * how it unlocks (passphrase, TPM2, FIDO2...); what sits on a device with
+ * no dm-crypt above it is named with libblkid. A plain dm-crypt swap that
+ * /etc/crypttab keys from the kernel's random generator at every boot is
+ * encrypted: its contents die at power-off. eCryptfs mounts are their own
+ * layer. When / is plain but some home folders are encrypted (eCryptfs,
+ * fscrypt, systemd-homed), the summary says so.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,10 +27,13 @@
 #include "blockdev.h"
 #include "check.h"
 #include "messages.h"
+#include "users.h"
 #include "util.h"
 
 /* A stack deeper than this is a loop in the fixture or the kernel. */
 #define MAX_DEPTH 16
+/* /etc/crypttab is a few lines; more than this is not a crypttab. */
+#define CRYPTTAB_MAX (256 * 1024)
 
 enum verdict { V_ENCRYPTED, V_PLAIN, V_UNKNOWN, V_MEMORY };
 
@@ -58,6 +66,7 @@ struct walk {
 	size_t chain_len;
 	json_t *layers;		/* every dm-crypt layer met */
 	json_t *problems;	/* weak settings, in words */
+	json_t *preboot;	/* disks that unlock by themselves */
 	char *unknown;		/* why the verdict is unknown */
 	unsigned quiet;		/* below a crypt layer: describe only */
 	struct seen *seen;
@@ -198,54 +207,207 @@ static void judge_layer(struct walk *w, const char *name,
 			p->encryption.min_key_bits);
 }
 
+/* How the layer unlocks, into its evidence; under require_preboot_auth a
+ * way that needs nobody at the keyboard is a finding. */
+static void judge_unlock(struct walk *w, json_t *layer, const char *name,
+			 unsigned unlock)
+{
+	json_t *ways = json_array();
+	_cleanup_free_ char *autos = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&autos, &len);
+
+	if (!f)
+		abort();
+	for (unsigned bit = 1; bit <= UNLOCK_LAST; bit <<= 1) {
+		if (!(unlock & bit))
+			continue;
+		json_array_append_new(ways,
+				      json_string(blockdev_unlock_name(bit)));
+		if (bit & UNLOCK_AUTOMATIC)
+			fprintf(f, "%s%s", len ? ", " : "",
+				blockdev_unlock_name(bit));
+		fflush(f);
+	}
+	fclose(f);
+	json_object_set_new(layer, "unlock", ways);
+	if (w->quiet || !w->p->encryption.require_preboot_auth || !len)
+		return;
+	json_lossy_append(w->preboot, "%s unlocks by itself at power-on (%s)",
+			  name, autos);
+}
+
+/* "aes-xts-plain64" into cipher "aes" and mode "xts-plain64". */
+static bool split_cipher(const char *spec, struct luks_info *li)
+{
+	const char *dash = strchr(spec, '-');
+
+	if (!dash || dash == spec ||
+	    (size_t)(dash - spec) >= sizeof(li->cipher) ||
+	    strlen(dash + 1) >= sizeof(li->mode))
+		return false;
+	snprintf(li->cipher, sizeof(li->cipher), "%.*s", (int)(dash - spec),
+		 spec);
+	snprintf(li->mode, sizeof(li->mode), "%s", dash + 1);
+	return true;
+}
+
+/* The settings a crypttab entry's options give: cipher= and size=. */
+static bool crypttab_settings(char *opts, struct luks_info *li)
+{
+	char *o, *save = NULL;
+	bool cipher = false;
+
+	memset(li, 0, sizeof(*li));
+	snprintf(li->type, sizeof(li->type), "PLAIN");
+	for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		if (strncmp(o, "cipher=", 7) == 0)
+			cipher = split_cipher(o + 7, li);
+		else if (strncmp(o, "size=", 5) == 0)
+			li->key_bits = atoi(o + 5);
+	}
+	return cipher && li->key_bits > 0;
+}
+
+/* Whether the crypttab device field names the device beneath the
+ * mapping. UUID=, PARTUUID= and LABEL= name a partition by what is on
+ * it, which a random-key swap overwrites at every boot: the mapping's
+ * name must do. */
+static bool crypttab_device_is(struct walk *w, const char *field,
+			       const char *under)
+{
+	_cleanup_free_ char *name = NULL;
+
+	if (strncmp(field, "/dev/", 5) != 0)
+		return strchr(field, '=') != NULL;
+	return blockdev_name_from_path(w->h, field, &name) == 0 &&
+	       strcmp(name, under) == 0;
+}
+
+static bool has_option(const char *opts, const char *want)
+{
+	size_t n = strlen(want);
+
+	for (const char *o = opts; o; o = strchr(o, ',')) {
+		o += *o == ',';
+		if (strncmp(o, want, n) == 0 && (o[n] == ',' || o[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* Whether /etc/crypttab maps dmname over device under with a key read
+ * from the kernel's random generator and the swap option (a new key and
+ * mkswap at every boot): the Debian installer's "random key" and
+ * Ubuntu's ecryptfs-setup-swap. *li gets cipher= and size= when both
+ * are given (*settings). */
+static bool random_key_swap(struct walk *w, const char *dmname,
+			    const char *under, struct luks_info *li,
+			    bool *settings)
+{
+	_cleanup_free_ char *buf = NULL;
+	char *line, *save = NULL;
+
+	if (host_read(w->h, "/etc/crypttab", CRYPTTAB_MAX, &buf) < 0)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[4], *fsave = NULL;
+
+		line[strcspn(line, "#")] = '\0';
+		for (int i = 0; i < 4; i++)
+			f[i] = strtok_r(i ? NULL : line, " \t", &fsave);
+		if (!f[0] || !f[1] || !f[2] || !f[3] ||
+		    strcmp(f[0], dmname) != 0)
+			continue;
+		if ((strcmp(f[2], "/dev/urandom") != 0 &&
+		     strcmp(f[2], "/dev/random") != 0) ||
+		    !has_option(f[3], "swap") ||
+		    !crypttab_device_is(w, f[1], under))
+			return false;
+		*settings = crypttab_settings(f[3], li);
+		return true;
+	}
+	return false;
+}
+
+/* The chain's words and the evidence for a layer whose settings were
+ * read, and their judgement. */
+static void layer_settings(struct walk *w, json_t *layer, const char *name,
+			   const char *kind, const struct luks_info *li,
+			   bool random)
+{
+	fprintf(w->chain, "%s (%s %s-%s %d-bit%s%s%s)", name,
+		li->type[0] ? li->type : kind, li->cipher, li->mode,
+		li->key_bits, li->pbkdf[0] ? ", " : "", li->pbkdf,
+		random ? ", encrypted with a new random key at every boot"
+		       : "");
+	json_object_update_new(layer, json_pack(
+		"{s:s, s:s, s:i, s:s}", "cipher", li->cipher, "mode",
+		li->mode, "key_bits", li->key_bits, "pbkdf", li->pbkdf));
+	if (li->type[0])
+		json_object_set_new(layer, "type", json_string(li->type));
+	if (li->unlock)
+		judge_unlock(w, layer, name, li->unlock);
+	judge_layer(w, name, li);
+}
+
 /* A dm-crypt layer: read its settings and judge them. Returns whether
- * they could be read. */
+ * they could be read, or the layer is a random-key swap (encrypted
+ * whatever its cipher). */
 static bool crypt_layer(struct walk *w, const struct seen *d)
 {
 	const char *name = d->name, *dmname = d->dmname;
 	char **slaves = d->slaves;
 	int nslaves = d->nslaves;
 	char kind[16] = "";
-	struct luks_info li;
+	struct luks_info li, tab;
+	bool plain, random = false, tab_read = false;
 	json_t *layer;
 	int r = -ENODEV;
 
 	sscanf(d->uuid, "CRYPT-%15[A-Z0-9]", kind);
+	plain = strcmp(kind, "PLAIN") == 0;
 	/* In the header: LUKS version, cipher, key size and PBKDF. */
 	if (strncmp(kind, "LUKS", 4) == 0 && nslaves == 1)
 		r = read_luks(w, slaves[0], &li);
 	if (r < 0 && dmname)
 		r = blockdev_active_crypt(w->h, dmname, &li);
+	if (plain && dmname && nslaves == 1)
+		random = random_key_swap(w, dmname, slaves[0], &tab, &tab_read);
+	/* The kernel's table first; crypttab's words where it is unread. */
+	if (r < 0 && random && tab_read) {
+		li = tab;
+		r = 0;
+	}
 	layer = json_pack("{s:s, s:s}", "device", name, "type",
-			  strcmp(kind, "PLAIN") == 0 ? "plain dm-crypt" : kind);
+			  plain ? "plain dm-crypt" : kind);
 	if (dmname)
 		json_object_set_new(layer, "name", json_string_lossy(dmname));
-	if (strcmp(kind, "PLAIN") == 0 && !w->p->encryption.allow_plain_dmcrypt)
+	if (random)
+		json_object_set_new(layer, "key_source", json_string(
+			"a new random key at every boot (/etc/crypttab)"));
+	if (plain && !random && !w->p->encryption.allow_plain_dmcrypt)
 		problem(w, "%s: plain dm-crypt (no LUKS header) is not allowed "
 			   "by the policy", name);
 	if (r < 0) {
-		fprintf(w->chain, "%s (%s dm-crypt, settings unreadable)", name,
-			kind);
+		fprintf(w->chain, "%s (%s dm-crypt, settings unreadable%s)",
+			name, kind, random ? ", encrypted with a new random "
+					     "key at every boot" : "");
 		json_object_set_new(layer, "error",
 				    json_string(strerror(-r)));
-		set_unknown(w, "%s is encrypted, but its settings could not be "
-			       "read (%s)", name, strerror(-r));
+		if (!random)
+			set_unknown(w, "%s is encrypted, but its settings "
+				       "could not be read (%s)", name,
+				    strerror(-r));
 	} else {
-		fprintf(w->chain, "%s (%s %s-%s %d-bit%s%s)", name,
-			li.type[0] ? li.type : kind, li.cipher, li.mode,
-			li.key_bits, li.pbkdf[0] ? ", " : "", li.pbkdf);
-		json_object_update_new(layer, json_pack(
-			"{s:s, s:s, s:i, s:s}", "cipher", li.cipher, "mode",
-			li.mode, "key_bits", li.key_bits, "pbkdf", li.pbkdf));
-		if (li.type[0])
-			json_object_set_new(layer, "type", json_string(li.type));
-		judge_layer(w, name, &li);
+		layer_settings(w, layer, name, kind, &li, random);
 	}
 	if (!w->quiet)
 		json_array_append_new(w->layers, layer);
 	else
 		json_decref(layer);
-	return r == 0;
+	return r == 0 || random;
 }
 
 static enum verdict walk_dev(struct walk *w, const char *name,
@@ -440,6 +602,43 @@ static enum verdict judge_btrfs(struct walk *w, const char *name,
 	return v;
 }
 
+/* eCryptfs encrypts each file into a lower directory: the mount is the
+ * layer, judged on its mount options (the kernel shows ecryptfs_cipher
+ * and ecryptfs_key_bytes; its files are CBC), and the lower directory's
+ * filesystem is described beneath it. */
+static enum verdict judge_ecryptfs(struct walk *w, struct libmnt_fs *fs,
+				   unsigned depth)
+{
+	const char *src = mnt_fs_get_srcpath(fs);
+	const char *target = mnt_fs_get_target(fs);
+	struct luks_info li = { .type = "eCryptfs", .cipher = "aes",
+				.mode = "cbc", .key_bits = 128 };
+	char *val = NULL;
+	size_t len = 0;
+
+	if (mnt_fs_get_option(fs, "ecryptfs_cipher", &val, &len) == 0 && val &&
+	    len > 0 && len < sizeof(li.cipher))
+		snprintf(li.cipher, sizeof(li.cipher), "%.*s", (int)len, val);
+	if (mnt_fs_get_option(fs, "ecryptfs_key_bytes", &val, &len) == 0 &&
+	    val && len < 8)
+		li.key_bits = atoi(val) * 8;
+	fprintf(w->chain, "ecryptfs (%s-%s %d-bit) on %s", li.cipher, li.mode,
+		li.key_bits, src ? src : "?");
+	if (!w->quiet)
+		json_array_append_new(w->layers, json_pack(
+			"{s:s, s:s, s:s, s:s, s:i}", "device", target, "type",
+			"eCryptfs", "cipher", li.cipher, "mode", li.mode,
+			"key_bits", li.key_bits));
+	judge_layer(w, target, &li);
+	if (src && src[0] == '/') {
+		fputs(" -> ", w->chain);
+		w->quiet++;
+		judge_path(w, src, depth + 1);
+		w->quiet--;
+	}
+	return V_ENCRYPTED;
+}
+
 static enum verdict judge_mount(struct walk *w, struct libmnt_fs *fs,
 				unsigned depth)
 {
@@ -479,10 +678,12 @@ static enum verdict judge_mount(struct walk *w, struct libmnt_fs *fs,
 			    mnt_fs_get_target(fs));
 		return V_UNKNOWN;
 	}
+	if (strcmp(type, "ecryptfs") == 0)
+		return judge_ecryptfs(w, fs, depth);
 	if (strcmp(type, "zfs") == 0) {
 		fprintf(w->chain, "zfs %s", src ? src : "");
-		set_unknown(w, "%s is on ZFS, whose pool devices endpointd "
-			       "cannot list yet", mnt_fs_get_target(fs));
+		set_unknown(w, "%s is on ZFS (%s), and ZFS is not read yet",
+			    mnt_fs_get_target(fs), src ? src : "?");
 		return V_UNKNOWN;
 	}
 	r = major(devno) ? blockdev_name_from_devno(w->h, major(devno),
@@ -524,6 +725,7 @@ struct result {
 	unsigned plain_main, plain_other, unknown;
 	json_t *plain;		/* what is not encrypted, for the summary */
 	json_t *weak;		/* every weak setting, in words */
+	json_t *preboot;	/* every disk that unlocks by itself */
 	char *why_unknown;
 };
 
@@ -534,6 +736,7 @@ static void walk_begin(struct walk *w)
 		abort();
 	w->layers = json_array();
 	w->problems = json_array();
+	w->preboot = json_array();
 	w->unknown = NULL;
 }
 
@@ -566,6 +769,9 @@ static void walk_end(struct walk *w, struct result *res, enum target_kind k,
 							      : what);
 	}
 	json_array_extend(res->weak, w->problems);
+	json_array_extend(json_object_get(t, "problems"), w->preboot);
+	json_array_extend(res->preboot, w->preboot);
+	json_decref(w->preboot);
 	free(w->chain_buf);
 	free(w->unknown);
 	w->chain_buf = w->unknown = NULL;
@@ -686,13 +892,75 @@ static char *joined(const json_t *arr, const char *sep)
 	return buf;
 }
 
-static void conclude(struct finding *f, const struct result *res)
+/* The people whose home folders are encrypted although the disk is not
+ * ([{"user", "encryption"}]), and "alice's home folder is" or "alice's
+ * and bob's home folders are" for the summary (NULL when none). */
+static char *encrypted_homes(const struct host *h, json_t *homes)
+{
+	struct user *users = NULL;
+	int n = users_list(h, NULL, &users), k = 0, done = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	for (int i = 0; i < n; i++)
+		k += users[i].encryption != NULL;
+	if (k == 0) {
+		users_free(users, n > 0 ? n : 0);
+		return NULL;
+	}
+	f = open_memstream(&buf, &len);
+	if (!f)
+		abort();
+	for (int i = 0; i < n; i++) {
+		if (!users[i].encryption)
+			continue;
+		json_array_append_new(homes, json_pack(
+			"{s:o, s:s}", "user", json_string_lossy(users[i].name),
+			"encryption", users[i].encryption));
+		/* Three names, then a count: a summary is one line. */
+		if (++done > 3)
+			continue;
+		fprintf(f, "%s%s's", done == 1 ? "" : done == k ? " and " : ", ",
+			users[i].name);
+	}
+	if (k > 3)
+		fprintf(f, " and %d other people's", k - 3);
+	fputs(k == 1 ? " home folder is" : " home folders are", f);
+	fclose(f);
+	users_free(users, n);
+	return buf;
+}
+
+static bool judged_plain(const struct result *res, const char *what)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(res->plain, i, t)
+		if (strcmp(json_string_value(t), what) == 0)
+			return true;
+	return false;
+}
+
+static void conclude(const struct host *h, struct finding *f,
+		     const struct result *res)
 {
 	_cleanup_free_ char *plain = joined(res->plain, ", ");
 	_cleanup_free_ char *weak = joined(res->weak, "; ");
-	_cleanup_free_ char *s = NULL;
+	_cleanup_free_ char *preboot = joined(res->preboot, "; ");
+	_cleanup_free_ char *s = NULL, *homes = NULL;
+	json_t *list = json_array();
 
-	if (res->plain_main) {
+	/* "The rest of the disk" is only true when / itself is plain. */
+	if (res->plain_main && judged_plain(res, "/"))
+		homes = encrypted_homes(h, list);
+	if (homes) {
+		finding_evidence_json(f, "encrypted_homes", list);
+		list = NULL;
+		s = xasprintf(SAY_ENCRYPTION_HOME_ONLY, homes, plain);
+		finding_set(f, CHECK_FAIL, s, SAY_ENCRYPTION_PLAIN_DO);
+	} else if (res->plain_main) {
 		s = xasprintf(SAY_ENCRYPTION_PLAIN, plain);
 		finding_set(f, CHECK_FAIL, s, SAY_ENCRYPTION_PLAIN_DO);
 	} else if (res->plain_other) {
@@ -701,12 +969,16 @@ static void conclude(struct finding *f, const struct result *res)
 	} else if (json_array_size(res->weak)) {
 		s = xasprintf(SAY_ENCRYPTION_WEAK, weak);
 		finding_set(f, CHECK_FAIL, s, SAY_ENCRYPTION_WEAK_DO);
+	} else if (json_array_size(res->preboot)) {
+		s = xasprintf(SAY_ENCRYPTION_PREBOOT, preboot);
+		finding_set(f, CHECK_FAIL, s, SAY_ENCRYPTION_PREBOOT_DO);
 	} else if (res->unknown) {
 		s = xasprintf(SAY_ENCRYPTION_UNKNOWN, res->why_unknown);
 		finding_set(f, CHECK_UNKNOWN, s, SAY_UNKNOWN_DO);
 	} else {
 		finding_set(f, CHECK_PASS, SAY_ENCRYPTION_PASS, NULL);
 	}
+	json_decref(list);
 }
 
 static int encryption_evaluate(struct host *h, const struct policy *p,
@@ -725,10 +997,11 @@ static int encryption_evaluate(struct host *h, const struct policy *p,
 	res.judged = json_array();
 	res.plain = json_array();
 	res.weak = json_array();
+	res.preboot = json_array();
 	judge_mounts(&w, &res);
 	judge_swaps(&w, &res);
 	judge_resume(&w, &res);
-	conclude(f, &res);
+	conclude(h, f, &res);
 	finding_evidence_json(f, "targets", res.targets);
 	finding_evidence_int(f, "min_key_bits", p->encryption.min_key_bits);
 	finding_evidence_str(f, "allowed_ciphers", NULL);
@@ -740,6 +1013,7 @@ static int encryption_evaluate(struct host *h, const struct policy *p,
 	json_decref(res.judged);
 	json_decref(res.plain);
 	json_decref(res.weak);
+	json_decref(res.preboot);
 	free(res.why_unknown);
 	seen_free(&w);
 	mnt_free_table(w.mounts);

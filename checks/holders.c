@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "holders.h"
+#include "sandbox.h"
 #include "users.h"
 #include "util.h"
 
@@ -99,6 +100,59 @@ static bool same_exe(const struct host *h, const char *exe_link,
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+#define DELETED " (deleted)"
+
+/* Whether the machine path and every directory above it can be changed
+ * only by root: owned by root, and writable by no one else (a sticky
+ * directory such as /tmp lets no one else rename root's entries). */
+static bool root_only(const struct host *h, const char *path, bool is_dir)
+{
+	_cleanup_free_ char *up = xstrdup(path);
+	char *slash;
+
+	for (;;) {
+		_cleanup_free_ char *ours = host_path(h, up[0] ? up : "/");
+		struct stat st;
+
+		if (lstat(ours, &st) < 0 || st.st_uid != 0 ||
+		    (is_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) ||
+		    ((st.st_mode & 022) && !(is_dir && (st.st_mode & S_ISVTX))))
+			return false;
+		if (!up[0])
+			return true;
+		slash = strrchr(up, '/');
+		if (!slash)
+			return false;
+		*slash = '\0';
+		is_dir = true;
+	}
+}
+
+/* An executable replaced while it runs (a package upgrade: the package
+ * manager renames the new file over the old): the file the process runs
+ * is deleted, was root's, and its path now holds a file that only root
+ * can have put there, on the same file system. That is the package's
+ * new file; it is not the same program only if root made it otherwise.
+ * On success exe loses its " (deleted)". */
+static bool replaced(const struct host *h, const char *exe_link, char *exe)
+{
+	size_t n = strlen(exe), d = strlen(DELETED);
+	_cleanup_free_ char *ours = NULL;
+	struct stat run, now;
+
+	if (n <= d + 1 || exe[0] != '/' || strcmp(exe + n - d, DELETED) != 0)
+		return false;
+	if (stat(exe_link, &run) < 0 || run.st_nlink != 0 || run.st_uid != 0)
+		return false;
+	exe[n - d] = '\0';
+	ours = host_path(h, exe);
+	if (lstat(ours, &now) == 0 && now.st_dev == run.st_dev &&
+	    root_only(h, exe, false))
+		return true;
+	exe[n - d] = ' ';
+	return false;
+}
+
 static void describe(const struct host *h, const char *piddir,
 		     struct holder *hd)
 {
@@ -110,6 +164,8 @@ static void describe(const struct host *h, const char *piddir,
 
 	hd->exe = read_link(exe);
 	hd->exe_verified = hd->exe && same_exe(h, exe, hd->exe);
+	hd->upgraded = hd->exe && !hd->exe_verified &&
+		       replaced(h, exe, hd->exe);
 	if (read_file(comm, 64, &hd->comm, NULL) == 0)
 		strrstrip(hd->comm);
 	hd->uid = (uid_t)-1;
@@ -118,6 +174,7 @@ static void describe(const struct host *h, const char *piddir,
 		hd->uid = (uid_t)strtoul(uid + 5, NULL, 10);
 	if (hd->uid != (uid_t)-1)
 		hd->user = users_name(h, hd->uid);
+	hd->app_id = sandbox_app_id(h, piddir, hd->uid);
 }
 
 int holders_find(const struct host *h, const char *node,
@@ -167,6 +224,7 @@ void holders_free(struct holder *v, int n)
 		free(v[i].exe);
 		free(v[i].comm);
 		free(v[i].user);
+		free(v[i].app_id);
 	}
 	free(v);
 }

@@ -21,6 +21,12 @@ struct holder {
 	bool exe_verified;	/* exe, seen from here, is the very file the
 				 * process runs (same device and inode): not
 				 * a renamed copy, not a namespace's bind mount */
+	bool upgraded;	/* exe was replaced while the process ran: the
+			 * running file is deleted and exe now holds the
+			 * package's new file (holders.c says how that is
+			 * told); exe is then the path without " (deleted)" */
+	char *app_id;	/* "flatpak:ID" or "snap:NAME" when the process is
+			 * in such a sandbox (sandbox.h), or NULL */
 	char *comm;	/* command name: the process sets it, so it is shown,
 			 * never trusted */
 	char *user;	/* account name, or NULL */

@@ -4,8 +4,13 @@
  * A storage device passes when it is on an allow list, or when every
  * partition (or the whole disk) holding data is LUKS or BitLocker. A disk
  * holding only a partition table is a container, a reader with no card
- * holds nothing; both wait for their partitions or medium. Anything
- * libblkid does not recognise is "unrecognised" (blank, or VeraCrypt).
+ * holds nothing; both wait for their partitions or medium. A reserved
+ * partition (Windows' Microsoft Reserved) and a blank one hold no data.
+ * Where libblkid recognises nothing, a part opened as dm-crypt is
+ * encrypted; otherwise its first MiB tells "blank" (every byte the same)
+ * from "unrecognised" (random-looking, as VeraCrypt is, or other data).
+ * Every udev change on a stick (a new partition table, a filesystem made,
+ * a dm-crypt device opened on it) judges it again at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +37,7 @@ enum verdict {
 	V_ALLOWED,
 	V_PLAIN,
 	V_UNRECOGNISED,
+	V_BLANK,
 	V_PHONE,
 	V_VIDEO,
 	V_OTHER,
@@ -41,7 +47,8 @@ static const char *const verdict_names[] = {
 	[V_NONE] = "not judged", [V_PENDING] = "waiting for its partitions",
 	[V_EMPTY] = "no medium", [V_ENCRYPTED] = "encrypted",
 	[V_ALLOWED] = "on the allow list", [V_PLAIN] = "not encrypted",
-	[V_UNRECOGNISED] = "unrecognised", [V_PHONE] = "phone or camera",
+	[V_UNRECOGNISED] = "unrecognised", [V_BLANK] = "blank",
+	[V_PHONE] = "phone or camera",
 	[V_VIDEO] = "video capture", [V_OTHER] = "other",
 };
 
@@ -83,9 +90,20 @@ static bool encrypted_type(const char *t)
 	return strcmp(t, "crypto_LUKS") == 0 || strcmp(t, "BitLocker") == 0;
 }
 
+/* Microsoft Reserved: an empty partition Windows puts on every GPT disk
+ * it initialises (16 MB on Windows 10 and 11, 128 MB before). */
+#define GPT_MSR "E3C9E316-0B5C-4DB8-817D-F92DF00215AE"
+
+static bool reserved(const struct usb_dev *d, const struct usb_part *pt)
+{
+	const char *t = usbdev_part_type(d, pt);
+
+	return t && strcmp(t, GPT_MSR) == 0;
+}
+
 static enum verdict judge_storage(const struct usb_dev *d)
 {
-	unsigned plain = 0, unrec = 0, enc = 0, empty = 0;
+	unsigned plain = 0, unrec = 0, enc = 0, empty = 0, blank = 0;
 
 	for (size_t i = 0; i < d->nparts; i++) {
 		const struct usb_part *pt = &d->parts[i];
@@ -94,8 +112,14 @@ static enum verdict judge_storage(const struct usb_dev *d)
 			empty++;
 		else if (pt->type && strncmp(pt->type, "partition table", 15) == 0)
 			continue;	/* a container: its partitions count */
+		else if (!pt->type && reserved(d, pt))
+			continue;	/* holds no data */
+		else if (!pt->type && pt->holder_kind)
+			enc++;		/* unlocked through dm-crypt */
+		else if (!pt->type && pt->content == USB_CONTENT_BLANK)
+			blank++;
 		else if (!pt->type)
-			unrec++;	/* blank, VeraCrypt, or unreadable */
+			unrec++;	/* random, other data, or unreadable */
 		else if (encrypted_type(pt->type))
 			enc++;
 		else
@@ -107,6 +131,8 @@ static enum verdict judge_storage(const struct usb_dev *d)
 		return V_UNRECOGNISED;
 	if (enc)
 		return V_ENCRYPTED;
+	if (blank)
+		return V_BLANK;
 	return empty ? V_EMPTY : V_PENDING;
 }
 
@@ -134,6 +160,8 @@ static int action_for(const struct policy *p, enum verdict v)
 		return (int)p->usb_storage.action;
 	case V_UNRECOGNISED:
 		return (int)p->usb_storage.unrecognised;
+	case V_BLANK:
+		return (int)p->usb_storage.blank;
 	case V_PHONE:
 		return (int)p->usb_storage.phones;
 	default:
@@ -161,6 +189,34 @@ static char *display_name(const struct usb_dev *d)
 	return s;
 }
 
+static const char *const content_names[] = {
+	[USB_CONTENT_UNREAD] = NULL, [USB_CONTENT_BLANK] = "blank",
+	[USB_CONTENT_RANDOM] = "random", [USB_CONTENT_DATA] = "data",
+};
+
+/* Why a part was judged as it was, beyond libblkid's type. */
+static void part_detail_json(json_t *po, const struct usb_dev *d,
+			     const struct usb_part *pt)
+{
+	const char *ptype = usbdev_part_type(d, pt);
+
+	if (ptype)
+		json_object_set_new(po, "part_type", json_string_lossy(ptype));
+	if (!pt->type && reserved(d, pt))
+		json_object_set_new(po, "reserved", json_true());
+	if (content_names[pt->content]) {
+		json_object_set_new(po, "content",
+				    json_string(content_names[pt->content]));
+		/* One decimal: enough to tell 8 (random) from text. */
+		json_object_set_new(po, "entropy",
+				    json_real((double)(long)(pt->entropy * 10 +
+							     0.5) / 10));
+	}
+	if (pt->holder_kind)
+		json_object_set_new(po, "unlocked_as",
+				    json_string_lossy(pt->holder_kind));
+}
+
 static json_t *device_json(const struct usb_dev *d)
 {
 	json_t *parts = json_array();
@@ -174,6 +230,7 @@ static json_t *device_json(const struct usb_dev *d)
 				       pt->empty ? json_string("no medium")
 						 : json_string_lossy(pt->type));
 
+		part_detail_json(po, d, pt);
 		if (pt->mounts) {
 			json_t *m = json_array();
 
@@ -199,6 +256,7 @@ static json_t *device_json(const struct usb_dev *d)
 static void on_device(struct usb_dev *d, enum usbdev_change what, void *data)
 {
 	enum verdict v;
+	bool again;
 	int act;
 
 	(void)data;
@@ -232,6 +290,8 @@ static void on_device(struct usb_dev *d, enum usbdev_change what, void *data)
 	if (v == (enum verdict)d->verdict ||
 	    (!reportable(v) && reportable(d->verdict)))
 		return;
+	/* Judged before: formatted, repartitioned or unlocked since. */
+	again = reportable(d->verdict);
 	d->verdict = v;
 	if (!reportable(v))
 		return;
@@ -255,7 +315,8 @@ static void on_device(struct usb_dev *d, enum usbdev_change what, void *data)
 	}
 	host_event(us.h, json_pack("{s:s, s:s, s:s, s:o, s:s}", "type",
 				   "usb_device", "check", "usb_storage",
-				   "action", "add", "device", device_json(d),
+				   "action", again ? "change" : "add",
+				   "device", device_json(d),
 				   "taken", act < 0 ? "none" : taken_names[act]));
 }
 
@@ -289,6 +350,10 @@ static void conclude(struct finding *f, const struct policy *p,
 		s = xasprintf(SAY_USB_PHONE, name,
 			      worst->blocked ? SAY_USB_SWITCHED_OFF : "");
 		finding_set(f, CHECK_FAIL, s, SAY_USB_PHONE_DO);
+	} else if (worst->verdict == V_BLANK) {
+		s = xasprintf(SAY_USB_BLANK, name,
+			      worst->blocked ? SAY_USB_SWITCHED_OFF : "");
+		finding_set(f, CHECK_FAIL, s, SAY_USB_BLANK_DO);
 	} else if (worst->verdict == V_UNRECOGNISED) {
 		s = xasprintf(SAY_USB_UNRECOGNISED, name,
 			      worst->blocked ? SAY_USB_UNRECOGNISED_OFF : "");

@@ -1,6 +1,8 @@
 /*
  * usbdev: libudev enumeration and monitor, one table of USB devices.
  */
+#include <blkid/blkid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libmount/libmount.h>
@@ -40,11 +42,24 @@ static void copy_hex4(char out[5], const char *s)
 		memcpy(out, s, 5);
 }
 
+static void table_free(struct usb_part *p)
+{
+	for (size_t i = 0; i < p->ntable; i++)
+		free(p->table[i].type);
+	free(p->table);
+	p->table = NULL;
+	p->ntable = 0;
+}
+
 static void part_free(struct usb_part *p)
 {
 	free(p->name);
 	free(p->devnode);
+	free(p->disk);
 	free(p->type);
+	free(p->holder);
+	free(p->holder_kind);
+	table_free(p);
 	blockdev_strv_free(p->mounts);
 }
 
@@ -179,6 +194,114 @@ static struct usb_part *part_find(struct usb_dev *d, const char *name)
 	return NULL;
 }
 
+/* How much of a part is read to tell blank from random: a MiB, as
+ * VeraCrypt's header and the filesystems libblkid knows lie within it. */
+#define CONTENT_READ_MAX (1024 * 1024)
+/* Below this, a byte histogram says little. */
+#define CONTENT_READ_MIN 4096
+/* Bits per byte above which data looks random (8 is the most). */
+#define RANDOM_ENTROPY 7.9
+
+/* log2(n) for n >= 1, without libm: the integer part from the highest set
+ * bit, the fraction bit by bit by squaring the mantissa. */
+static double log2_count(unsigned long n)
+{
+	int ip = 63 - __builtin_clzl(n);
+	double m = (double)n / (double)(1UL << ip), r = ip, bit = 0.5;
+
+	for (int i = 0; i < 24; i++, bit /= 2) {
+		m *= m;
+		if (m >= 2) {
+			m /= 2;
+			r += bit;
+		}
+	}
+	return r;
+}
+
+/* Shannon entropy of a byte histogram, bits per byte. */
+static double entropy_of(const unsigned long hist[256], unsigned long n)
+{
+	double sum = 0;
+
+	for (int i = 0; i < 256; i++)
+		if (hist[i])
+			sum += (double)hist[i] * log2_count(hist[i]);
+	return log2_count(n) - sum / (double)n;
+}
+
+/* What is on a part that libblkid does not recognise, read from its first
+ * MiB: blank (one byte repeated), random-looking, or other data. */
+static void content_probe(struct usb_part *p)
+{
+	_cleanup_close_ int fd = open(p->devnode, O_RDONLY | O_CLOEXEC |
+						  O_NOCTTY | O_NOFOLLOW);
+	_cleanup_free_ unsigned char *buf = NULL;
+	unsigned long hist[256] = { 0 };
+	size_t n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return;
+	buf = xmalloc(CONTENT_READ_MAX);
+	while (n < CONTENT_READ_MAX &&
+	       (r = pread(fd, buf + n, CONTENT_READ_MAX - n, (off_t)n)) > 0)
+		n += (size_t)r;
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		hist[buf[i]]++;
+	p->entropy = entropy_of(hist, n);
+	if (hist[0] == n || hist[0xff] == n)
+		p->content = USB_CONTENT_BLANK;
+	else if (n >= CONTENT_READ_MIN && p->entropy > RANDOM_ENTROPY)
+		p->content = USB_CONTENT_RANDOM;
+	else
+		p->content = USB_CONTENT_DATA;
+}
+
+static void blkid_freep(blkid_probe *pr)
+{
+	if (*pr)
+		blkid_free_probe(*pr);
+}
+
+/* A disk's partition table: each entry's number and type (a GPT type GUID
+ * or an MBR code), so that a reserved partition is known as such. */
+static void table_probe(struct usb_part *p)
+{
+	_cleanup_(blkid_freep) blkid_probe pr = NULL;
+	blkid_partlist pl;
+	int n;
+
+	table_free(p);
+	pr = blkid_new_probe_from_filename(p->devnode);
+	if (!pr)
+		return;
+	blkid_probe_enable_superblocks(pr, 0);
+	blkid_probe_enable_partitions(pr, 1);
+	pl = blkid_probe_get_partitions(pr);
+	n = pl ? blkid_partlist_numof_partitions(pl) : 0;
+	if (n <= 0)
+		return;
+	p->table = xcalloc((size_t)n, sizeof(*p->table));
+	for (int i = 0; i < n; i++) {
+		blkid_partition bp = blkid_partlist_get_partition(pl, i);
+		const char *t = bp ? blkid_partition_get_type_string(bp) : NULL;
+		struct usb_pentry *e = &p->table[p->ntable];
+
+		if (!bp)
+			continue;
+		e->partno = blkid_partition_get_partno(bp);
+		e->type = t ? xstrndup(t, 64)
+			    : xasprintf("0x%x", blkid_partition_get_type(bp));
+		for (char *c = e->type; *c; c++)
+			if (*c >= 'a' && *c <= 'f')
+				*c = (char)(*c - 'a' + 'A');
+		p->ntable++;
+	}
+}
+
 /* Probe a disk or partition: what is on it, read-only. */
 static void part_probe(struct usb_part *p, struct udev_device *ub)
 {
@@ -187,11 +310,48 @@ static void part_probe(struct usb_part *p, struct udev_device *ub)
 	free(p->type);
 	p->type = NULL;
 	p->probe_err = 0;
+	p->content = USB_CONTENT_UNREAD;
+	p->entropy = 0;
+	table_free(p);
 	/* A card reader with no card reports a size of 0. */
 	p->empty = size && strcmp(size, "0") == 0;
 	if (p->empty || !p->devnode)
 		return;
 	p->probe_err = blockdev_probe_path(p->devnode, &p->type);
+	if (p->probe_err == 0 && !p->type)
+		content_probe(p);
+	else if (p->whole && p->type &&
+		 strncmp(p->type, "partition table", 15) == 0)
+		table_probe(p);
+}
+
+const char *usbdev_part_type(const struct usb_dev *d,
+			     const struct usb_part *p)
+{
+	if (p->whole || !p->disk)
+		return NULL;
+	for (size_t i = 0; i < d->nparts; i++) {
+		const struct usb_part *disk = &d->parts[i];
+
+		if (!disk->whole || strcmp(disk->name, p->disk) != 0)
+			continue;
+		for (size_t j = 0; j < disk->ntable; j++)
+			if (disk->table[j].partno == p->partno)
+				return disk->table[j].type;
+	}
+	return NULL;
+}
+
+/* A partition's disk and number, to find its partition table entry. */
+static void part_locate(struct usb_part *p, struct udev_device *ub)
+{
+	struct udev_device *disk = udev_device_get_parent(ub);
+	const char *no = udev_device_get_sysattr_value(ub, "partition");
+
+	free(p->disk);
+	p->disk = disk && udev_device_get_sysname(disk)
+			  ? xstrdup(udev_device_get_sysname(disk)) : NULL;
+	p->partno = no ? atoi(no) : 0;
 }
 
 static void part_add(struct usb_dev *d, struct udev_device *ub)
@@ -211,6 +371,8 @@ static void part_add(struct usb_dev *d, struct udev_device *ub)
 	p->devnode = node ? xstrdup(node) : NULL;
 	p->devnum = udev_device_get_devnum(ub);
 	p->whole = type && strcmp(type, "disk") == 0;
+	if (!p->whole)
+		part_locate(p, ub);
 	d->classes |= USB_CLASS_STORAGE;
 	part_probe(p, ub);
 }
@@ -224,6 +386,68 @@ static void part_remove(struct usb_dev *d, const char *name)
 	part_free(p);
 	memmove(p, p + 1, (size_t)(d->parts + d->nparts - p - 1) * sizeof(*p));
 	d->nparts--;
+}
+
+static struct usb_part *part_anywhere(const char *name, struct usb_dev **dp)
+{
+	for (struct usb_dev *d = devs; d; d = d->next) {
+		struct usb_part *p = part_find(d, name);
+
+		if (p) {
+			*dp = d;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* A device-mapper device: when it is dm-crypt (cryptsetup's uuid
+ * "CRYPT-KIND-...") opened on a USB disk or partition, the stick is
+ * shown to be encrypted, whatever libblkid could name; the kind is kept
+ * once the mapping closes. Returns the stick, or NULL. */
+static struct usb_dev *dm_take(struct udev_device *ud, bool removing)
+{
+	const char *name = udev_device_get_sysname(ud);
+	const char *uuid = udev_device_get_sysattr_value(ud, "dm/uuid");
+	_cleanup_free_ char *dir = NULL;
+	struct usb_dev *found = NULL;
+	struct dirent *de;
+	size_t kind_len;
+	DIR *dd;
+
+	if (removing) {
+		for (struct usb_dev *d = devs; d; d = d->next)
+			for (size_t i = 0; i < d->nparts; i++)
+				if (d->parts[i].holder &&
+				    strcmp(d->parts[i].holder, name) == 0) {
+					free(d->parts[i].holder);
+					d->parts[i].holder = NULL;
+					found = d;
+				}
+		return found;
+	}
+	if (!uuid || strncmp(uuid, "CRYPT-", 6) != 0)
+		return NULL;
+	kind_len = strcspn(uuid + 6, "-");
+	if (kind_len == 0 || kind_len > 16)
+		return NULL;
+	dir = xasprintf("%s/slaves", udev_device_get_syspath(ud));
+	if (!(dd = opendir(dir)))
+		return NULL;
+	while ((de = readdir(dd))) {
+		struct usb_dev *d;
+		struct usb_part *p = part_anywhere(de->d_name, &d);
+
+		if (!p || de->d_name[0] == '.')
+			continue;
+		free(p->holder);
+		free(p->holder_kind);
+		p->holder = xstrndup(name, 32);
+		p->holder_kind = xstrndup(uuid + 6, kind_len);
+		found = d;
+	}
+	closedir(dd);
+	return found;
 }
 
 static struct udev_device *usb_parent(struct udev_device *ud)
@@ -257,6 +481,9 @@ static struct usb_dev *take(struct udev_device *ud, const char *action,
 		return dev_add(ud);
 	}
 	parent = usb_parent(ud);
+	if (!parent && strcmp(subsystem, "block") == 0 &&
+	    strncmp(udev_device_get_sysname(ud), "dm-", 3) == 0)
+		return dm_take(ud, removing);
 	if (!parent)
 		return NULL;
 	d = find(udev_device_get_syspath(parent));

@@ -28,14 +28,36 @@ enum {
 	USB_CLASS_HUB = 1 << 4,		/* 09 */
 };
 
+/* What is on a part in which libblkid finds nothing, from its first MiB. */
+enum usb_content {
+	USB_CONTENT_UNREAD,	/* a signature was found, or nothing read */
+	USB_CONTENT_BLANK,	/* every byte the same, 00 or FF */
+	USB_CONTENT_RANDOM,	/* high entropy: VeraCrypt, or random data */
+	USB_CONTENT_DATA,	/* something else endpointd cannot name */
+};
+
+/* One entry of a disk's partition table, as libblkid reads it. */
+struct usb_pentry {
+	int partno;
+	char *type;		/* GPT type GUID (upper case) or "0x83" */
+};
+
 struct usb_part {
 	char *name;		/* "sdb1" */
 	char *devnode;		/* "/dev/sdb1" */
+	char *disk;		/* of a partition: its disk's name, "sdb" */
+	int partno;		/* of a partition: its number */
 	dev_t devnum;
 	bool whole;		/* the disk itself */
 	bool empty;		/* no medium: a card reader without a card */
 	int probe_err;		/* 0, or -errno from libblkid */
 	char *type;		/* what libblkid found, or NULL */
+	enum usb_content content;
+	double entropy;		/* bits per byte of what was read */
+	struct usb_pentry *table;	/* of a disk: its partition table */
+	size_t ntable;
+	char *holder;		/* a dm-crypt device open on it, "dm-0" */
+	char *holder_kind;	/* its kind from the dm uuid, "TCRYPT" */
 	char **mounts;		/* mount points at start, NULL-terminated */
 };
 
@@ -81,6 +103,10 @@ int usbdev_reconcile(usbdev_fn gone, void *data);
 
 /* The table, in the order devices appeared. */
 struct usb_dev *usbdev_list(void);
+
+/* The partition table type of partition p of device d, or NULL. */
+const char *usbdev_part_type(const struct usb_dev *d,
+			     const struct usb_part *p);
 
 /* Fill in identity that libudev could not give, from sysfs directly. */
 void usbdev_reidentify(struct usb_dev *d);

@@ -73,7 +73,17 @@ static const struct account_field encryption_fields[] = {
 	  "error}", "The settings of each encryption layer: the method, the "
 		    "key length and how the passphrase is protected. Never "
 		    "the passphrase or the key." },
+	{ "targets[].layers[].unlock", "How each encrypted disk can be "
+				       "unlocked (passphrase, TPM2, FIDO2 "
+				       "key, recovery key), as its header "
+				       "lists them. Never a PIN, key or "
+				       "passphrase." },
+	{ "targets[].layers[].key_source", "For swap space, that it gets "
+					   "a new random key at every boot "
+					   "(never the key)." },
 	{ "targets[].problems", "Weak settings found, in words." },
+	{ "encrypted_homes[].{user,encryption}", "When the disk is not "
+	  "encrypted: the people whose home folders are, and how." },
 	{ "{min_key_bits,allowed_ciphers}", "The school's requirements they "
 					    "were compared with." },
 	{ NULL, NULL },
@@ -140,6 +150,11 @@ static const struct account_field usb_storage_fields[] = {
 	{ "devices[].parts[].{name,whole,type}",
 	  "Each part of it and what it holds: encrypted, or the kind of file "
 	  "system. Never the names or contents of your files." },
+	{ "devices[].parts[].{part_type,reserved,content,entropy,unlocked_as}",
+	  "Why a part was judged so: its partition type (such as Windows' "
+	  "reserved partition), whether it is blank or looks encrypted (a "
+	  "measure of how random its first megabyte is, never the bytes "
+	  "themselves), and whether you unlocked it." },
 	{ "devices[].parts[].mounted_at",
 	  "Where it is opened, such as /media/your-login-name/STICK-NAME: "
 	  "this shows your login name and the name of the stick." },
@@ -157,6 +172,10 @@ static const struct account_field camera_fields[] = {
 	{ "cameras[].sessions[].{approved,media_server}",
 	  "Whether the school approved the program, and whether it is the "
 	  "desktop's media service (which passes the camera on)." },
+	{ "cameras[].sessions[].{app_id,note}",
+	  "For a Flatpak or Snap application, its name (such as "
+	  "flatpak:us.zoom.Zoom); and \"upgraded while running\" when its "
+	  "program was updated while in use." },
 	{ "privacy", "A reminder of what is never recorded: no image, window "
 		     "title or web address." },
 	{ NULL, NULL },
@@ -204,7 +223,8 @@ static const struct account_field spool_fields[] = {
 };
 
 static const struct account_field usb_event_fields[] = {
-	{ "action", "Plugged in or removed." },
+	{ "action", "Plugged in, changed (formatted or unlocked) or "
+		    "removed." },
 	{ "taken", "What was done: logged, a warning, or switched off." },
 	{ "device.{vendor_id,product_id,manufacturer,product,serial,bus_path,"
 	  "verdict,blocked}",
@@ -213,6 +233,8 @@ static const struct account_field usb_event_fields[] = {
 	{ "device.parts[].{name,whole,type,mounted_at}",
 	  "Its parts and where they were opened (which shows your login "
 	  "name and the stick's name)." },
+	{ "device.parts[].{part_type,reserved,content,entropy,unlocked_as}",
+	  "Why each part was judged so, as in the USB storage check above." },
 	{ NULL, NULL },
 };
 
@@ -225,6 +247,8 @@ static const struct account_field camera_event_fields[] = {
 	{ "user", "The login name of who ran the program." },
 	{ "{approved,media_server}", "Whether the school approved the "
 				     "program." },
+	{ "{app_id,note}", "A Flatpak or Snap application's name, and "
+			   "whether its program was updated while in use." },
 	{ NULL, NULL },
 };
 

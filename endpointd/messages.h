@@ -64,6 +64,18 @@ const char *messages_suggest(const char *id);
 	"Contact IT support: the disk must be re-encrypted with the " \
 	"settings the policy requires (cryptsetup reencrypt can do it in " \
 	"place)."
+#define SAY_ENCRYPTION_HOME_ONLY \
+	"On this laptop only %s encrypted; the rest of the disk is not, so " \
+	"anyone who has the laptop can read everything else on it (not " \
+	"encrypted: %s)."
+#define SAY_ENCRYPTION_PREBOOT \
+	"Your laptop's disk is encrypted, but it unlocks by itself when the " \
+	"laptop is switched on, so a thief could start it up as far as the " \
+	"login screen (%s)."
+#define SAY_ENCRYPTION_PREBOOT_DO \
+	"Contact IT support: the disk must ask for a PIN or passphrase " \
+	"before it unlocks (systemd-cryptenroll --tpm2-with-pin=yes). No " \
+	"reinstall is needed."
 #define SAY_ENCRYPTION_UNKNOWN \
 	"endpointd could not tell whether everything on this laptop is " \
 	"encrypted: %s."
@@ -147,12 +159,18 @@ const char *messages_suggest(const char *id);
 	"purposes the school has authorised."
 #define SAY_USB_UNRECOGNISED \
 	"The USB stick '%s'%s may not be encrypted: endpointd cannot tell " \
-	"what is on it (it may be blank, or use an encryption it does not " \
-	"know)."
+	"what is on it (it may use an encryption it does not know, such as " \
+	"VeraCrypt)."
 #define SAY_USB_UNRECOGNISED_OFF " has been switched off: it"
 #define SAY_USB_UNRECOGNISED_DO \
 	"Unplug it and ask IT support to check it, or use an encrypted " \
 	"stick from IT."
+#define SAY_USB_BLANK \
+	"The USB stick '%s' is blank%s. Anything copied onto it would not " \
+	"be encrypted."
+#define SAY_USB_BLANK_DO \
+	"Unplug it, or encrypt it before use: in Disks, choose Format and " \
+	"\"Password protect volume (LUKS)\", or ask IT support to do it."
 #define SAY_USB_PLAIN \
 	"The USB stick '%s' is not encrypted%s. School data must only go on " \
 	"encrypted sticks."

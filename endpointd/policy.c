@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "policy.h"
+#include "sandbox.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -64,6 +65,21 @@ static const char *item_path(const char *item)
 	if (strlen(item) > 1024)
 		return "is too long";
 	return NULL;
+}
+
+/* A camera application: an executable path, "flatpak:ID" or "snap:NAME". */
+static const char *item_app(const char *item)
+{
+	if (strncmp(item, "flatpak:", 8) == 0)
+		return sandbox_valid_flatpak_id(item + 8) ? NULL :
+		       "is not flatpak:ID with a Flatpak application ID "
+		       "(as flatpak:us.zoom.Zoom)";
+	if (strncmp(item, "snap:", 5) == 0)
+		return sandbox_valid_snap_name(item + 5) ? NULL :
+		       "is not snap:NAME with a snap name (as snap:zoom-client)";
+	if (item[0] != '/')
+		return "is not an absolute path, flatpak:ID or snap:NAME";
+	return item_path(item);
 }
 
 static bool is_hex4(const char *s)
@@ -167,6 +183,8 @@ static const struct key_def key_defs[] = {
 	     item_cipher),
 	BOOL("encryption", "allow_plain_dmcrypt",
 	     encryption.allow_plain_dmcrypt, "false"),
+	BOOL("encryption", "require_preboot_auth",
+	     encryption.require_preboot_auth, "false"),
 
 	CHECK_KEYS(screen_lock, "high"),
 	UINT("screen_lock", "max_idle_minutes", screen_lock.max_idle_minutes,
@@ -184,6 +202,8 @@ static const struct key_def key_defs[] = {
 	ENUM("usb_storage", "action", usb_storage.action, "warn", usb_actions),
 	ENUM("usb_storage", "unrecognised", usb_storage.unrecognised, "warn",
 	     allow_warn_block),
+	ENUM("usb_storage", "blank", usb_storage.blank, "allow",
+	     allow_warn_block),
 	ENUM("usb_storage", "phones", usb_storage.phones, "warn",
 	     allow_warn_block),
 	LIST("usb_storage", "allow_models", usb_storage.allow_models, "", 0,
@@ -194,7 +214,7 @@ static const struct key_def key_defs[] = {
 	CHECK_KEYS(camera, "medium"),
 	ENUM("camera", "action", camera.action, "warn", camera_actions),
 	LIST("camera", "allowed_apps", camera.allowed_apps, "", 0, 256,
-	     item_path),
+	     item_app),
 	UINT("camera", "min_session_seconds", camera.min_session_seconds, "2",
 	     0, 300),
 };

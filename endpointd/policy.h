@@ -75,6 +75,7 @@ struct policy {
 		unsigned min_key_bits;
 		struct policy_list allowed_ciphers;	/* "aes-xts", ... */
 		bool allow_plain_dmcrypt;
+		bool require_preboot_auth;	/* no TPM2-only unlock */
 	} encryption;
 	struct {
 		struct policy_section s;
@@ -89,6 +90,7 @@ struct policy {
 		struct policy_section s;
 		enum usb_action action;		/* unencrypted storage */
 		enum usb_action unrecognised;	/* nothing libblkid knows */
+		enum usb_action blank;		/* nothing on it at all */
 		enum usb_action phones;		/* MTP and PTP devices */
 		struct policy_list allow_models;	/* "0951:1666" */
 		struct policy_list allow_devices;	/* "0951:1666:SERIAL" */
@@ -96,7 +98,8 @@ struct policy {
 	struct {
 		struct policy_section s;
 		enum camera_action action;
-		struct policy_list allowed_apps;	/* executable paths */
+		struct policy_list allowed_apps;	/* executable paths,
+						 * flatpak:ID, snap:NAME */
 		unsigned min_session_seconds;
 	} camera;
 };

@@ -18,9 +18,10 @@ libyajl-dev libmimalloc-dev"
 # Debian tooling that builds, checks and installs the packages;
 # gsettings, dconf and its GSettings back-end, which the screen-lock check
 # runs; kwriteconfig5, from libkf5config-bin, which writes the KDE
-# fixtures' kscreenlockerrc).
+# fixtures' kscreenlockerrc; fdisk's sfdisk, which lays out the USB
+# test's GPT disks as Windows does).
 TEST="libcmocka-dev python3 python3-jsonschema
-cryptsetup-bin e2fsprogs dosfstools
+cryptsetup-bin e2fsprogs dosfstools fdisk
 umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
 dconf-cli libglib2.0-bin dconf-gsettings-backend libkf5config-bin
 postgresql openssl curl sqlite3 faketime util-linux

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "holders.h"
+#include "sandbox.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -101,6 +102,117 @@ static void test_attribution(void **state)
 	host_free(h);
 }
 
+#define SCOPE "/user.slice/user-1000.slice/user@1000.service/app.slice/"
+#define UUID "0b4bd3c7-5c1c-4f0a-9a45-6c4f7a2b11aa"
+
+static void file_in(int pid, const char *rel, const char *text)
+{
+	_cleanup_free_ char *path = xasprintf("proc/%d/%s", pid, rel);
+
+	free(tu_writes(tu_dir, path, text));
+}
+
+/* Processes in sandboxes, as snapd and flatpak leave them in /proc. */
+static int setup_sandboxes(void **state)
+{
+	static const char *const cam[] = { "/dev/video0", NULL };
+
+	setup(state);
+	link_in("proc/1/ns/mnt", "mnt:[4026531841]");
+	/* A strict snap: its AppArmor label and its cgroup v2 scope. */
+	process(5001, "/snap/zoom-client/230/zoom/zoom", "zoom", 1000, cam);
+	file_in(5001, "attr/apparmor/current",
+		"snap.zoom-client.zoom-client (enforce)\n");
+	file_in(5001, "cgroup", "0::" SCOPE "snap.zoom-client.zoom-client-"
+		UUID ".scope\n");
+	/* An older kernel (attr/current) and cgroup v1 lines. */
+	process(5002, "/snap/zoom-client/230/zoom/zoom", "zoom", 1000, cam);
+	file_in(5002, "attr/current", "snap.zoom-client.zoom-client (enforce)");
+	file_in(5002, "cgroup", "12:pids:" SCOPE "snap.zoom-client.zoom-client-"
+		UUID ".scope\n1:name=systemd:" SCOPE "snap.zoom-client."
+		"zoom-client-" UUID ".scope\n0::/\n");
+	/* Complain mode (devmode) confines nothing: no name from it. */
+	process(5003, "/snap/zoom-client/230/zoom/zoom", "zoom", 1000, cam);
+	file_in(5003, "attr/apparmor/current",
+		"snap.zoom-client.zoom-client (complain)\n");
+	file_in(5003, "cgroup", "0::" SCOPE "snap.zoom-client.zoom-client-"
+		UUID ".scope\n");
+	/* The label and the cgroup disagree. */
+	process(5004, "/snap/cheese/1/usr/bin/cheese", "cheese", 1000, cam);
+	file_in(5004, "attr/apparmor/current",
+		"snap.cheese.cheese (enforce)\n");
+	file_in(5004, "cgroup", "0::" SCOPE "snap.zoom-client.zoom-client-"
+		UUID ".scope\n");
+	/* A scope of that name made in the user's own (delegated) cgroup
+	 * tree, by an unconfined program. */
+	process(5005, "/home/alice/rec", "zoom", 1000, cam);
+	file_in(5005, "attr/apparmor/current", "unconfined\n");
+	file_in(5005, "cgroup", "0::" SCOPE "snap.zoom-client.zoom-client-"
+		UUID ".scope\n");
+	/* A .flatpak-info in its own mount namespace, but writable (not a
+	 * read-only bind mount as bubblewrap makes it): not believed. */
+	process(5006, "/app/bin/zoom", "zoom", 1000, cam);
+	link_in("proc/5006/ns/mnt", "mnt:[4026532999]");
+	file_in(5006, "root/.flatpak-info",
+		"[Application]\nname=us.zoom.Zoom\n");
+	/* Not in a namespace of its own: the host's root is no sandbox. */
+	process(5007, "/usr/bin/zoom", "zoom", 1000, cam);
+	link_in("proc/5007/ns/mnt", "mnt:[4026531841]");
+	file_in(5007, "root/.flatpak-info",
+		"[Application]\nname=us.zoom.Zoom\n");
+	return 0;
+}
+
+static void test_sandboxes(void **state)
+{
+	static const struct { pid_t pid; const char *app_id; } want[] = {
+		{ 5001, "snap:zoom-client" }, { 5002, "snap:zoom-client" },
+		{ 5003, NULL }, { 5004, NULL }, { 5005, NULL },
+		{ 5006, NULL }, { 5007, NULL }, { 4242, NULL },
+	};
+	struct host *h = host_new(tu_dir);
+	struct holder *v = NULL;
+	int n = holders_find(h, "/dev/video0", &v);
+
+	(void)state;
+	assert_int_equal(n, 9);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		int k = find(v, n, want[i].pid);
+
+		assert_true(k >= 0);
+		if (want[i].app_id)
+			assert_string_equal(v[k].app_id, want[i].app_id);
+		else if (v[k].app_id)
+			fail_msg("pid %d named %s", (int)want[i].pid,
+				 v[k].app_id);
+		assert_false(v[k].upgraded);
+	}
+	holders_free(v, n);
+	host_free(h);
+}
+
+static void test_valid_names(void **state)
+{
+	(void)state;
+	assert_true(sandbox_valid_flatpak_id("us.zoom.Zoom"));
+	assert_true(sandbox_valid_flatpak_id("org.gnome.Snapshot"));
+	assert_true(sandbox_valid_flatpak_id("com.example.my-app"));
+	assert_false(sandbox_valid_flatpak_id("zoom.Zoom"));
+	assert_false(sandbox_valid_flatpak_id("us..Zoom"));
+	assert_false(sandbox_valid_flatpak_id("us.zoom.1Zoom"));
+	assert_false(sandbox_valid_flatpak_id("us.zo-om.Zoom"));
+	assert_false(sandbox_valid_flatpak_id("us.zoom.Zoom/"));
+	assert_true(sandbox_valid_snap_name("zoom-client"));
+	assert_true(sandbox_valid_snap_name("zoom-client_work"));
+	assert_true(sandbox_valid_snap_name("0ad"));
+	assert_false(sandbox_valid_snap_name("Zoom"));
+	assert_false(sandbox_valid_snap_name("-zoom"));
+	assert_false(sandbox_valid_snap_name("zo--om"));
+	assert_false(sandbox_valid_snap_name("123"));
+	assert_false(sandbox_valid_snap_name("zoom_"));
+	assert_false(sandbox_valid_snap_name("z"));
+}
+
 static void test_no_holders(void **state)
 {
 	struct host *h = host_new(tu_dir);
@@ -128,6 +240,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_attribution, setup,
 						tu_teardown),
+		cmocka_unit_test_setup_teardown(test_sandboxes,
+						setup_sandboxes, tu_teardown),
+		cmocka_unit_test(test_valid_names),
 		cmocka_unit_test_setup_teardown(test_no_holders, setup,
 						tu_teardown),
 		cmocka_unit_test_setup_teardown(test_no_proc, setup,

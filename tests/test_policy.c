@@ -68,6 +68,10 @@ static void test_shipped_policy(void **state)
 	assert_int_equal(p->notify.renotify_hours, 4);
 	assert_true(p->encryption.s.present && p->encryption.s.enabled);
 	assert_int_equal(p->usb_storage.action, USB_ACTION_WARN);
+	/* A blank stick holds no data: allowed ("allow" is the first
+	 * choice, stored as USB_ACTION_LOG). */
+	assert_int_equal(p->usb_storage.blank, USB_ACTION_LOG);
+	assert_int_equal(p->usb_storage.unrecognised, USB_ACTION_WARN);
 	assert_int_equal(p->camera.s.severity, SEVERITY_MEDIUM);
 	/* Continuation lines are joined with single spaces. */
 	assert_non_null(strstr(p->encryption.s.clause,
@@ -107,7 +111,8 @@ static void test_values(void **state)
 	static const char text[] =
 		HEAD "interval_minutes = 1440\n"
 		"[usb_storage]\nenabled = no\nseverity = critical\n"
-		"action = block\nclause = Encrypted sticks only. ; a comment\n";
+		"action = block\nblank = block\n"
+		"clause = Encrypted sticks only. ; a comment\n";
 	struct policy *p = NULL;
 
 	(void)state;
@@ -116,6 +121,7 @@ static void test_values(void **state)
 	assert_false(p->usb_storage.s.enabled);
 	assert_int_equal(p->usb_storage.s.severity, SEVERITY_CRITICAL);
 	assert_int_equal(p->usb_storage.action, USB_ACTION_BLOCK);
+	assert_int_equal(p->usb_storage.blank, USB_ACTION_BLOCK);
 	assert_string_equal(p->usb_storage.s.clause, "Encrypted sticks only.");
 	policy_free(p);
 }
@@ -159,6 +165,36 @@ static void test_lists(void **state)
 		     "min_key_bits = 64 is out of range (128 to 1024)");
 }
 
+/* Camera applications: paths, and sandboxed ones by Flatpak ID or snap
+ * name, in the forms flatpak and snapd accept. */
+static void test_camera_apps(void **state)
+{
+	static const char text[] =
+		HEAD "[camera]\nclause = x\nallowed_apps = /opt/zoom/, "
+		"flatpak:us.zoom.Zoom, snap:zoom-client, snap:zoom-client_work\n";
+	struct policy *p = NULL;
+
+	(void)state;
+	assert_null(load_text(text, strlen(text), &p));
+	assert_int_equal(p->camera.allowed_apps.n, 4);
+	assert_true(policy_list_has(&p->camera.allowed_apps,
+				    "flatpak:us.zoom.Zoom"));
+	assert_true(policy_list_has(&p->camera.allowed_apps,
+				    "snap:zoom-client"));
+	policy_free(p);
+	expect_error(HEAD "[camera]\nclause = x\nallowed_apps = flatpak:zoom\n",
+		     6, "'flatpak:zoom' is not flatpak:ID");
+	expect_error(HEAD "[camera]\nclause = x\n"
+			  "allowed_apps = flatpak:us.zoom.1Zoom\n",
+		     6, "is not flatpak:ID");
+	expect_error(HEAD "[camera]\nclause = x\nallowed_apps = snap:Zoom\n",
+		     6, "'snap:Zoom' is not snap:NAME");
+	expect_error(HEAD "[camera]\nclause = x\nallowed_apps = snap:a--b\n",
+		     6, "is not snap:NAME");
+	expect_error(HEAD "[camera]\nclause = x\nallowed_apps = zoom\n", 6,
+		     "'zoom' is not an absolute path, flatpak:ID or snap:NAME");
+}
+
 static void test_byte_order_mark(void **state)
 {
 	static const char text[] = "\xef\xbb\xbf" HEAD;
@@ -179,6 +215,8 @@ static void test_errors(void **state)
 		     "severity must be one of: low medium high critical");
 	expect_error(HEAD "[usb_storage]\nclause = x\naction = shred\n", 6,
 		     "action must be one of: log warn block");
+	expect_error(HEAD "[usb_storage]\nclause = x\nblank = wipe\n", 6,
+		     "blank must be one of: allow warn block");
 	expect_error(HEAD "interval_minutes = 0\n", 4,
 		     "interval_minutes = 0 is out of range (1 to 1440)");
 	expect_error(HEAD "interval_minutes = 1441\n", 4, "out of range");
@@ -334,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_camera_apps),
 		cmocka_unit_test(test_byte_order_mark),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_error_lines_all_reported),

@@ -46,6 +46,207 @@ def hold(seconds):
                              f"time.sleep({seconds})"])
 
 
+# A Flatpak sandbox as bubblewrap makes one: a mount namespace of its
+# own whose root holds /.flatpak-info on a read-only bind mount
+# (flatpak's --ro-bind-data), $5 (a deployment's files) as /app, the
+# host's /usr, /dev, /proc and /tmp (where umockdev's testbed is) bound
+# in, and the old root gone (pivot_root, as bubblewrap does). $4 is "ro",
+# or "rw" for a writable file the process could have written itself; $5
+# as link:PATH makes /app a symbolic link to PATH instead.
+SANDBOX = r"""set -e; PATH=/usr/sbin:/usr/bin:/sbin:/bin
+R=$1; mkdir -p "$R"; mount --bind "$R" "$R"
+mkdir -p "$R/usr" "$R/dev" "$R/proc" "$R/tmp" "$R/etc"
+case $5 in
+link:*) ln -s "${5#link:}" "$R/app" ;;
+*) mkdir -p "$R/app"; mount --bind "$5" "$R/app" ;;
+esac
+mount --bind /usr "$R/usr"; mount --rbind /dev "$R/dev"
+mount --bind /proc "$R/proc"; mount --bind /tmp "$R/tmp"
+mount --bind /etc "$R/etc"
+for d in bin lib lib64 sbin; do [ ! -L /$d ] || ln -sfn usr/$d "$R/$d"; done
+printf '[Application]\nname=%s\nruntime=runtime/org.freedesktop.Platform/x86_64/23.08\n\n[Instance]\ninstance-id=1234\n' "$2" > "$R/.flatpak-info"
+if [ "$4" = ro ]; then
+    mount --bind "$R/.flatpak-info" "$R/.flatpak-info"
+    mount -o remount,bind,ro "$R/.flatpak-info"
+fi
+cd "$R"; mkdir -p .old; pivot_root . .old
+exec chroot . /bin/sh -c "umount -l /.old && rmdir /.old &&
+exec /usr/bin/python3 -c \"import os, time
+f = open('/dev/video0', 'rb')
+open('$3', 'w').write(str(os.getpid()))
+time.sleep(30)\""
+"""
+
+
+# endpointd in a mount namespace of its own whose /var/lib/flatpak is the
+# test's system-wide installation ($1), so that nothing of the machine's
+# changes. Without --fork: endpointd keeps this script's pid.
+NAMESPACED = r"""#!/bin/sh
+exec unshare --mount --propagation private sh -c '
+mount -t tmpfs tmpfs /var/lib && mkdir /var/lib/flatpak &&
+mount --bind "$0" /var/lib/flatpak && exec "$@"' "$@"
+"""
+
+APP_ID = "org.endpointd.Test"
+
+
+def installation(tmp, endpointd):
+    """A system-wide Flatpak installation holding APP_ID's deployment (as
+    flatpak lays it out: app/ID/ARCH/BRANCH/COMMIT/{metadata,files}),
+    and a script running endpointd with it as /var/lib/flatpak. Returns
+    the script and the deployment's files directory."""
+    base = os.path.join(tmp, "flatpak-installation")
+    deploy = os.path.join(base, "app", APP_ID, "x86_64", "stable",
+                          "0123456789abcdef")
+    os.makedirs(os.path.join(deploy, "files", "bin"), exist_ok=True)
+    write(os.path.join(deploy, "metadata"),
+          f"[Application]\nname={APP_ID}\n"
+          "runtime=org.freedesktop.Platform/x86_64/23.08\n")
+    script = os.path.join(tmp, "endpointd-ns")
+    write(script, NAMESPACED)
+    os.chmod(script, 0o755)
+    wrapper = os.path.join(tmp, "endpointd-flatpak")
+    write(wrapper, f'#!/bin/sh\nexec {script} {base} {endpointd} "$@"\n')
+    os.chmod(wrapper, 0o755)
+    return wrapper, os.path.join(deploy, "files")
+
+
+def once(endpointd, policy, tmp):
+    """endpointd --once: the camera check, and endpointd's exit code."""
+    run = subprocess.run([endpointd, "--once", "--json", "--policy", policy,
+                          "--state-dir", os.path.join(tmp, "once")],
+                         capture_output=True, text=True, timeout=30)
+    assert run.stdout, f"endpointd --once: {run.stderr}"
+    assert "Sanitizer" not in run.stderr, run.stderr
+    return [c for c in json.loads(run.stdout)["checks"]
+            if c["id"] == "camera"][0]
+
+
+def wait_pidfile(path, proc):
+    deadline = time.time() + 10
+    while time.time() < deadline and proc.poll() is None:
+        if os.path.exists(path) and open(path).read():
+            return int(open(path).read())
+        time.sleep(0.05)
+    raise AssertionError(f"the holder never started ({proc.poll()})")
+
+
+def sandbox(tmp, name, mode, app):
+    """A process holding the camera in a Flatpak-like sandbox, and the
+    file its pid will be in."""
+    pidfile = os.path.join(tmp, f"{name}.pid")
+    if os.path.exists(pidfile):
+        os.unlink(pidfile)
+    return subprocess.Popen(
+        ["unshare", "--mount", "--fork", "--kill-child", "--propagation",
+         "private", "sh", "-c", SANDBOX, "sh", os.path.join(tmp, name),
+         APP_ID, pidfile, mode, app]), pidfile
+
+
+def flatpak_case(endpointd, tmp, mode, installed=True, update=False):
+    """A sandboxed holder; the check's view of it. update: its deployment
+    replaced by `flatpak update` while it runs (moved to .removed/)."""
+    wrapper, files = installation(tmp, endpointd)
+    if installed == "link":
+        files = "link:" + files
+    elif not installed:
+        files = os.path.join(tmp, "a-users-own-app")
+        os.makedirs(files, exist_ok=True)
+    policy = os.path.join(tmp, "flatpak.ini")
+    write(policy, POLICY.format(version=1, extra=", flatpak:" + APP_ID))
+    p, pidfile = sandbox(tmp, f"flatpak-{mode}-{installed}-{update}", mode,
+                         files)
+    try:
+        pid = wait_pidfile(pidfile, p)
+        if update:
+            removed = os.path.join(tmp, "flatpak-installation", ".removed")
+            os.makedirs(removed)
+            os.rename(os.path.dirname(files),
+                      os.path.join(removed, "XYZ123-0123456789abcdef"))
+        cam = once(wrapper, policy, tmp)
+    finally:
+        p.kill()
+        p.wait()
+    # The sandboxed holder is unshare's child: gone before the next case.
+    deadline = time.time() + 10
+    while os.path.exists(f"/proc/{pid}") and time.time() < deadline:
+        time.sleep(0.05)
+    held = [x for x in cam["evidence"]["cameras"][0]["sessions"]
+            if x["pid"] == pid]
+    assert held, cam
+    return cam, held[0]
+
+
+def upgrade_case(endpointd, tmp, after):
+    """An approved program whose file is replaced while it holds the
+    camera, as a package upgrade does (the new file renamed over the
+    old), then after(path) changes the path further."""
+    bindir = os.path.join(tmp, "pkg", "bin")
+    os.makedirs(bindir, exist_ok=True)
+    app = os.path.join(bindir, "app")
+    pidfile = os.path.join(tmp, "upgrade.pid")
+    subprocess.run(["cp", EXE, app], check=True)
+    if os.path.exists(pidfile):
+        os.unlink(pidfile)
+    policy = os.path.join(tmp, "upgrade.ini")
+    write(policy, POLICY.format(version=1, extra=", " + app))
+    p = subprocess.Popen([app, "-c", "import os, time; "
+                          "f = open('/dev/video0', 'rb'); "
+                          f"open('{pidfile}', 'w').write(str(os.getpid())); "
+                          "time.sleep(30)"])
+    try:
+        wait_pidfile(pidfile, p)
+        subprocess.run(["cp", EXE, app + ".new"], check=True)
+        os.rename(app + ".new", app)
+        assert os.readlink(f"/proc/{p.pid}/exe") == app + " (deleted)"
+        after(app)
+        cam = once(endpointd, policy, tmp)
+    finally:
+        p.kill()
+        p.wait()
+    held = [x for x in cam["evidence"]["cameras"][0]["sessions"]
+            if x["pid"] == p.pid]
+    assert held, cam
+    return cam, held[0]
+
+
+def sandbox_and_upgrade(endpointd, tmp, ok):
+    cam, held = flatpak_case(endpointd, tmp, "ro")
+    assert held.get("app_id") == "flatpak:" + APP_ID, held
+    assert held["approved"] is True and cam["status"] == "pass", cam
+    ok("a Flatpak sandbox's app id, from its read-only /.flatpak-info "
+       "and its installed /app, approves it")
+    cam, held = flatpak_case(endpointd, tmp, "rw")
+    assert "app_id" not in held and held["approved"] is False, held
+    assert cam["status"] == "fail", cam
+    ok("a /.flatpak-info the sandbox could have written names nothing")
+    cam, held = flatpak_case(endpointd, tmp, "ro", installed=False)
+    assert "app_id" not in held and held["approved"] is False, held
+    assert cam["status"] == "fail", cam
+    ok("a sandbox whose /app is not the installed app names nothing")
+    cam, held = flatpak_case(endpointd, tmp, "ro", installed="link")
+    assert "app_id" not in held and held["approved"] is False, held
+    ok("nor one whose /app is a link to the installed app")
+    cam, held = flatpak_case(endpointd, tmp, "ro", update=True)
+    assert held.get("app_id") == "flatpak:" + APP_ID, held
+    assert held["approved"] is True and cam["status"] == "pass", cam
+    ok("a Flatpak application updated while it runs keeps its name")
+
+    cam, held = upgrade_case(endpointd, tmp, lambda app: None)
+    assert held["exe"] == os.path.join(tmp, "pkg", "bin", "app"), held
+    assert held.get("note") == "upgraded while running", held
+    assert held["approved"] is True and cam["status"] == "pass", cam
+    ok("an approved program upgraded while running is still approved")
+    cam, held = upgrade_case(endpointd, tmp, os.unlink)
+    assert held["approved"] is False and "note" not in held, held
+    assert held["exe"].endswith(" (deleted)") and cam["status"] == "fail"
+    ok("its path gone: not the approved program")
+    cam, held = upgrade_case(endpointd, tmp,
+                             lambda app: os.chown(app, 65534, 65534))
+    assert held["approved"] is False and cam["status"] == "fail", held
+    ok("its path now a user's file: not the approved program")
+
+
 def main():
     endpointd, ctl, tmp, fixture = sys.argv[1:5]
     tb = UMockdev.Testbed.new()
@@ -116,7 +317,10 @@ def main():
     assert cam["status"] == "fail", cam
     ok("a copy named pipewire is judged as the application it is")
 
-    d = Daemon(endpointd, ["--policy", policy, "--udev-rule", ""], tmp)
+    sandbox_and_upgrade(endpointd, tmp, ok)
+
+    wrapper, files = installation(tmp, endpointd)
+    d = Daemon(wrapper, ["--policy", policy, "--udev-rule", ""], tmp)
     try:
         me = os.getpid()
         f = open("/dev/video0", "rb")
@@ -171,6 +375,24 @@ def main():
         p.wait()
         d.wait_for(lambda l: session_event(l, "end", p.pid), "its end")
         ok("an approved application: events only, the check passes")
+
+        # A Flatpak application approved by its id: the session's events
+        # carry it (and so does what leaves the laptop).
+        write(policy, POLICY.format(version=3, extra=", flatpak:" + APP_ID))
+        d.hup()
+        d.wait_for(lambda l: event_of(l, "policy_loaded"), "reload")
+        sb, pidfile = sandbox(tmp, "flatpak-daemon", "ro", files)
+        try:
+            pid = wait_pidfile(pidfile, sb)
+            ev = d.wait_for(lambda l: session_event(l, "start", pid),
+                            "the sandbox's session")["event"]
+        finally:
+            sb.kill()
+            sb.wait()
+        assert ev.get("app_id") == "flatpak:" + APP_ID, ev
+        assert ev["approved"] is True, ev
+        d.wait_for(lambda l: session_event(l, "end", pid), "its end")
+        ok("a Flatpak application's session names its app id, approved")
     finally:
         rc, log = d.stop()
         if os.environ.get("DEBUG_LINES"):

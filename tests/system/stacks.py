@@ -14,6 +14,9 @@ Lines of a .stack file (# starts a comment):
   block NAME MAJ:MIN [dm=UUID] [dmname=NAME] [slaves=A,B] [md=LEVEL]
         [backing=PATH] [image=luks2|luks1|weak|ext4|swap]
   btrfs UUID DEV,DEV...
+  file PATH LINE               (LINE appended to the root's file PATH:
+                                etc/crypttab, etc/passwd...)
+  dir PATH                     (an empty folder below the root)
   nosys                        (the root has no /sys at all)
   nomountinfo                  (no /proc/1/mountinfo)
   policy KEY = VALUE           (added to [encryption])
@@ -24,6 +27,9 @@ Lines of a .stack file (# starts a comment):
   expect summary TEXT          (a substring of the summary)
   expect problem TEXT          (a substring of one of the problems)
   expect targets N             (how many targets were judged)
+  expect layer WHAT KEY TEXT   (a layer of the target has KEY equal to
+                                TEXT; a list's items joined with ", ")
+  expect evidence KEY TEXT     (a substring of the evidence's KEY as JSON)
 Usage: stacks.py ENDPOINTD IMAGES_DIR TMP_DIR STACK...
 """
 import json
@@ -99,6 +105,13 @@ def build(desc, root, images):
             for dev in args[1].split(","):
                 symlink(f"../../../../class/block/{dev}",
                         f"{root}/sys/fs/btrfs/{args[0]}/devices/{dev}")
+        elif word == "file":
+            path = f"{root}/{args[0]}"
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "a") as f:
+                f.write(args[1] + "\n")
+        elif word == "dir":
+            os.makedirs(f"{root}/{args[0]}", exist_ok=True)
         elif word in ("nosys", "nomountinfo"):
             flags.add(word)
         elif word == "expect":
@@ -148,6 +161,14 @@ def verify(check, rc, expects):
                 probs = [p for t in check["evidence"].get("targets", [])
                          for p in t["problems"]]
                 assert any(args[1] in p for p in probs), f"problems: {probs}"
+            elif kind == "layer":
+                layers = target(check, args[1])["layers"]
+                got = [", ".join(v) if isinstance(v, list) else str(v)
+                       for v in (l.get(args[2]) for l in layers)]
+                assert args[3] in got, f"{args[2]} of the layers: {got}"
+            elif kind == "evidence":
+                got = json.dumps(check["evidence"].get(args[1]))
+                assert args[2] in got, f"evidence {args[1]} is {got}"
             elif kind == "targets":
                 n = len(check["evidence"].get("targets", []))
                 assert n == int(args[1]), f"{n} targets"
