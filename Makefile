@@ -69,7 +69,7 @@ LIB_SRCS := endpointd/util.c endpointd/log.c endpointd/utf8.c \
 	checks/inifile.c checks/users.c checks/gsettings.c checks/desktop.c checks/kde.c checks/xfce.c checks/logins.c checks/getty.c \
 	checks/sessions.c checks/screen_lock.c endpointd/bus.c \
 	checks/usbdev.c checks/usb_storage.c checks/holders.c checks/sandbox.c \
-	checks/camera.c
+	checks/camera.c checks/pipewire_stub.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 
 COLLECTOR_SRCS := collector/main.c collector/server.c collector/api.c \
@@ -93,6 +93,14 @@ COLLECTOR_LIBS = $(shell pkg-config --libs $(COLLECTOR_PKGS)) -lpthread
 ifeq ($(SANFLAGS),)
 COLLECTOR_MALLOC = -Wl,--push-state,--no-as-needed -lmimalloc -Wl,--pop-state
 endif
+
+# endpointd alone follows the camera through PipeWire (checks/pipewire.c,
+# linked before the archive so that it, not pipewire_stub.c, is used).
+PW_PKGS := libpipewire-0.3
+# As system headers: SPA's inline functions cast away const.
+PW_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PW_PKGS)))
+PW_LIBS = $(shell pkg-config --libs $(PW_PKGS))
+$(B)/obj/checks/pipewire.o: EXTRA_CFLAGS = $(PW_CFLAGS)
 
 # The uploader and endpointctl talk to the collector; endpointd links no
 # network library at all.
@@ -144,8 +152,9 @@ $(B)/libendpointd.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/endpointd: $(B)/obj/endpointd/main.o $(B)/libendpointd.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/endpointd: $(B)/obj/endpointd/main.o $(B)/obj/checks/pipewire.o \
+		$(B)/libendpointd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(PW_LIBS)
 
 $(B)/endpointctl: $(B)/obj/endpointctl/endpointctl.o $(B)/obj/uploader/http.o \
 		$(B)/libendpointd.a

@@ -18,12 +18,14 @@
 #   BENCH_QUICK=1  a short run for trying the benchmarks while developing:
 #                  small counts and short durations (under 2 minutes
 #                  instead of about 8); docs/performance.md is left alone
-#   BENCH_ONLY="agent collector"  only these steps: agent, encryption,
-#                  holders, account, collector, summary, upload, dashboard;
+#   BENCH_ONLY="agent collector"  only these steps: agent, pipewire,
+#                  encryption, holders, account, collector, summary,
+#                  upload, dashboard;
 #                  docs/performance.md is left alone
 #   BENCH_DOC=0    never write docs/performance.md
 #   and, each overriding one count: HOTPLUGS (10000), CAMERA_SESSIONS
 #   (1000), IDLE_SECONDS (60), EVAL_RUNS (200) for bench/agent.py;
+#   PW_SESSIONS (200) and IDLE_SECONDS for bench/pipewire.py;
 #   DURATION (10 s, each wrk run) for bench/collector.sh; DEVICES (100000)
 #   for bench/summary.sh; REPLAY (10000 reports) for bench/upload.py;
 #   LOADS (10 per page) for bench/dashboard.mjs.
@@ -36,10 +38,11 @@ chmod 755 "$T"		# PostgreSQL and nginx run as other users below
 if [ -n "${BENCH_QUICK:-}" ]; then
 	: "${HOTPLUGS:=300}" "${CAMERA_SESSIONS:=30}" "${IDLE_SECONDS:=10}"
 	: "${EVAL_RUNS:=20}" "${DURATION:=3}" "${REPLAY:=1000}" "${LOADS:=3}"
+	: "${PW_SESSIONS:=30}"
 	RUNS=20
 fi
 export HOTPLUGS CAMERA_SESSIONS IDLE_SECONDS EVAL_RUNS DURATION DEVICES \
-	LOADS
+	LOADS PW_SESSIONS
 RUNS=${RUNS:-200}
 : > "$T/rows"
 
@@ -135,6 +138,9 @@ LOAD0=$(cut -d ' ' -f 1 /proc/loadavg)
 STARTED=$(date +%s)
 
 step agent umockdev-wrapper /usr/bin/python3 bench/agent.py "$B" "$T/agent"
+# The camera through a real PipeWire, beside agent's direct holder.
+step pipewire umockdev-wrapper /usr/bin/python3 bench/pipewire.py "$B" \
+	"$T/pipewire"
 step encryption encryption "$T/encryption"
 # Camera attribution alone: a /proc scan with 1,000 more processes.
 step holders "$B/bench/bench_holders" 1000 "$RUNS"

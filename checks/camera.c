@@ -11,6 +11,11 @@
  * events. An unapproved application holding the camera is a fail while it
  * lasts (action = warn).
  *
+ * When the holder is a media server (PipeWire), the applications
+ * consuming the camera's stream are found in each user's PipeWire graph
+ * (pipewire.h) and judged in its place, their sessions marked "via":
+ * "pipewire"; the graph's changes are events too.
+ *
  * Privacy: only the fact of use is recorded: device, application, user,
  * times. Never a frame, never a window title, never a URL.
  */
@@ -29,6 +34,7 @@
 #include "log.h"
 #include "loop.h"
 #include "messages.h"
+#include "pipewire.h"
 #include "util.h"
 
 #define PRIVACY "Only the fact of use is recorded: device, application, " \
@@ -124,6 +130,8 @@ static json_t *holder_json(const char *devnode, const struct holder *w)
 	 * evidence stays as it was. */
 	if (w->app_id)
 		json_object_set_new(o, "app_id", json_string(w->app_id));
+	if (w->via)
+		json_object_set_new(o, "via", json_string(w->via));
 	if (w->upgraded)
 		json_object_set_new(o, "note",
 				    json_string("upgraded while running"));
@@ -204,6 +212,47 @@ static void session_end(struct session **pp)
 	session_free(s);
 }
 
+static void add_consumer(struct holder **v, int *n, pid_t pid)
+{
+	for (int i = 0; i < *n; i++)
+		if ((*v)[i].pid == pid)
+			return;
+	*v = xrealloc(*v, (size_t)(*n + 1) * sizeof(**v));
+	if (holders_describe(cm.h, pid, &(*v)[*n]) < 0)
+		return;		/* gone already */
+	(*v)[(*n)++].via = "pipewire";
+}
+
+/* A media server holding the camera stands for the applications that
+ * consume its stream in its user's PipeWire; while none is seen (no
+ * connection, nothing linked yet), the media server stays the holder. */
+static void through_media_server(struct cam *c, struct holder **v, int *n)
+{
+	int held = *n, k = 0;
+
+	for (int i = 0; i < held; i++) {
+		pid_t *pids = NULL;
+		int m;
+
+		if (!holders_is_media_server(&(*v)[i]))
+			continue;
+		m = pipewire_consumers((*v)[i].uid, c->devnode, &pids);
+		if (m == -ENOTCONN)	/* a user logged in since: its graph
+					 * comes as events, before the hold
+					 * is a session */
+			pipewire_connect_users();
+		for (int j = 0; j < m; j++)
+			add_consumer(v, n, pids[j]);
+		free(pids);
+		if (m > 0)
+			holders_free_one(&(*v)[i]);	/* pid 0: dropped */
+	}
+	for (int i = 0; i < *n; i++)
+		if ((*v)[i].pid > 0)
+			(*v)[k++] = (*v)[i];
+	*n = k;
+}
+
 /* Who holds the node now: new holders start sessions, gone ones end. */
 static void rescan(struct cam *c)
 {
@@ -215,6 +264,7 @@ static void rescan(struct cam *c)
 			    strerror(-n));
 		return;
 	}
+	through_media_server(c, &v, &n);
 	log_debug("camera: %s held by %d process(es)", c->devnode, n);
 	for (struct session **pp = &c->sessions; *pp;) {
 		bool held = false;
@@ -267,6 +317,21 @@ static void on_rescan(void *data)
 			rescan(c);
 		c->dirty = false;
 	}
+}
+
+/* The PipeWire graph changed: look again at the cameras it may concern,
+ * those a media server holds. */
+static void on_pipewire(void *data)
+{
+	bool any = false;
+
+	(void)data;
+	for (struct cam *c = cm.cams; c; c = c->next)
+		for (const struct session *s = c->sessions; s; s = s->next)
+			if (s->who.via || holders_is_media_server(&s->who))
+				any = c->dirty = true;
+	if (any)
+		loop_timer_set(cm.rescan_timer, RESCAN_DELAY_MS, 0);
 }
 
 static bool is_capture(struct udev_device *ud)
@@ -471,6 +536,7 @@ static int camera_evaluate(struct host *h, const struct policy *p,
 
 	cm.p = p;
 	if (cm.watching) {
+		pipewire_connect_users();	/* a user who logged in since */
 		look_sessions(p, &v);
 		problem = cm.problem ? xstrdup(cm.problem) : NULL;
 	} else {
@@ -515,6 +581,10 @@ static int camera_start(struct host *h, const struct policy *p)
 	/* Room for a burst of uevents before the kernel drops any. */
 	udev_monitor_set_receive_buffer_size(cm.mon, 1 << 20);
 	cm.watching = true;
+	r = pipewire_watch(h, on_pipewire, NULL);
+	if (r < 0 && r != -ENOTSUP)
+		log_warnx("camera: PipeWire's users of the camera unseen (%s)",
+			  strerror(-r));
 	r = cams_scan(h);
 	if (r < 0)
 		set_problem("cannot list the cameras (%s)", strerror(-r));
@@ -530,6 +600,7 @@ static void camera_stop(struct host *h)
 	cm.stopping = true;
 	cams_clear();
 	cm.stopping = false;
+	pipewire_unwatch();
 	loop_remove(cm.isrc);
 	loop_remove(cm.msrc);
 	loop_remove(cm.rescan_timer);

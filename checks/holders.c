@@ -218,14 +218,33 @@ int holders_find(const struct host *h, const char *node,
 	return n;
 }
 
+int holders_describe(const struct host *h, pid_t pid, struct holder *out)
+{
+	_cleanup_free_ char *rel = xasprintf("/proc/%d", (int)pid);
+	_cleanup_free_ char *piddir = host_path(h, rel);
+	struct stat st;
+
+	memset(out, 0, sizeof(*out));
+	if (pid <= 0 || stat(piddir, &st) < 0)
+		return -ESRCH;
+	out->pid = pid;
+	describe(h, piddir, out);
+	return 0;
+}
+
+void holders_free_one(struct holder *hd)
+{
+	free(hd->exe);
+	free(hd->comm);
+	free(hd->user);
+	free(hd->app_id);
+	memset(hd, 0, sizeof(*hd));
+}
+
 void holders_free(struct holder *v, int n)
 {
-	for (int i = 0; i < n; i++) {
-		free(v[i].exe);
-		free(v[i].comm);
-		free(v[i].user);
-		free(v[i].app_id);
-	}
+	for (int i = 0; i < n; i++)
+		holders_free_one(&v[i]);
 	free(v);
 }
 

@@ -30,6 +30,9 @@ struct holder {
 	char *comm;	/* command name: the process sets it, so it is shown,
 			 * never trusted */
 	char *user;	/* account name, or NULL */
+	const char *via;	/* "pipewire": the process consumes the camera
+				 * through that media server, which holds the
+				 * node; NULL when it holds the node itself */
 };
 
 /* The processes holding node (a path as on the machine, "/dev/video0").
@@ -40,6 +43,12 @@ struct holder {
 int holders_find(const struct host *h, const char *node,
 		 struct holder **out);
 void holders_free(struct holder *v, int n);
+
+/* The process pid described as holders_find() describes a holder (the
+ * caller has found its use some other way). Returns 0, or -ESRCH when
+ * it is gone. Free with holders_free_one(). */
+int holders_describe(const struct host *h, pid_t pid, struct holder *out);
+void holders_free_one(struct holder *hd);
 
 /* Whether the holder is a media server that holds cameras for its
  * clients (PipeWire, WirePlumber), which hides the real application: the

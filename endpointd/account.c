@@ -176,6 +176,9 @@ static const struct account_field camera_fields[] = {
 	  "For a Flatpak or Snap application, its name (such as "
 	  "flatpak:us.zoom.Zoom); and \"upgraded while running\" when its "
 	  "program was updated while in use." },
+	{ "cameras[].sessions[].via",
+	  "\"pipewire\" when the program gets the camera through the "
+	  "desktop's media service rather than opening it itself." },
 	{ "privacy", "A reminder of what is never recorded: no image, window "
 		     "title or web address." },
 	{ NULL, NULL },
@@ -249,6 +252,8 @@ static const struct account_field camera_event_fields[] = {
 				     "program." },
 	{ "{app_id,note}", "A Flatpak or Snap application's name, and "
 			   "whether its program was updated while in use." },
+	{ "via", "Whether the program got the camera through the desktop's "
+		 "media service (PipeWire)." },
 	{ NULL, NULL },
 };
 

@@ -2,6 +2,7 @@
  * Tests of holders: attribution of a device node to processes through a
  * fake /proc tree below a fixture root.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,6 +100,27 @@ static void test_attribution(void **state)
 	assert_false(v[p].exe_verified);
 	assert_false(holders_is_media_server(&v[p]));
 	holders_free(v, n);
+	host_free(h);
+}
+
+/* A process found some other way (PipeWire's pipewire.sec.pid) is
+ * described as a holder is, whether or not it holds the node itself. */
+static void test_describe(void **state)
+{
+	struct host *h = host_new(tu_dir);
+	struct holder hd;
+
+	(void)state;
+	assert_int_equal(holders_describe(h, 31337, &hd), 0);
+	assert_int_equal(hd.pid, 31337);
+	assert_string_equal(hd.exe, "/usr/bin/cheese");
+	assert_string_equal(hd.comm, "cheese");
+	assert_string_equal(hd.user, "alice");
+	assert_null(hd.via);
+	holders_free_one(&hd);
+	assert_null(hd.exe);
+	assert_int_equal(holders_describe(h, 999999, &hd), -ESRCH);
+	assert_int_equal(holders_describe(h, 0, &hd), -ESRCH);
 	host_free(h);
 }
 
@@ -239,6 +261,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_attribution, setup,
+						tu_teardown),
+		cmocka_unit_test_setup_teardown(test_describe, setup,
 						tu_teardown),
 		cmocka_unit_test_setup_teardown(test_sandboxes,
 						setup_sandboxes, tu_teardown),

@@ -17,7 +17,8 @@ import gi
 gi.require_version("UMockdev", "1.0")
 from gi.repository import UMockdev  # noqa: E402
 
-from endpointd_test import Daemon, event_of, finding_of, write  # noqa: E402
+from endpointd_test import (Daemon, _die_with_parent, event_of,  # noqa: E402
+                            finding_of, write)
 
 POLICY = """[policy]
 name = Camera test
@@ -247,6 +248,195 @@ def sandbox_and_upgrade(endpointd, tmp, ok):
     ok("its path now a user's file: not the approved program")
 
 
+# A user's PipeWire, as on a desktop but with no hardware: the native
+# protocol, the factories that streams and links need, the access module
+# (without which no client is ever answered), and the camera's source
+# node, made by the server itself (as WirePlumber's v4l2 monitor has the
+# server make it) with the object.path that names the device.
+PIPEWIRE_CONF = """context.properties = {
+    core.daemon = true
+    core.name = pipewire-0
+    support.dbus = false
+}
+context.spa-libs = {
+    support.* = support/libspa-support
+    videotestsrc = videotestsrc/libspa-videotestsrc
+}
+context.modules = [
+    { name = libpipewire-module-protocol-native }
+    { name = libpipewire-module-metadata }
+    { name = libpipewire-module-spa-node-factory }
+    { name = libpipewire-module-client-node }
+    { name = libpipewire-module-adapter }
+    { name = libpipewire-module-link-factory }
+    { name = libpipewire-module-access args = { } }
+]
+context.objects = [
+    { factory = spa-node-factory
+      args = { factory.name = support.node.driver node.name = Dummy-Driver
+               priority.driver = 20000 } }
+    { factory = spa-node-factory
+      args = { factory.name = videotestsrc node.name = test-camera
+               media.class = Video/Source
+               object.path = "v4l2:/dev/video0" } }
+]
+"""
+
+# endpointd in a mount namespace of its own whose /run/user is the test's
+# ({run_user}), so that it finds the test's PipeWire where a user's would
+# be. Without --fork: endpointd keeps this script's pid.
+RUN_USER = r"""#!/bin/sh
+exec unshare --mount --propagation private sh -c '
+mount --bind "$0" /run/user && exec "$@"' {run_user} {endpointd} "$@"
+"""
+
+
+def wait_until(pred, what):
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def pw_ports(env):
+    run = subprocess.run(["pw-link", "--output", "--input"], env=env,
+                         capture_output=True, text=True, timeout=10)
+    return run.stdout.split()
+
+
+def gst(env, *pipeline):
+    return subprocess.Popen(["gst-launch-1.0", "-q"] + list(pipeline),
+                            env=env, preexec_fn=_die_with_parent,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def pw_link(env, out, inp):
+    wait_until(lambda: out in pw_ports(env) and inp in pw_ports(env),
+               f"the ports {out} and {inp}")
+    subprocess.run(["pw-link", out, inp], env=env, check=True, timeout=10)
+
+
+def pipewire_server(conf, env):
+    """/usr/bin/pipewire, started holding the testbed's camera node open
+    (as its v4l2 plugin would hold it), once its camera node is there."""
+    cam = os.open("/dev/video0", os.O_RDONLY)
+    server = subprocess.Popen(["/usr/bin/pipewire", "-c", conf], env=env,
+                              pass_fds=(cam,), preexec_fn=_die_with_parent,
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    os.close(cam)
+    wait_until(lambda: "test-camera:out_0" in pw_ports(env),
+               "PipeWire's camera node")
+    return server
+
+
+def pipewire(endpointd, tmp, ok):
+    """A real pipewire holding the camera (the node is open when it
+    starts, as the v4l2 plugin would have it), and gst-launch-1.0
+    consuming its camera node: endpointd must name gst-launch-1.0. An
+    application's own node claiming the camera's path names no one."""
+    tmp = os.path.join(tmp, "pipewire")
+    run_user = os.path.join(tmp, "run-user")
+    rt = os.path.join(run_user, str(os.getuid()))
+    os.makedirs(rt, mode=0o700)
+    conf = os.path.join(tmp, "pipewire.conf")
+    write(conf, PIPEWIRE_CONF)
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    env["XDG_RUNTIME_DIR"] = rt
+    env["PIPEWIRE_LOG"] = os.path.join(tmp, "pipewire.log")
+    wrapper = os.path.join(tmp, "endpointd-run-user")
+    write(wrapper, RUN_USER.format(run_user=run_user, endpointd=endpointd))
+    os.chmod(wrapper, 0o755)
+    policy = os.path.join(tmp, "pipewire.ini")
+    write(policy, POLICY.format(version=1, extra=""))
+    d = None
+    others = []
+    server = pipewire_server(conf, env)
+    try:
+        d = Daemon(wrapper, ["--policy", policy, "--udev-rule", ""], tmp)
+        d.wait_for(lambda l: session_event(l, "start", server.pid),
+                   "PipeWire's own session while nothing consumes")
+        # First a fake: a node an application (pw-cli, which stays
+        # connected) has the server make, claiming the camera's path,
+        # and another client consuming it.
+        cli = subprocess.Popen(["pw-cli"], env=env, stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, text=True,
+                               preexec_fn=_die_with_parent)
+        others.append(cli)
+        cli.stdin.write("create-node spa-node-factory { factory.name = "
+                        "videotestsrc node.name = fake-camera media.class = "
+                        "Video/Source object.path = \"v4l2:/dev/video0\" }\n")
+        cli.stdin.flush()
+        others.append(gst(env, "pipewiresrc",
+                          "stream-properties=props,node.name=misled", "!",
+                          "fakesink"))
+        pw_link(env, "fake-camera:out_0", "misled:in_0")
+        consumer = gst(env, "pipewiresrc",
+                       "stream-properties=props,node.name=consumer", "!",
+                       "fakesink")
+        others.append(consumer)
+        pw_link(env, "test-camera:out_0", "consumer:in_0")
+        ev = d.wait_for(lambda l: session_event(l, "start", consumer.pid),
+                        "a session for the consumer")["event"]
+        assert ev["exe"] == "/usr/bin/gst-launch-1.0", ev
+        assert ev.get("via") == "pipewire", ev
+        assert ev["approved"] is False and ev["media_server"] is False, ev
+        assert ev["user"] == pwd.getpwuid(os.getuid()).pw_name, ev
+        line = d.wait_for(lambda l: finding_of(l, "camera", "fail"),
+                          "fail while it lasts")
+        assert "gst-launch-1.0" in line["finding"]["summary"], line
+        sessions = line["finding"]["evidence"]["cameras"][0]["sessions"]
+        assert [x["pid"] for x in sessions] == [consumer.pid], sessions
+        assert not [x for x in d.pending if event_of(x, "camera_session")
+                    and x["event"]["pid"] == others[1].pid], d.pending
+        # No thread for PipeWire: the context's data loop is stopped.
+        assert os.listdir(f"/proc/{d.proc.pid}/task") == [str(d.proc.pid)]
+        d.wait_for(lambda l: session_event(l, "end", server.pid),
+                   "PipeWire no longer the camera's user")
+        ok("through PipeWire: the consuming client's pid and program, "
+           "from pipewire.sec.pid, and a fail")
+        consumer.kill()
+        consumer.wait()
+        ev = d.wait_for(lambda l: session_event(l, "end", consumer.pid),
+                        "the consumer's session's end")["event"]
+        assert ev.get("via") == "pipewire", ev
+        ok("the client gone: its session ends")
+
+        # Nothing consumes: PipeWire is the holder again. Then it hangs
+        # up (its hold on the camera ends with it); a new one is found
+        # on the next look and followed as the first was.
+        d.wait_for(lambda l: session_event(l, "start", server.pid),
+                   "PipeWire's own session again")
+        server.kill()
+        server.wait()
+        d.wait_for(lambda l: session_event(l, "end", server.pid),
+                   "PipeWire's session's end")
+        server = pipewire_server(conf, env)
+        d.wait_for(lambda l: session_event(l, "start", server.pid),
+                   "the new PipeWire's session")
+        consumer = gst(env, "pipewiresrc",
+                       "stream-properties=props,node.name=consumer", "!",
+                       "fakesink")
+        others.append(consumer)
+        pw_link(env, "test-camera:out_0", "consumer:in_0")
+        ev = d.wait_for(lambda l: session_event(l, "start", consumer.pid),
+                        "a session through the new PipeWire")["event"]
+        assert ev.get("via") == "pipewire", ev
+        ok("a PipeWire that hangs up is dropped; a new one is followed")
+    finally:
+        for p in others + [server]:
+            p.kill()
+            p.wait()
+        rc, log = d.stop() if d else (0, "")
+        if os.environ.get("DEBUG_LINES"):
+            print(log)
+    assert rc == 0 and "Sanitizer" not in log, f"exit {rc}: {log}"
+
+
 def main():
     endpointd, ctl, tmp, fixture = sys.argv[1:5]
     tb = UMockdev.Testbed.new()
@@ -399,6 +589,8 @@ def main():
             print(log)
     assert rc == 0 and "Sanitizer" not in log, f"exit {rc}: {log}"
     ok("endpointd stops cleanly")
+
+    pipewire(endpointd, tmp, ok)
     print(f"{len(results)} camera tests right, 0 wrong")
 
 
