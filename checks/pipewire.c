@@ -47,6 +47,7 @@ struct conn {
 
 static struct {
 	struct host *h;
+	bool watching;
 	pipewire_changed_fn fn;
 	void *data;
 	struct pw_loop *loop;
@@ -281,24 +282,30 @@ static int open_socket(const char *path, uid_t uid)
 	return fd;
 }
 
+static int loop_start(void);
+static void loop_stop(void);
+
 static int conn_open(uid_t uid)
 {
 	_cleanup_free_ char *rel = xasprintf("/run/user/%u/pipewire-0",
 					     (unsigned)uid);
 	_cleanup_free_ char *path = host_path(pw.h, rel);
 	struct conn *c;
-	int fd = open_socket(path, uid);
+	int fd = open_socket(path, uid), r;
 
 	if (fd < 0)
 		return fd;
+	if ((r = loop_start()) < 0) {
+		close(fd);
+		return r;
+	}
 	c = xcalloc(1, sizeof(*c));
 	c->uid = uid;
 	/* Takes fd, closing it on failure too. */
 	c->core = pw_context_connect_fd(pw.ctx, fd, pw_properties_new(
 		PW_KEY_APP_NAME, "endpointd", NULL), 0);
 	if (!c->core) {
-		int r = -errno;
-
+		r = -errno;
 		free(c);
 		return r ? r : -EIO;
 	}
@@ -326,7 +333,7 @@ void pipewire_connect_users(void)
 	struct dirent *de;
 	DIR *d;
 
-	if (!pw.loop)
+	if (!pw.watching)
 		return;
 	dir = host_path(pw.h, "/run/user");
 	d = opendir(dir);
@@ -426,12 +433,14 @@ int pipewire_consumers(uid_t uid, const char *devnode, pid_t **out)
 	return n;
 }
 
-int pipewire_watch(struct host *h, pipewire_changed_fn fn, void *data)
+/* PipeWire's loop and context, made when the first user's socket is
+ * found: a context reads its configuration and loads modules, which a
+ * laptop with no PipeWire (and every policy reload) should not pay. */
+static int loop_start(void)
 {
+	if (pw.loop)
+		return 0;
 	pw_init(NULL, NULL);
-	pw.h = h;
-	pw.fn = fn;
-	pw.data = data;
 	pw.loop = pw_loop_new(NULL);
 	if (!pw.loop)
 		goto fail;
@@ -446,18 +455,17 @@ int pipewire_watch(struct host *h, pipewire_changed_fn fn, void *data)
 			     NULL);
 	if (!pw.src)
 		goto fail;
-	pipewire_connect_users();
 	return 0;
 fail:
 	log_warn("camera: cannot start PipeWire's loop");
 	if (pw.loop)
-		pipewire_unwatch();
+		loop_stop();
 	else
 		pw_deinit();
 	return -EIO;
 }
 
-void pipewire_unwatch(void)
+static void loop_stop(void)
 {
 	if (!pw.loop)
 		return;
@@ -476,4 +484,20 @@ void pipewire_unwatch(void)
 	pw.ctx = NULL;
 	pw.loop = NULL;
 	pw_deinit();
+}
+
+int pipewire_watch(struct host *h, pipewire_changed_fn fn, void *data)
+{
+	pw.h = h;
+	pw.fn = fn;
+	pw.data = data;
+	pw.watching = true;
+	pipewire_connect_users();
+	return 0;
+}
+
+void pipewire_unwatch(void)
+{
+	pw.watching = false;
+	loop_stop();
 }

@@ -27,9 +27,10 @@
 /* Called after any change of a node, link, client or device. */
 typedef void (*pipewire_changed_fn)(void *data);
 
-/* Start: a pw_loop on endpointd's loop, and a connection to every user's
- * socket found now. Returns 0, -ENOTSUP when built without PipeWire, or
- * -errno. */
+/* Start: a connection to every user's socket found now, on a pw_loop
+ * registered with endpointd's loop when the first socket is found (none,
+ * no loop and no PipeWire context). Returns 0, -ENOTSUP when built
+ * without PipeWire, or -errno. */
 int pipewire_watch(struct host *h, pipewire_changed_fn fn, void *data);
 /* Drop every connection and the pw_loop. */
 void pipewire_unwatch(void);
