@@ -252,13 +252,16 @@ static bool split_cipher(const char *spec, struct luks_info *li)
 	return true;
 }
 
-/* The settings a crypttab entry's options give: cipher= and size=. */
+/* The settings a crypttab entry's options give: cipher= and size=,
+ * which is cryptsetup's plain-mode default (256 bits, `cryptsetup
+ * --help`) when not given. Without cipher= they are not known. */
 static bool crypttab_settings(char *opts, struct luks_info *li)
 {
 	char *o, *save = NULL;
 	bool cipher = false;
 
 	memset(li, 0, sizeof(*li));
+	li->key_bits = 256;
 	snprintf(li->type, sizeof(li->type), "PLAIN");
 	for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
 		if (strncmp(o, "cipher=", 7) == 0)
@@ -353,8 +356,8 @@ static void layer_settings(struct walk *w, json_t *layer, const char *name,
 }
 
 /* A dm-crypt layer: read its settings and judge them. Returns whether
- * they could be read, or the layer is a random-key swap (encrypted
- * whatever its cipher). */
+ * they could be read (a random-key swap whose cipher is unread is not
+ * known to be strong). */
 static bool crypt_layer(struct walk *w, const struct seen *d)
 {
 	const char *name = d->name, *dmname = d->dmname;
@@ -396,10 +399,11 @@ static bool crypt_layer(struct walk *w, const struct seen *d)
 					     "key at every boot" : "");
 		json_object_set_new(layer, "error",
 				    json_string(strerror(-r)));
-		if (!random)
-			set_unknown(w, "%s is encrypted, but its settings "
-				       "could not be read (%s)", name,
-				    strerror(-r));
+		/* A random key does not make an unknown cipher strong. */
+		set_unknown(w, "%s is encrypted%s, but its settings could "
+			       "not be read (%s)", name,
+			    random ? " with a new random key at every boot" : "",
+			    strerror(-r));
 	} else {
 		layer_settings(w, layer, name, kind, &li, random);
 	}
@@ -407,7 +411,7 @@ static bool crypt_layer(struct walk *w, const struct seen *d)
 		json_array_append_new(w->layers, layer);
 	else
 		json_decref(layer);
-	return r == 0 || random;
+	return r == 0;
 }
 
 static enum verdict walk_dev(struct walk *w, const char *name,
