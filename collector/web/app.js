@@ -576,12 +576,16 @@ function eventWhat(e) {
   return EVENT_WORDS[e.type] || e.type.replace(/_/g, ' ');
 }
 
+/* What happened to a USB device: a stick formatted, unlocked or locked
+ * while plugged in is judged again (action "change"). */
+const USB_ACTION_WORDS = { add: 'Plugged in', remove: 'Removed', change: 'Changed while plugged in' };
+
 /* One line about an event, from its fields, as text. */
 function eventDetail(e) {
   if (e.type === 'usb_device' && e.device) {
     const d = e.device;
     const name = [d.manufacturer, d.product].filter(Boolean).join(' ') || 'USB device';
-    return `${e.action === 'remove' ? 'Removed' : 'Plugged in'}: ${name} (${d.vendor_id}:${d.product_id}${d.serial ? ', serial ' + d.serial : ''})` +
+    return `${USB_ACTION_WORDS[e.action] || 'Plugged in'}: ${name} (${d.vendor_id}:${d.product_id}${d.serial ? ', serial ' + d.serial : ''})` +
       (e.taken ? ` · ${e.taken === 'block' ? 'blocked' : e.taken === 'warn' ? 'warned' : e.taken}` : '');
   }
   if (e.type === 'camera_session')

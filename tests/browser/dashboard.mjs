@@ -215,6 +215,9 @@ try {
   const usb = await apiGet('/api/v1/events?type=usb_device&limit=500');
   check(await page.locator('#events tbody tr').count() === usb.length, `events: ${usb.length} USB events, as the API says`);
   check((await page.locator('#events').textContent()).includes(seed.hostile.product), 'events: the hostile USB product as text');
+  const changed = usb.filter((x) => x.event.action === 'change').length;
+  const shown = (await page.locator('#events').textContent()).split('Changed while plugged in').length - 1;
+  check(changed >= 1 && shown === changed, `events: ${shown} of ${changed} sticks changed while plugged in are said so, not "Plugged in"`);
   await shot('06-events');
   const [dl2] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
   const ecsv = fs.readFileSync(await dl2.path(), 'utf8').trim().split('\r\n');

@@ -134,7 +134,9 @@ def main():
         events = []
         if i % 16 == 9:
             events.append({"at": now_iso(-3600), "type": "usb_device",
-                           "check": "usb_storage", "action": "add",
+                           "check": "usb_storage",
+                           # one stick was formatted while plugged in
+                           "action": "change" if i == 25 else "add",
                            "device": {"vendor_id": "0781",
                                       "product_id": "5583",
                                       "serial": "4C530001",
