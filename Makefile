@@ -66,7 +66,7 @@ LIB_SRCS := endpointd/util.c endpointd/log.c endpointd/utf8.c \
 	endpointd/messages.c endpointd/account.c \
 	checks/host.c checks/finding.c checks/registry.c \
 	checks/blockdev.c checks/encryption.c \
-	checks/inifile.c checks/users.c checks/gsettings.c checks/desktop.c checks/kde.c checks/xfce.c checks/logins.c checks/getty.c \
+	checks/inifile.c checks/tool.c checks/zfs.c checks/users.c checks/gsettings.c checks/desktop.c checks/kde.c checks/xfce.c checks/logins.c checks/getty.c \
 	checks/sessions.c checks/screen_lock.c endpointd/bus.c \
 	checks/usbdev.c checks/usb_storage.c checks/holders.c checks/sandbox.c \
 	checks/camera.c checks/pipewire_stub.c

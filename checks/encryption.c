@@ -28,6 +28,7 @@
 #include "check.h"
 #include "messages.h"
 #include "users.h"
+#include "zfs.h"
 #include "util.h"
 
 /* A stack deeper than this is a loop in the fixture or the kernel. */
@@ -643,6 +644,65 @@ static enum verdict judge_ecryptfs(struct walk *w, struct libmnt_fs *fs,
 	return V_ENCRYPTED;
 }
 
+/* A ZFS dataset is its own layer: its native encryption, from the zfs
+ * tool. A key read from a file is as safe as the place it is kept, so
+ * that mount is judged too (Ubuntu keeps it in a LUKS keystore on a
+ * zvol; a key file on a plain disk gives the data to whoever has it). */
+static enum verdict judge_zfs(struct walk *w, struct libmnt_fs *fs,
+			      unsigned depth)
+{
+	const char *name = mnt_fs_get_source(fs);
+	const char *key;
+	struct luks_info li = { .type = "ZFS" };
+	_cleanup_free_ char *why = NULL;
+	struct zfs_crypt c;
+	enum verdict v;
+
+	name = name ? name : "";
+	fprintf(w->chain, "zfs %s", name);
+	if (zfs_read(w->h, name, &c, &why) < 0) {
+		set_unknown(w, "%s is on ZFS (%s): %s", mnt_fs_get_target(fs),
+			    name, why);
+		return V_UNKNOWN;
+	}
+	if (strcmp(c.cipher, "off") == 0) {
+		fputs(" (not encrypted)", w->chain);
+		return V_PLAIN;
+	}
+	if (zfs_cipher(&c, li.cipher, li.mode, &li.key_bits) < 0) {
+		set_unknown(w, "%s: ZFS encryption \"%s\" is not one known",
+			    name, c.cipher);
+		return V_UNKNOWN;
+	}
+	fprintf(w->chain, " (%s, key %s, %s)", c.cipher, c.keystatus,
+		zfs_unlock_kind(&c));
+	if (!w->quiet)
+		json_array_append_new(w->layers, json_pack(
+			"{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:[s]}",
+			"device", name, "type", "ZFS", "cipher", li.cipher,
+			"mode", li.mode, "key_bits", li.key_bits,
+			"encryption_root", c.encroot, "keyformat",
+			c.keyformat, "keylocation", c.keylocation, "unlock",
+			zfs_unlock_kind(&c)));
+	judge_layer(w, name, &li);
+	key = zfs_key_file(&c);
+	if (key && key[0] == '/') {
+		fprintf(w->chain, ", key file %s -> ", key);
+		v = judge_path(w, key, depth + 1);
+		if (v == V_PLAIN)
+			problem(w, "%s: its key is read at boot from %s, on a "
+				   "disk that is not encrypted: whoever has the "
+				   "disk has the key", name, key);
+		if (v == V_UNKNOWN)
+			return V_UNKNOWN;
+	} else if (zfs_unlocks_by_itself(&c) && !w->quiet &&
+		   w->p->encryption.require_preboot_auth) {
+		json_lossy_append(w->preboot, "%s unlocks by itself at "
+				  "power-on (%s)", name, c.keylocation);
+	}
+	return V_ENCRYPTED;
+}
+
 static enum verdict judge_mount(struct walk *w, struct libmnt_fs *fs,
 				unsigned depth)
 {
@@ -684,12 +744,8 @@ static enum verdict judge_mount(struct walk *w, struct libmnt_fs *fs,
 	}
 	if (strcmp(type, "ecryptfs") == 0)
 		return judge_ecryptfs(w, fs, depth);
-	if (strcmp(type, "zfs") == 0) {
-		fprintf(w->chain, "zfs %s", src ? src : "");
-		set_unknown(w, "%s is on ZFS (%s), and ZFS is not read yet",
-			    mnt_fs_get_target(fs), src ? src : "?");
-		return V_UNKNOWN;
-	}
+	if (strcmp(type, "zfs") == 0)
+		return judge_zfs(w, fs, depth);
 	r = major(devno) ? blockdev_name_from_devno(w->h, major(devno),
 						    minor(devno), &name)
 			 : -ENODEV;

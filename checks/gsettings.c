@@ -11,10 +11,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,20 +18,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gsettings.h"
 #include "inifile.h"
 #include "log.h"
+#include "tool.h"
 #include "util.h"
 
 #define GSETTINGS_TOOL "/usr/bin/gsettings"
 #define DCONF_TOOL "/usr/bin/dconf"
-#define TOOL_TIMEOUT_MS 3000
-#define TOOL_OUTPUT_MAX (1024 * 1024)
-#define TOOL_STDERR_MAX 4096
 #define PROFILE_MAX (64 * 1024)
 #define NOBODY 65534
 
@@ -80,144 +72,29 @@ struct child {
 	char *const *argv;
 };
 
-static void child_exec(const struct child *c, int out, int err, int profile)
+/* Run c as its user, with the profile on fd 3; 0 with what it printed
+ * (and, when it failed, -EIO with what it said on stderr in *err). */
+static int run(const struct child *c, char **out, char **err)
 {
-	_cleanup_free_ char *home = xasprintf("HOME=%s", c->home ? c->home : "/nonexistent");
-	_cleanup_free_ char *conf = xasprintf("XDG_CONFIG_HOME=%s/.config",
-					      c->home ? c->home : "/nonexistent");
-	_cleanup_free_ char *data = xasprintf("XDG_DATA_HOME=%s/.local/share",
-					      c->home ? c->home : "/nonexistent");
+	_cleanup_close_ int profile = memfd_create("endpointd-dconf-profile", 0);
+	const char *home = c->home ? c->home : "/nonexistent";
+	const char *root = strcmp(c->root, "/") ? c->root : "";
+	_cleanup_free_ char *henv = xasprintf("HOME=%s", home);
+	_cleanup_free_ char *conf = xasprintf("XDG_CONFIG_HOME=%s/.config", home);
+	_cleanup_free_ char *data = xasprintf("XDG_DATA_HOME=%s/.local/share", home);
 	_cleanup_free_ char *dirs = xasprintf(
-		"XDG_DATA_DIRS=%s/usr/local/share:%s/usr/share",
-		strcmp(c->root, "/") ? c->root : "", strcmp(c->root, "/") ? c->root : "");
-	char *env[] = { "PATH=/usr/bin:/bin", home, conf, data, dirs,
+		"XDG_DATA_DIRS=%s/usr/local/share:%s/usr/share", root, root);
+	char *env[] = { "PATH=/usr/bin:/bin", henv, conf, data, dirs,
 			"DCONF_PROFILE=/proc/self/fd/3", "GSETTINGS_BACKEND=dconf",
 			/* nowhere to write: the tools must not touch the home */
 			"XDG_RUNTIME_DIR=/nonexistent",
 			"XDG_CACHE_HOME=/nonexistent", "LC_ALL=C.UTF-8", NULL };
-	int null = open("/dev/null", O_RDWR);
-	sigset_t none;
-
-	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 ||
-	    dup2(err, 2) < 0 || dup2(profile, 3) < 0)
-		_exit(126);
-	closefrom(4);
-	/* The daemon blocks its signals for signalfd; the tool must not. */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* The user's rights, from the account: never those of whoever owns
-	 * a path the user controls. */
-	if (geteuid() == 0 &&
-	    (setgroups(0, NULL) < 0 || setgid(c->gid) < 0 ||
-	     setuid(c->uid) < 0))
-		_exit(126);
-	execve(c->argv[0], c->argv, env);
-	_exit(127);
-}
-
-/* Read what the child writes, up to the limit and the deadline. */
-static int read_all(int fd, char **out)
-{
-	size_t cap = 8192, n = 0;
-	char *buf = xmalloc(cap);
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t r;
-
-		if (poll(&p, 1, TOOL_TIMEOUT_MS) <= 0) {
-			free(buf);
-			return -ETIMEDOUT;
-		}
-		if (n + 1 >= cap) {
-			if (cap >= TOOL_OUTPUT_MAX) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			/* Half the settings would be read as the defaults. */
-			r = -errno;
-			free(buf);
-			return (int)r;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	return 0;
-}
-
-/* Wait for the child until the deadline, then kill it. */
-static int reap(pid_t pid, int *status)
-{
-	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	struct pollfd p = { .fd = pfd, .events = POLLIN };
-
-	if (pfd >= 0 && poll(&p, 1, TOOL_TIMEOUT_MS) <= 0)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return 0;
-}
-
-static char *read_stderr(int fd)
-{
-	char *buf = xmalloc(TOOL_STDERR_MAX + 1);
-	ssize_t n = pread(fd, buf, TOOL_STDERR_MAX, 0);
-
-	buf[n > 0 ? n : 0] = '\0';
-	return buf;
-}
-
-/* Run c; 0 with what it printed (and, when it failed, -EIO with what it
- * said on stderr in *err). */
-static int run(const struct child *c, char **out, char **err)
-{
-	_cleanup_close_ int profile = memfd_create("endpointd-dconf-profile", 0);
-	_cleanup_close_ int errfd = memfd_create("endpointd-stderr", 0);
-	int p[2], status = 0, r;
-	pid_t pid;
+	struct tool t = { c->argv, env, true, c->uid, c->gid, profile };
 
 	*out = *err = NULL;
-	if (access(c->argv[0], X_OK) < 0)
-		return -ENOENT;
-	if (profile < 0 || errfd < 0 ||
-	    write(profile, c->profile, strlen(c->profile)) < 0 ||
-	    pipe2(p, O_CLOEXEC) < 0)
+	if (profile < 0 || write(profile, c->profile, strlen(c->profile)) < 0)
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(p[0]);
-		close(p[1]);
-		return r;
-	}
-	if (pid == 0)
-		child_exec(c, p[1], errfd, profile);
-	close(p[1]);
-	r = read_all(p[0], out);
-	close(p[0]);
-	if (r < 0)
-		kill(pid, SIGKILL);
-	if (reap(pid, &status) < 0 && r == 0)
-		r = -ECHILD;
-	*err = read_stderr(errfd);
-	if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-		free(*out);
-		*out = NULL;
-		r = WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -ENOENT
-								   : -EIO;
-	}
-	return r;
+	return tool_run(&t, out, err);
 }
 
 /* GLib falls back to its keyfile back-end, with every key at its default

@@ -179,7 +179,7 @@ static const struct key_def key_defs[] = {
 	UINT("encryption", "min_key_bits", encryption.min_key_bits, "256",
 	     128, 1024),
 	LIST("encryption", "allowed_ciphers", encryption.allowed_ciphers,
-	     "aes-xts, serpent-xts, twofish-xts, adiantum", 1, 32,
+	     "aes-xts, serpent-xts, twofish-xts, adiantum, aes-gcm", 1, 32,
 	     item_cipher),
 	BOOL("encryption", "allow_plain_dmcrypt",
 	     encryption.allow_plain_dmcrypt, "false"),
