@@ -42,8 +42,9 @@ static int copy(char *dst, size_t size, const char *src, size_t n)
 	return 0;
 }
 
-/* One "name\tproperty\tvalue" line into c when name is want. Returns 1
- * when it was want's, 0 for another name, -EINVAL when malformed. */
+/* One "name\tproperty\tvalue\tsource" line into c when name is want.
+ * Returns 1 when it was want's, 0 for another name or a property not
+ * asked for, -EINVAL when malformed. */
 static int parse_line(const char *line, size_t len, const char *want,
 		      struct zfs_crypt *c, unsigned *have)
 {
@@ -58,12 +59,13 @@ static int parse_line(const char *line, size_t len, const char *want,
 		{ "keystatus", c->keystatus, sizeof(c->keystatus) },
 		{ "encryptionroot", c->encroot, sizeof(c->encroot) },
 	};
-	const char *end = line + len, *t1, *t2;
+	const char *t1, *t2, *end;
 	size_t i;
 
 	t1 = memchr(line, '\t', len);
-	t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(end - t1 - 1)) : NULL;
-	if (!t2 || memchr(t2 + 1, '\t', (size_t)(end - t2 - 1)))
+	t2 = t1 ? memchr(t1 + 1, '\t', len - (size_t)(t1 + 1 - line)) : NULL;
+	end = t2 ? memchr(t2 + 1, '\t', len - (size_t)(t2 + 1 - line)) : NULL;
+	if (!end || memchr(end + 1, '\t', len - (size_t)(end + 1 - line)))
 		return -EINVAL;
 	if ((size_t)(t1 - line) != strlen(want) ||
 	    memcmp(line, want, (size_t)(t1 - line)) != 0)
@@ -76,7 +78,7 @@ static int parse_line(const char *line, size_t len, const char *want,
 		return copy(props[i].dst, props[i].size, t2 + 1,
 			    (size_t)(end - t2 - 1)) < 0 ? -EINVAL : 1;
 	}
-	return -EINVAL;
+	return 0;
 }
 
 /* Every property of want, from text. Returns 0 or -EINVAL. */
@@ -134,11 +136,18 @@ static size_t with_parents(const char *dataset, char **argv, size_t max)
 	return n;
 }
 
-static char *first_line(const char *s)
+char *zfs_failure(int r, const char *err, const char *dataset)
 {
-	size_t n = strcspn(s ? s : "", "\n");
+	size_t n = strcspn(err ? err : "", "\n");
 
-	return xstrndup(s ? s : "", n);
+	if (r == -ENOENT)
+		return xstrdup("the zfs tool (zfsutils-linux) is not installed");
+	if (err && strstr(err, "modules are not loaded"))
+		return xstrdup("the kernel's ZFS module is not loaded");
+	if (n)
+		return xasprintf("zfs get %s failed: %.*s", dataset, (int)n,
+				 err);
+	return xasprintf("zfs get %s failed: %s", dataset, strerror(-r));
 }
 
 int zfs_read(const struct host *h, const char *dataset, struct zfs_crypt *c,
@@ -146,9 +155,9 @@ int zfs_read(const struct host *h, const char *dataset, struct zfs_crypt *c,
 {
 	char *env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
 	char *argv[8 + ZFS_DEPTH_MAX] = { NULL, "get", "-Hp", "-o",
-					  "name,property,value", ZFS_PROPS,
+					  "name,property,value,source", ZFS_PROPS,
 					  "--" };
-	_cleanup_free_ char *out = NULL, *err = NULL, *line = NULL;
+	_cleanup_free_ char *out = NULL, *err = NULL;
 	struct tool t = { argv, env, false, 0, 0, -1 };
 	size_t n, i;
 	int r = -ENOENT;
@@ -167,23 +176,17 @@ int zfs_read(const struct host *h, const char *dataset, struct zfs_crypt *c,
 	for (i = 0; i < sizeof(zfs_tools) / sizeof(zfs_tools[0]) &&
 		    r == -ENOENT; i++) {
 		argv[0] = zfs_tools[i];
+		free(out);
+		free(err);
 		r = tool_run(&t, &out, &err);
 	}
 	for (i = 0; i < n; i++)
 		free(argv[7 + i]);
-	if (r == -ENOENT)
-		*why = xstrdup("the zfs tool (zfsutils-linux) is not installed");
-	else if (r < 0 && err && strstr(err, "modules are not loaded"))
-		*why = xstrdup("the kernel's ZFS module is not loaded");
-	else if (r < 0)
-		*why = xasprintf("zfs get %s failed: %s", dataset,
-				 err && *err ? (line = first_line(err))
-					     : strerror(-r));
-	else if (zfs_parse(out, dataset, c) < 0)
-		*why = xasprintf("zfs get %s answered in a form not understood",
-				 dataset);
-	else
+	if (r == 0 && zfs_parse(out, dataset, c) == 0)
 		return 0;
+	*why = r < 0 ? zfs_failure(r, err, dataset)
+		     : xasprintf("zfs get %s answered in a form not "
+				 "understood", dataset);
 	return r == -ENOENT ? -ENOPKG : r == 0 ? -EINVAL : r;
 }
 

@@ -24,7 +24,7 @@ struct zfs_crypt {
 /* Is name a dataset name the tool may be asked about (never an option)? */
 bool zfs_name_ok(const char *name);
 
-/* From `zfs get -Hp -o name,property,value PROPS NAMES…` output (text),
+/* From `zfs get -Hp -o name,property,value,source PROPS NAMES…` output,
  * the properties of dataset, with the key's location taken from its
  * encryption root when that is among the names. Returns 0, or -EINVAL
  * when the output is not the tool's or lacks a property. */
@@ -37,6 +37,10 @@ int zfs_parse(const char *text, const char *dataset, struct zfs_crypt *c);
  * root prefix other than "/" (the tool reads only the running kernel). */
 int zfs_read(const struct host *h, const char *dataset, struct zfs_crypt *c,
 	     char **why);
+
+/* Why a run of the tool that returned r (-errno) and said err on stderr
+ * failed, in words (the caller frees). */
+char *zfs_failure(int r, const char *err, const char *dataset);
 
 /* The key's way in, for people: "passphrase typed at boot", "key file
  * /etc/zfs/key"... */
