@@ -50,27 +50,35 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
-ALL_CPPFLAGS = -D_GNU_SOURCE -Iendpointd -Ichecks -Icollector -Iuploader \
-	-DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+# Each folder sees its own headers and those it depends on, no more:
+# lib/ uses only libraries, checks/ uses lib/, each program uses lib/ (and
+# the daemon and endpointctl, which reads the laptop's identity, checks/).
+INCLUDES_lib := -Ilib
+INCLUDES_checks := -Ichecks -Ilib
+INCLUDES_endpointd := -Iendpointd -Ichecks -Ilib
+INCLUDES_endpointctl := -Iendpointctl -Ichecks -Ilib
+INCLUDES_collector := -Icollector -Ilib
+INCLUDES_uploader := -Iuploader -Ilib
+INCLUDES_notify := -Inotify -Ilib
+INCLUDES_tests := -Itests -Iendpointd -Ichecks -Icollector -Iuploader -Ilib
+INCLUDES_bench := $(INCLUDES_tests)
+ALL_CPPFLAGS = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	-DLOCALSTATEDIR='"$(LOCALSTATEDIR)"' -DRUNSTATEDIR='"$(RUNSTATEDIR)"' \
 	$(CPPFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
-# Every module but the programs' main files; tests link what they need
-# from this archive.
-LIB_SRCS := endpointd/util.c endpointd/log.c endpointd/utf8.c \
-	endpointd/policy.c endpointd/loop.c endpointd/state.c \
-	endpointd/report.c endpointd/spool.c endpointd/statsock.c \
-	endpointd/agent.c endpointd/table.c endpointd/uplink.c \
-	endpointd/messages.c endpointd/account.c \
-	checks/host.c checks/finding.c checks/registry.c \
-	checks/blockdev.c checks/encryption.c \
-	checks/inifile.c checks/tool.c checks/zfs.c checks/users.c checks/gsettings.c checks/desktop.c checks/kde.c checks/xfce.c checks/logins.c checks/getty.c \
-	checks/sessions.c checks/screen_lock.c endpointd/bus.c \
-	checks/usbdev.c checks/usb_storage.c checks/holders.c checks/sandbox.c \
-	checks/camera.c checks/pipewire_stub.c
-LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+# lib/: what more than one program uses. checks/: the checks and how
+# they read the machine (pipewire.c is endpointd's alone; the stub stands
+# for it elsewhere). endpointd/: the daemon's own modules. Each is an
+# archive, and a program links only the archives its folder may use, so
+# the linker refuses a call that crosses a boundary.
+COMMON_SRCS := $(sort $(wildcard lib/*.c))
+CHECKS_SRCS := $(filter-out checks/pipewire.c,$(sort $(wildcard checks/*.c)))
+DAEMON_SRCS := $(filter-out endpointd/main.c,$(sort $(wildcard endpointd/*.c)))
+COMMON_LIB := $(B)/libcommon.a
+CHECKS_LIB := $(B)/libchecks.a
+DAEMON_LIB := $(B)/libdaemon.a
 
 COLLECTOR_SRCS := collector/main.c collector/server.c collector/api.c \
 	collector/store.c collector/db.c collector/db_sqlite.c \
@@ -144,35 +152,38 @@ deps: $(B)/.deps-ok
 
 $(B)/obj/%.o: %.c | $(B)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) \
+	$(CC) $(INCLUDES_$(firstword $(subst /, ,$<))) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) \
 		$(COLLECTOR_CFLAGS) $(UPLOAD_CFLAGS) $(EXTRA_CFLAGS) \
 		-MMD -MP -c -o $@ $<
 
-$(B)/libendpointd.a: $(LIB_OBJS)
+$(COMMON_LIB): $(COMMON_SRCS:%.c=$(B)/obj/%.o)
+$(CHECKS_LIB): $(CHECKS_SRCS:%.c=$(B)/obj/%.o)
+$(DAEMON_LIB): $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
+$(B)/lib%.a:
 	rm -f $@
 	ar rcs $@ $^
 
 $(B)/endpointd: $(B)/obj/endpointd/main.o $(B)/obj/checks/pipewire.o \
-		$(B)/libendpointd.a
+		$(DAEMON_LIB) $(CHECKS_LIB) $(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(PW_LIBS)
 
-$(B)/endpointctl: $(B)/obj/endpointctl/endpointctl.o $(B)/obj/uploader/http.o \
-		$(B)/libendpointd.a
+$(B)/endpointctl: $(B)/obj/endpointctl/endpointctl.o $(CHECKS_LIB) \
+		$(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(UPLOAD_LIBS)
 
-$(B)/endpointd-upload: $(B)/obj/uploader/upload.o $(B)/obj/uploader/http.o \
-		$(B)/libendpointd.a
+$(B)/endpointd-upload: $(B)/obj/uploader/upload.o $(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(UPLOAD_LIBS)
 
 # A member of staff's desktop warnings: sd-bus on the session bus.
-$(B)/endpoint-notify: $(B)/obj/notify/notify.o $(B)/libendpointd.a
+$(B)/endpoint-notify: $(B)/obj/notify/notify.o $(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/collectord: $(COLLECTOR_OBJS) $(B)/libendpointd.a
+$(B)/collectord: $(COLLECTOR_OBJS) $(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(COLLECTOR_MALLOC) $^ $(COLLECTOR_LIBS) \
 		$(PKG_LIBS)
 
-$(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(B)/libendpointd.a
+ALL_LIBS := $(DAEMON_LIB) $(CHECKS_LIB) $(COMMON_LIB)
+$(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 # collectord's SQLite VFS, tested with SQLite itself.
@@ -182,7 +193,7 @@ $(B)/tests/test_walbuf: TEST_LIBS += $(shell pkg-config --libs sqlite3) \
 
 # The arena collectord builds reports in, with its JSON reader.
 $(B)/tests/test_jarena: $(B)/obj/collector/jarena.o $(B)/obj/collector/jsonin.o
-$(B)/tests/test_jarena: TEST_LIBS += $(B)/libendpointd.a -lyajl
+$(B)/tests/test_jarena: TEST_LIBS += $(COMMON_LIB) -lyajl
 
 # Fuzz targets (tests/fuzz/fuzz_*.c): each is linked twice, with
 # libFuzzer by make fuzz, and with replay.c for make check, which runs it
@@ -190,7 +201,7 @@ $(B)/tests/test_jarena: TEST_LIBS += $(B)/libendpointd.a -lyajl
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
 FUZZ_OBJS := $(filter-out $(B)/obj/collector/main.o,$(COLLECTOR_OBJS)) \
-	$(B)/obj/uploader/http.o $(B)/libendpointd.a
+	$(ALL_LIBS)
 FUZZ_LIBS = $(COLLECTOR_LIBS) $(UPLOAD_LIBS) $(PKG_LIBS)
 $(B)/obj/tests/fuzz/%.o: EXTRA_CFLAGS = -Itests/fuzz \
 	$(shell pkg-config --cflags umockdev-1.0)
@@ -230,7 +241,7 @@ fuzz:
 # Benchmarks: figures, never pass/fail, measured in one run and printed as
 # one table (bench/run.sh; by hand, also into docs/performance.md).
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
-$(B)/bench/%: $(B)/obj/bench/%.o $(B)/libendpointd.a
+$(B)/bench/%: $(B)/obj/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	       "status %s; CPU user+system from getrusage, %d runs\tmedian "
 	       "%.2f ms, p90 %.2f ms\tunder 10 ms (p90)\t%s\n",
 	       argc > 4 ? argv[4] : "a fixture root", ntargets,
-	       check_status_name(st), runs, t[runs / 2] * 1e3,
+	       finding_status_name(st), runs, t[runs / 2] * 1e3,
 	       t[runs * 9 / 10] * 1e3,
 	       t[runs * 9 / 10] < 0.010 ? "yes" : "**no**");
 	free(t);

@@ -146,8 +146,8 @@ step encryption encryption "$T/encryption"
 step holders "$B/bench/bench_holders" 1000 "$RUNS"
 # The privacy account: filtering a report of 1,000 events, and of none;
 # writing it is timed on the build directory's file system.
-step account sh -c "'$B/bench/bench_account' 1000 '$RUNS' '$B' &&
-	'$B/bench/bench_account' 0 $((RUNS * 10)) '$B'"
+step account sh -c "'$B/bench/bench_privacy' 1000 '$RUNS' '$B' &&
+	'$B/bench/bench_privacy' 0 $((RUNS * 10)) '$B'"
 step collector sh bench/collector.sh "$B" "$T/collector"
 step summary sh bench/summary.sh "$B" "$T/summary"
 step upload /usr/bin/python3 bench/upload.py "$B" "$T/upload" \

@@ -331,9 +331,9 @@ bool desktop_logind_locks(const struct host *h, long *seconds)
 	struct logind_read l = { NULL, 30 * 60 };
 	bool locks;
 
-	inifile_read(h, "/etc/systemd/logind.conf", logind_handler, &l);
+	host_read_ini(h, "/etc/systemd/logind.conf", logind_handler, &l);
 	for (size_t i = 0; i < ARRAY_SIZE(dropins); i++)
-		inifile_read_dir(h, dropins[i], ".conf", logind_handler, &l);
+		host_read_ini_dir(h, dropins[i], ".conf", logind_handler, &l);
 	locks = l.action && strcmp(l.action, "lock") == 0 && l.seconds > 0;
 	*seconds = l.seconds;
 	free(l.action);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "inifile.h"
 #include "util.h"
 
 /* Sysfs attributes and /etc one-liners are small; this bounds a hostile
@@ -165,4 +166,84 @@ int host_list(const struct host *h, const char *dir, const char *pattern,
 	closedir(d);
 	qsort(*out, n, sizeof(**out), host_cmp_str);
 	return (int)n;
+}
+
+int host_read_ini(const struct host *h, const char *path, ini_handler fn,
+		  void *user)
+{
+	_cleanup_free_ char *buf = NULL, *full = host_path(h, path);
+	size_t len = 0;
+	int r;
+
+	r = read_file(full, INIFILE_MAX, &buf, &len);
+	if (r < 0)
+		return r;
+	inifile_parse(buf, len, fn, user);
+	return 0;
+}
+
+int host_read_ini_user(const struct host *h, const char *path,
+		       ini_handler fn, void *user)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = host_read_user(h, path, INIFILE_MAX, &buf);
+
+	if (r < 0)
+		return r;
+	inifile_parse(buf, strlen(buf), fn, user);
+	return 0;
+}
+
+static int ini_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int host_read_ini_dir(const struct host *h, const char *dir,
+		      const char *suffix, ini_handler fn, void *user)
+{
+	_cleanup_free_ char *full = host_path(h, dir);
+	char **names = NULL;
+	size_t n = 0, slen = suffix ? strlen(suffix) : 0;
+	struct dirent *de;
+	int count = 0;
+	DIR *d = opendir(full);
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' ||
+		    (suffix && (len < slen ||
+				strcmp(de->d_name + len - slen, suffix) != 0)))
+			continue;
+		names = xrealloc(names, (n + 1) * sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), ini_cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *path = xasprintf("%s/%s", dir, names[i]);
+
+		if (host_read_ini(h, path, fn, user) == 0)
+			count++;
+		free(names[i]);
+	}
+	free(names);
+	return count;
+}
+
+int inifile_bool(const char *v)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -1;
 }

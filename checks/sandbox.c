@@ -26,73 +26,11 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "appid.h"
 #include "sandbox.h"
 #include "util.h"
 
 #define FLATPAK_INFO_MAX (64 * 1024)
-#define FLATPAK_ID_MAX 255
-#define SNAP_NAME_MAX 40
-#define SNAP_KEY_MAX 10
-
-static bool valid_element(const char *s, size_t n, bool last)
-{
-	const char *ok = last ? "abcdefghijklmnopqrstuvwxyz"
-				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
-			      : "abcdefghijklmnopqrstuvwxyz"
-				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
-
-	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr(ok, s[i]) || s[i] == '\0')
-			return false;
-	return true;
-}
-
-bool sandbox_valid_flatpak_id(const char *s)
-{
-	size_t len = strlen(s), dots = 0;
-	const char *p = s;
-
-	if (len == 0 || len > FLATPAK_ID_MAX)
-		return false;
-	for (const char *dot; (dot = strchr(p, '.')); p = dot + 1, dots++)
-		if (!valid_element(p, (size_t)(dot - p), false))
-			return false;
-	return dots >= 2 && valid_element(p, strlen(p), true);
-}
-
-/* snapd's ValidateName: lower-case letters, digits and single hyphens
- * inside, at least one letter, 2 to 40 characters. */
-static bool valid_snap(const char *s, size_t n)
-{
-	bool letter = false;
-
-	if (n < 2 || n > SNAP_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] >= 'a' && s[i] <= 'z')
-			letter = true;
-		else if (s[i] == '-' && s[i + 1] == '-')
-			return false;
-		else if (s[i] != '-' && !(s[i] >= '0' && s[i] <= '9'))
-			return false;
-	}
-	return letter;
-}
-
-bool sandbox_valid_snap_name(const char *s)
-{
-	const char *key = strchr(s, '_');
-	size_t klen;
-
-	if (!key)
-		return valid_snap(s, strlen(s));
-	klen = strlen(key + 1);
-	return valid_snap(s, (size_t)(key - s)) && klen >= 1 &&
-	       klen <= SNAP_KEY_MAX &&
-	       strspn(key + 1, "abcdefghijklmnopqrstuvwxyz0123456789") == klen;
-}
 
 /* --- Flatpak --- */
 
@@ -142,7 +80,7 @@ static int on_key(void *data, const char *section, const char *key,
 	char **id = data;
 
 	if (strcmp(section, "Application") == 0 && strcmp(key, "name") == 0 &&
-	    !*id && sandbox_valid_flatpak_id(value))
+	    !*id && appid_flatpak_valid(value))
 		*id = xstrdup(value);
 	return 1;
 }
@@ -322,7 +260,7 @@ static char *snap_id(const char *piddir)
 {
 	_cleanup_free_ char *name = apparmor_snap(piddir);
 
-	if (!name || !sandbox_valid_snap_name(name) ||
+	if (!name || !appid_snap_valid(name) ||
 	    !cgroup_agrees(piddir, name))
 		return NULL;
 	return xasprintf("snap:%s", name);

@@ -25,12 +25,4 @@
  * to be its own. The caller frees the string. */
 char *sandbox_app_id(const struct host *h, const char *piddir, uid_t uid);
 
-/* Whether s is a Flatpak application ID as flatpak accepts one
- * (org.example.App: three or more dot-separated elements). */
-bool sandbox_valid_flatpak_id(const char *s);
-
-/* Whether s is a snap name as snapd accepts one, with an optional
- * instance key (zoom-client, zoom-client_work). */
-bool sandbox_valid_snap_name(const char *s);
-
 #endif

@@ -553,4 +553,6 @@ const struct check_ops usb_storage_check = {
 	.start = usb_start,
 	.stop = usb_stop,
 	.evaluate = usb_evaluate,
+	.policy_applied = usb_storage_write_rule,
+	.udev_rule = usb_storage_udev_rule,
 };

@@ -301,10 +301,10 @@ static int ll_autostart(const struct xfce *x, const struct user *u,
 	const char *from = mine;
 	int hidden = 0, r;
 
-	r = inifile_read_user(x->h, mine, autostart_handler, &hidden);
+	r = host_read_ini_user(x->h, mine, autostart_handler, &hidden);
 	if (r == -ENOENT) {
 		from = "/etc/xdg/" LL_AUTOSTART;
-		r = inifile_read(x->h, from, autostart_handler, &hidden);
+		r = host_read_ini(x->h, from, autostart_handler, &hidden);
 	}
 	if (r == -ENOENT) {
 		lockconf_setting(lc, "autostart", "none", from, false);

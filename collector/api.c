@@ -14,7 +14,6 @@
 #include <arpa/inet.h>
 
 #include "api.h"
-#include "check.h"
 #include "jarena.h"
 #include "jsonin.h"
 #include "log.h"
@@ -22,6 +21,7 @@
 #include "reportcheck.h"
 #include "secret.h"
 #include "server.h"
+#include "utf8.h"
 #include "util.h"
 #include "web.h"
 

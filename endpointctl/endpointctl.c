@@ -18,27 +18,18 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "account.h"
-#include "agent.h"
+#include "device.h"
 #include "http.h"
 #include "inifile.h"
 #include "messages.h"
+#include "paths.h"
 #include "policy.h"
-#include "report.h"
+#include "privacy.h"
 #include "table.h"
 #include "util.h"
 
 #ifndef VERSION
 #define VERSION "0"
-#endif
-#ifndef RUNSTATEDIR
-#define RUNSTATEDIR "/run"
-#endif
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-#ifndef LOCALSTATEDIR
-#define LOCALSTATEDIR "/var"
 #endif
 #define UPLOAD_USER "endpointd-upload"
 #define ENROL_ANSWER_MAX (64 * 1024)
@@ -64,7 +55,7 @@ static void usage(FILE *out)
 		"  enroll --collector URL --secret-file FILE [--group NAME]\n"
 		"                        enrol this laptop with the collector (root)\n"
 		"  enroll [--config FILE]\n"
-		"                        the same, from " SYSCONFDIR "/endpointd/enrol.ini\n\n"
+		"                        the same, from " PATH_ENROL_CONFIG "\n\n"
 		"Exit status: 0 nothing fails, 1 a check fails or the policy is\n"
 		"invalid, 2 endpointd could not be asked or enrolment failed.\n"
 		"See endpointctl(1) for enroll's other options.\n");
@@ -460,14 +451,14 @@ static char *field_names(const char *prefix, const char *path)
 	return out;
 }
 
-static json_t *account_json(void)
+static json_t *privacy_json(void)
 {
 	json_t *parts = json_array();
 
-	for (const struct account_part *const *p = account_parts(); *p; p++) {
+	for (const struct privacy_part *const *p = privacy_parts(); *p; p++) {
 		json_t *fields = json_array();
 
-		for (const struct account_field *f = (*p)->fields; f->path; f++)
+		for (const struct privacy_field *f = (*p)->fields; f->path; f++)
 			json_array_append_new(fields, json_pack(
 				"{s:s, s:s}", "path", f->path, "what", f->what));
 		json_array_append_new(parts, json_pack(
@@ -572,7 +563,7 @@ static void print_terms(const json_t *status)
 }
 
 /* privacy: the account of what leaves this laptop. The fields come from
- * the table the report builder keeps every report to (account.c). */
+ * the table the report builder keeps every report to (lib/privacy.c). */
 static int cmd_privacy(const char *socket_path, bool json)
 {
 	_cleanup_free_ char *line = NULL;
@@ -599,7 +590,7 @@ static int cmd_privacy(const char *socket_path, bool json)
 			"heartbeat_minutes",
 			json_object_get(pol, "heartbeat_minutes"),
 			"terms", json_object_get(up, "terms"),
-			"never_sent", account_never, "parts", account_json());
+			"never_sent", privacy_never, "parts", privacy_json());
 
 		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		putchar('\n');
@@ -615,12 +606,12 @@ static int cmd_privacy(const char *socket_path, bool json)
 	putchar('\n');
 	print_terms(status);
 	printf("\nNever sent:\n");
-	wrapped(account_never, "  ");
+	wrapped(privacy_never, "  ");
 	printf("\nWhat a report holds\n");
-	for (const struct account_part *const *p = account_parts(); *p; p++) {
+	for (const struct privacy_part *const *p = privacy_parts(); *p; p++) {
 		printf("\n%s%s%s%s:\n", (*p)->title, (*p)->when ? " (" : "",
 		       (*p)->when ? (*p)->when : "", (*p)->when ? ")" : "");
-		for (const struct account_field *f = (*p)->fields; f->path;
+		for (const struct privacy_field *f = (*p)->fields; f->path;
 		     f++) {
 			_cleanup_free_ char *names =
 				field_names((*p)->prefix, f->path);
@@ -681,13 +672,13 @@ static struct policy *enroll_policy(const struct enroll_options *o)
 	struct policy *p = NULL;
 
 	if (!o->policy) {
-		copy = agent_collector_policy_path(o->state_dir);
+		copy = xasprintf("%s/%s", o->state_dir, COLLECTOR_POLICY_NAME);
 		if (access(copy, F_OK) == 0 && policy_load(copy, &p, &errors) == 0)
 			return p;
 		free(errors);
 		errors = NULL;
 	}
-	if (policy_load(o->policy ? o->policy : SYSCONFDIR "/endpointd/policy.ini",
+	if (policy_load(o->policy ? o->policy : PATH_POLICY,
 			&p, &errors) < 0) {
 		fputs(errors, stderr);
 		return NULL;
@@ -864,7 +855,7 @@ static int cmd_enroll(const struct enroll_options *o)
 
 	h = host_new(o->root);
 	req = json_pack("{s:s, s:s?, s:o}", "enrol_secret", secret,
-			"group", o->group, "device", report_device(h));
+			"group", o->group, "device", device_identity(h));
 	host_free(h);
 	body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
@@ -955,10 +946,10 @@ static int enroll_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct enroll_options o = {
-		.state_dir = LOCALSTATEDIR "/lib/endpointd",
-		.upload_dir = LOCALSTATEDIR "/lib/endpointd-upload",
+		.state_dir = PATH_STATE_DIR,
+		.upload_dir = PATH_UPLOAD_DIR,
 		.root = "/",
-		.config = SYSCONFDIR "/endpointd/enrol.ini",
+		.config = PATH_ENROL_CONFIG,
 	};
 	bool config_given = false;
 	int c, r, ret;
@@ -1041,7 +1032,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *socket_path = RUNSTATEDIR "/endpointd/status.sock";
+	const char *socket_path = PATH_STATUS_SOCKET;
 	bool json = false;
 	int c;
 

@@ -12,12 +12,12 @@
 #include "bus.h"
 #include "log.h"
 #include "loop.h"
+#include "paths.h"
 #include "report.h"
 #include "spool.h"
 #include "state.h"
 #include "statsock.h"
 #include "uplink.h"
-#include "usb_storage.h"
 #include "util.h"
 
 #define STATUS_SCHEMA "endpointd.status/1"
@@ -25,7 +25,6 @@
 #define REPORT_DELAY_MS 1000
 /* After a failure to write a report (a full disk), try again this soon. */
 #define SPOOL_RETRY_MS (60 * 1000)
-#define COLLECTOR_POLICY "collector-policy.ini"
 
 static struct host *agent_host_;	/* the machine the checks read */
 static struct policy *agent_policy;
@@ -121,7 +120,7 @@ void agent_exit(void)
 
 char *agent_collector_policy_path(const char *state_dir)
 {
-	return xasprintf("%s/%s", state_dir, COLLECTOR_POLICY);
+	return xasprintf("%s/%s", state_dir, COLLECTOR_POLICY_NAME);
 }
 
 const char *agent_policy_path(void)
@@ -287,10 +286,11 @@ static uint64_t interval_ms(void)
 
 static void checks_start(void)
 {
-	usb_storage_write_rule(agent_host_, agent_policy);
 	for (const struct check_ops *const *c = agent_registry; *c; c++) {
 		int r;
 
+		if ((*c)->policy_applied)
+			(*c)->policy_applied(agent_host_, agent_policy);
 		if (!(*c)->start || !check_enabled(*c))
 			continue;
 		r = (*c)->start(agent_host_, agent_policy);
@@ -365,7 +365,7 @@ int agent_start(const char *spool_dir, const char *socket_path)
 		return r;
 	spool_recover(state_seq_last());
 	remove_stale_temps(spool_dir, SPOOL_SETTINGS_NAME);
-	remove_stale_temps(agent_state_dir, COLLECTOR_POLICY);
+	remove_stale_temps(agent_state_dir, COLLECTOR_POLICY_NAME);
 	remove_stale_temps(agent_state_dir, "rejected-named");
 	r = statsock_init(socket_path, snapshot, on_command, NULL);
 	if (r < 0)
@@ -381,7 +381,7 @@ int agent_start(const char *spool_dir, const char *socket_path)
 		r = -errno;
 		goto failed_timers;
 	}
-	r = uplink_start(agent_state_dir, on_collector_policy, on_uplink_event);
+	r = uplink_init(agent_state_dir, on_collector_policy, on_uplink_event);
 	if (r < 0)
 		goto failed_timers;
 	uplink_publish(agent_policy);
@@ -406,7 +406,7 @@ void agent_stop(void)
 {
 	checks_stop();
 	agent_running = false;
-	uplink_stop();
+	uplink_exit();
 	loop_remove(agent_report_timer);
 	loop_remove(agent_eval_timer);
 	loop_remove(agent_heartbeat_timer);
@@ -497,7 +497,7 @@ static void on_collector_policy(const char *text, size_t len,
 		policy_refused(error);
 		return;
 	}
-	r = policy_parse("collector:" COLLECTOR_POLICY, text, len, &p, &errors);
+	r = policy_parse("collector:" COLLECTOR_POLICY_NAME, text, len, &p, &errors);
 	if (r < 0) {
 		policy_refused(errors ? errors : strerror(-r));
 		return;

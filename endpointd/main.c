@@ -14,24 +14,16 @@
 
 #include "agent.h"
 #include "bus.h"
+#include "check.h"
 #include "log.h"
 #include "loop.h"
+#include "paths.h"
 #include "policy.h"
 #include "table.h"
-#include "usb_storage.h"
 #include "util.h"
 
 #ifndef VERSION
 #define VERSION "0"
-#endif
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-#ifndef LOCALSTATEDIR
-#define LOCALSTATEDIR "/var"
-#endif
-#ifndef RUNSTATEDIR
-#define RUNSTATEDIR "/run"
 #endif
 
 /* Exit statuses of --once and --check. */
@@ -51,13 +43,12 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: endpointd [OPTIONS]\n"
 		"Check this laptop against the school's device policy.\n\n"
-		"  -p, --policy FILE    policy (default %s/endpointd/policy.ini)\n"
+		"  -p, --policy FILE    policy (default %s)\n"
 		"  -r, --root DIR       read the machine below DIR (default /)\n"
-		"  -s, --state-dir DIR  state and spool (default %s/lib/endpointd)\n"
-		"  -S, --socket PATH    status socket (default %s/endpointd/status.sock)\n"
+		"  -s, --state-dir DIR  state and spool (default %s)\n"
+		"  -S, --socket PATH    status socket (default %s)\n"
 		"  -u, --udev-rule FILE where the USB storage udev rule is written\n"
-		"                       (default %s/udev/rules.d/"
-		"90-endpointd-usb-storage.rules; \"\" for nowhere)\n"
+		"                       (default %s; \"\" for nowhere)\n"
 		"  -U, --print-udev-rule  print that rule for the policy and exit\n"
 		"  -1, --once           evaluate once, print the result, exit:\n"
 		"                       0 no check fails, 1 one fails, 2 error\n"
@@ -66,7 +57,7 @@ static void usage(FILE *out)
 		"  -d, --debug          log debug messages\n"
 		"  -V, --version        print the version\n"
 		"  -h, --help           this text\n",
-		SYSCONFDIR, LOCALSTATEDIR, RUNSTATEDIR, RUNSTATEDIR);
+		PATH_POLICY, PATH_STATE_DIR, PATH_STATUS_SOCKET, PATH_UDEV_RULE);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -240,11 +231,11 @@ failed_signals:
 int main(int argc, char **argv)
 {
 	struct options o = {
-		.policy = SYSCONFDIR "/endpointd/policy.ini",
+		.policy = PATH_POLICY,
 		.root = "/",
-		.state_dir = LOCALSTATEDIR "/lib/endpointd",
-		.socket = RUNSTATEDIR "/endpointd/status.sock",
-		.udev_rule = RUNSTATEDIR "/udev/rules.d/90-endpointd-usb-storage.rules",
+		.state_dir = PATH_STATE_DIR,
+		.socket = PATH_STATUS_SOCKET,
+		.udev_rule = PATH_UDEV_RULE,
 	};
 	struct policy *p;
 	struct host *h;
@@ -262,9 +253,14 @@ int main(int argc, char **argv)
 	if (!p)
 		return o.check ? EXIT_FAILED : EXIT_ERROR;
 	if (o.print_rule) {
-		_cleanup_free_ char *rule = usb_storage_udev_rule(p);
+		for (const struct check_ops *const *c = check_registry; *c;
+		     c++) {
+			_cleanup_free_ char *rule =
+				(*c)->udev_rule ? (*c)->udev_rule(p) : NULL;
 
-		fputs(rule, stdout);
+			if (rule)
+				fputs(rule, stdout);
+		}
 		policy_free(p);
 		return 0;
 	}

@@ -1,78 +1,17 @@
 /*
  * report: assembling the report with jansson, keeping it to the fields
- * the privacy account declares (account.c). Every string read from the
+ * the privacy account declares (lib/privacy.c). Every string read from the
  * machine goes through json_string_lossy(), so a hostname or serial with
  * control bytes or invalid UTF-8 still gives valid JSON.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "account.h"
+#include "privacy.h"
+#include "device.h"
 #include "log.h"
 #include "report.h"
 #include "util.h"
-
-#ifndef VERSION
-#define VERSION "0"
-#endif
-
-/* A one-line file below the root as a JSON string, or null. */
-static json_t *line_or_null(const struct host *h, const char *path)
-{
-	_cleanup_free_ char *s = NULL;
-
-	if (host_read_line(h, path, &s) < 0 || !*s)
-		return json_null();
-	return json_string_lossy(s);
-}
-
-/* PRETTY_NAME from an os-release file (shell-style KEY="value" lines). */
-static json_t *os_pretty_name(const struct host *h, const char *path)
-{
-	_cleanup_free_ char *buf = NULL;
-	char *line, *save = NULL;
-
-	if (host_read(h, path, 64 * 1024, &buf) < 0)
-		return NULL;
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *v;
-		size_t n;
-
-		if (strncmp(line, "PRETTY_NAME=", 12) != 0)
-			continue;
-		v = line + 12;
-		n = strlen(v);
-		if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
-			v[n - 1] = '\0';
-			v++;
-		}
-		return *v ? json_string_lossy(v) : NULL;
-	}
-	return NULL;
-}
-
-json_t *report_device(const struct host *h)
-{
-	json_t *os = os_pretty_name(h, "/etc/os-release");
-	json_t *hostname = line_or_null(h, "/proc/sys/kernel/hostname");
-
-	if (!os)
-		os = os_pretty_name(h, "/usr/lib/os-release");
-	if (json_is_null(hostname)) {
-		json_decref(hostname);
-		hostname = line_or_null(h, "/etc/hostname");
-	}
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
-			 "machine_id", line_or_null(h, "/etc/machine-id"),
-			 "hostname", hostname,
-			 "vendor", line_or_null(h, "/sys/class/dmi/id/sys_vendor"),
-			 "model", line_or_null(h, "/sys/class/dmi/id/product_name"),
-			 /* readable by root only */
-			 "serial", line_or_null(h, "/sys/class/dmi/id/product_serial"),
-			 "os", os ? os : json_null(),
-			 "agent_version", VERSION);
-}
 
 json_t *report_policy(const struct policy *p)
 {
@@ -100,13 +39,13 @@ json_t *report_build(const struct host *h, const struct policy *p,
 	time_rfc3339(now);
 	report = json_pack("{s:s, s:o, s:o, s:I, s:s, s:o, s:o}",
 			 "schema", REPORT_SCHEMA,
-			 "device", report_device(h),
+			 "device", device_identity(h),
 			 "policy", report_policy(p),
 			 "seq", (json_int_t)seq,
 			 "generated_at", now,
 			 "checks", checks,
 			 "events", events);
 	/* Only what staff are told of leaves the laptop. */
-	account_filter(report, undeclared, NULL);
+	privacy_filter(report, undeclared, NULL);
 	return report;
 }

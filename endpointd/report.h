@@ -15,9 +15,6 @@
 
 #define REPORT_SCHEMA "endpointd.report/1"
 
-/* The device identity read through h; what cannot be read is null. */
-json_t *report_device(const struct host *h);
-
 /* The policy's name, version and sha256. */
 json_t *report_policy(const struct policy *p);
 

@@ -130,8 +130,8 @@ bool state_update(struct finding *f)
 			state_event(json_pack("{s:s, s:s, s:s, s:s}",
 					      "type", "status_change",
 					      "check", f->check,
-					      "old", check_status_name(old->status),
-					      "new", check_status_name(f->status)));
+					      "old", finding_status_name(old->status),
+					      "new", finding_status_name(f->status)));
 		finding_free(old);
 		state_findings[i] = f;
 	} else {

@@ -10,7 +10,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#include "account.h"
+#include "privacy.h"
 #include "check.h"
 #include "log.h"
 #include "loop.h"
@@ -115,7 +115,7 @@ static json_t *checked_status(const json_t *in)
 	}
 	json_object_set_new(out, "rejected", rej);
 	/* The collector's terms, for endpointctl privacy. */
-	if ((e = account_terms(json_object_get(in, "terms"))))
+	if ((e = privacy_terms(json_object_get(in, "terms"))))
 		json_object_set_new(out, "terms", e);
 	return out;
 }
@@ -231,7 +231,7 @@ static void on_inotify(int fd, uint32_t events, void *data)
 		read_policy();
 }
 
-int uplink_start(const char *state_dir, uplink_policy_fn on_policy,
+int uplink_init(const char *state_dir, uplink_policy_fn on_policy,
 		 uplink_event_fn on_event)
 {
 	_cleanup_free_ char *seen = NULL;
@@ -257,11 +257,11 @@ int uplink_start(const char *state_dir, uplink_policy_fn on_policy,
 failed:;
 	int r = -errno;
 
-	uplink_stop();
+	uplink_exit();
 	return r;
 }
 
-void uplink_stop(void)
+void uplink_exit(void)
 {
 	loop_remove(uplink_src);
 	uplink_src = NULL;

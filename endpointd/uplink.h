@@ -26,9 +26,9 @@ typedef void (*uplink_event_fn)(json_t *event);
 
 /* Watch the spool (spool_init() first); state_dir keeps which refused
  * reports were already named in a report. Returns 0 or -errno. */
-int uplink_start(const char *state_dir, uplink_policy_fn on_policy,
+int uplink_init(const char *state_dir, uplink_policy_fn on_policy,
 		 uplink_event_fn on_event);
-void uplink_stop(void);
+void uplink_exit(void);
 
 /* Leave the uploader the settings of policy p. Returns 0 or -errno. */
 int uplink_publish(const struct policy *p);

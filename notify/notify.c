@@ -30,6 +30,7 @@
 
 #include "log.h"
 #include "messages.h"
+#include "paths.h"
 #include "util.h"
 
 #define MAX_LINE (256 * 1024)
@@ -484,7 +485,7 @@ static void usage(FILE *out)
 		"4)\n"
 		"  -d, --debug             log more\n"
 		"  -h, --help              this help\n",
-		RUNSTATEDIR "/endpointd/status.sock");
+		PATH_STATUS_SOCKET);
 }
 
 int main(int argc, char **argv)
@@ -501,7 +502,7 @@ int main(int argc, char **argv)
 	char *end;
 	int c, r;
 
-	n.socket_path = RUNSTATEDIR "/endpointd/status.sock";
+	n.socket_path = PATH_STATUS_SOCKET;
 	while ((c = getopt_long(argc, argv, "S:dh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'S': n.socket_path = optarg; break;

@@ -48,7 +48,7 @@ static int file_evaluate(struct host *h, const struct policy *p,
 	r = host_read_line(h, "/etc/testcheck", &line);
 	if (r < 0)
 		return r;
-	if (!check_status_parse(line, &st))
+	if (!finding_status_parse(line, &st))
 		return -EINVAL;
 	finding_set(f, st, line, st == CHECK_PASS ? NULL : "Fix it.");
 	finding_evidence_str(f, "read", line);

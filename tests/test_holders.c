@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "appid.h"
 #include "holders.h"
 #include "sandbox.h"
 #include "testutil.h"
@@ -216,23 +217,23 @@ static void test_sandboxes(void **state)
 static void test_valid_names(void **state)
 {
 	(void)state;
-	assert_true(sandbox_valid_flatpak_id("us.zoom.Zoom"));
-	assert_true(sandbox_valid_flatpak_id("org.gnome.Snapshot"));
-	assert_true(sandbox_valid_flatpak_id("com.example.my-app"));
-	assert_false(sandbox_valid_flatpak_id("zoom.Zoom"));
-	assert_false(sandbox_valid_flatpak_id("us..Zoom"));
-	assert_false(sandbox_valid_flatpak_id("us.zoom.1Zoom"));
-	assert_false(sandbox_valid_flatpak_id("us.zo-om.Zoom"));
-	assert_false(sandbox_valid_flatpak_id("us.zoom.Zoom/"));
-	assert_true(sandbox_valid_snap_name("zoom-client"));
-	assert_true(sandbox_valid_snap_name("zoom-client_work"));
-	assert_true(sandbox_valid_snap_name("0ad"));
-	assert_false(sandbox_valid_snap_name("Zoom"));
-	assert_false(sandbox_valid_snap_name("-zoom"));
-	assert_false(sandbox_valid_snap_name("zo--om"));
-	assert_false(sandbox_valid_snap_name("123"));
-	assert_false(sandbox_valid_snap_name("zoom_"));
-	assert_false(sandbox_valid_snap_name("z"));
+	assert_true(appid_flatpak_valid("us.zoom.Zoom"));
+	assert_true(appid_flatpak_valid("org.gnome.Snapshot"));
+	assert_true(appid_flatpak_valid("com.example.my-app"));
+	assert_false(appid_flatpak_valid("zoom.Zoom"));
+	assert_false(appid_flatpak_valid("us..Zoom"));
+	assert_false(appid_flatpak_valid("us.zoom.1Zoom"));
+	assert_false(appid_flatpak_valid("us.zo-om.Zoom"));
+	assert_false(appid_flatpak_valid("us.zoom.Zoom/"));
+	assert_true(appid_snap_valid("zoom-client"));
+	assert_true(appid_snap_valid("zoom-client_work"));
+	assert_true(appid_snap_valid("0ad"));
+	assert_false(appid_snap_valid("Zoom"));
+	assert_false(appid_snap_valid("-zoom"));
+	assert_false(appid_snap_valid("zo--om"));
+	assert_false(appid_snap_valid("123"));
+	assert_false(appid_snap_valid("zoom_"));
+	assert_false(appid_snap_valid("z"));
 }
 
 static void test_no_holders(void **state)

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "account.h"
+#include "privacy.h"
+#include "device.h"
 #include "report.h"
 #include "testutil.h"
 #include "utf8.h"
@@ -26,7 +27,7 @@ static const char *get(const json_t *obj, const char *key)
 static void test_fixture_identity(void **state)
 {
 	struct host *h = host_new("tests/fixtures/laptop");
-	json_t *dev = report_device(h);
+	json_t *dev = device_identity(h);
 
 	(void)state;
 	assert_string_equal(get(dev, "machine_id"),
@@ -44,7 +45,7 @@ static void test_fixture_identity(void **state)
 static void test_missing_identity_is_null(void **state)
 {
 	struct host *h = host_new(tu_dir);
-	json_t *dev = report_device(h);
+	json_t *dev = device_identity(h);
 
 	(void)state;
 	assert_true(json_is_null(json_object_get(dev, "machine_id")));
@@ -122,16 +123,16 @@ static void test_account_paths(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
-		if (!account_declared(yes[i]))
+		if (!privacy_declared(yes[i]))
 			fail_msg("%s should be declared", yes[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(no); i++)
-		if (account_declared(no[i]))
+		if (privacy_declared(no[i]))
 			fail_msg("%s should not be declared", no[i]);
 	/* Every part says what it holds. */
-	for (const struct account_part *const *p = account_parts(); *p; p++) {
+	for (const struct privacy_part *const *p = privacy_parts(); *p; p++) {
 		assert_non_null((*p)->title);
 		assert_non_null((*p)->fields[0].path);
-		for (const struct account_field *f = (*p)->fields; f->path; f++)
+		for (const struct privacy_field *f = (*p)->fields; f->path; f++)
 			assert_true(strlen(f->what) > 8);
 	}
 }
@@ -163,7 +164,7 @@ static void test_account_filter(void **state)
 
 	(void)state;
 	assert_non_null(r);
-	assert_int_equal(account_filter(r, seen, removed), 9);
+	assert_int_equal(privacy_filter(r, seen, removed), 9);
 	got = json_dumps(removed, JSON_COMPACT);
 	assert_string_equal(got,
 		"[\"secret\",\"device.mac\",\"device.\","
@@ -208,14 +209,14 @@ static void test_account_terms(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		in = json_loads(bad[i], JSON_ALLOW_NUL, NULL);
 		assert_non_null(in);
-		if ((t = account_terms(in)))
+		if ((t = privacy_terms(in)))
 			fail_msg("terms accepted: %s", bad[i]);
 		json_decref(in);
 	}
 	/* Only the three fields are kept. */
 	in = json_loads("{\"retention_days\": 30, \"access\": \"Ms Khan\", "
 			"\"dashboard_accounts\": null, \"extra\": 1}", 0, NULL);
-	t = account_terms(in);
+	t = privacy_terms(in);
 	assert_non_null(t);
 	text = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_string_equal(text, "{\"access\":\"Ms Khan\","

@@ -32,15 +32,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "account.h"
 #include "http.h"
 #include "log.h"
+#include "paths.h"
+#include "privacy.h"
 #include "spool.h"
 #include "util.h"
 
-#ifndef LOCALSTATEDIR
-#define LOCALSTATEDIR "/var"
-#endif
 
 #define REPORT_MAX (16 * 1024 * 1024)
 #define POLICY_MAX (1024 * 1024)
@@ -374,7 +372,7 @@ static int start_report(void)
 	while (up.qhead < up.qn) {
 		up.seq = up.q[up.qhead];
 		free(path);
-		path = xasprintf("%s/%020" PRIu64 ".json", up.spool, up.seq);
+		path = spool_report_path(up.spool, up.seq, "");
 		free(up.body);
 		up.body = NULL;
 		r = read_file_nofollow(path, REPORT_MAX, &up.body, &up.body_len);
@@ -422,8 +420,7 @@ static void back_off(long retry_after)
 
 static void delivered(void)
 {
-	_cleanup_free_ char *path = xasprintf("%s/%020" PRIu64 ".json",
-					      up.spool, up.seq);
+	_cleanup_free_ char *path = spool_report_path(up.spool, up.seq, "");
 
 	if (unlink(path) < 0 && errno != ENOENT)
 		log_warn("%s", path);
@@ -440,12 +437,10 @@ static void delivered(void)
 /* Refused for good: set aside so the reports behind it go on. */
 static void rejected(long code, const char *why)
 {
-	_cleanup_free_ char *from = xasprintf("%s/%020" PRIu64 ".json",
-					      up.spool, up.seq);
+	_cleanup_free_ char *from = spool_report_path(up.spool, up.seq, "");
 	_cleanup_free_ char *dir = xasprintf("%s/%s", up.spool,
 					     SPOOL_REJECTED_DIR);
-	_cleanup_free_ char *to = xasprintf("%s/%020" PRIu64 ".json", dir,
-					    up.seq);
+	_cleanup_free_ char *to = spool_report_path(dir, up.seq, "");
 	char now[32];
 
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
@@ -489,7 +484,7 @@ static void take_terms(void)
 		return;
 	v = strlen(h->value) <= TERMS_MAX ? json_loads(h->value, 0, NULL)
 					  : NULL;
-	t = account_terms(v);
+	t = privacy_terms(v);
 	json_decref(v);
 	if (!t) {
 		log_warnx("policy: the collector's Endpointd-Terms header is "
@@ -528,7 +523,7 @@ static void read_old_terms(void)
 	if (read_file_nofollow(path, 64 * 1024, &text, &len) < 0)
 		return;
 	v = json_loadb(text, len, 0, NULL);
-	up.terms = account_terms(json_object_get(v, "terms"));
+	up.terms = privacy_terms(json_object_get(v, "terms"));
 	if (up.terms && json_string_value(json_object_get(v, "collector")))
 		up.terms_from = xstrdup(json_string_value(
 			json_object_get(v, "collector")));
@@ -832,16 +827,16 @@ static void usage(FILE *out)
 		"Usage: endpointd-upload [OPTIONS]\n"
 		"Deliver endpointd's reports to the collector; fetch its policy.\n\n"
 		"  -s, --state-dir DIR   endpointd's state directory; reports are in\n"
-		"                        DIR/spool (default %s/lib/endpointd)\n"
+		"                        DIR/spool (default %s)\n"
 		"  -u, --upload-dir DIR  the enrolment and token (default\n"
-		"                        %s/lib/endpointd-upload)\n"
+		"                        %s)\n"
 		"  -1, --once            send what is spooled, fetch the policy, exit:\n"
 		"                        0 all sent, 1 some left, 2 error\n"
 		"  -d, --debug           log debug messages\n"
 		"  -V, --version         print the version\n"
 		"  -h, --help            this text\n\n"
 		"SIGHUP: read settings and enrolment again and try at once.\n",
-		LOCALSTATEDIR, LOCALSTATEDIR);
+		PATH_STATE_DIR, PATH_UPLOAD_DIR);
 }
 
 int main(int argc, char **argv)
@@ -855,12 +850,12 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state_dir = LOCALSTATEDIR "/lib/endpointd";
+	const char *state_dir = PATH_STATE_DIR;
 	_cleanup_free_ char *spool = NULL;
 	bool debug = false;
 	int c, r;
 
-	up.dir = LOCALSTATEDIR "/lib/endpointd-upload";
+	up.dir = PATH_UPLOAD_DIR;
 	up.ino = up.sigfd = -1;
 	while ((c = getopt_long(argc, argv, "s:u:1dVh", longopts, NULL)) != -1) {
 		switch (c) {

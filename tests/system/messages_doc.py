@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The checks' words in endpointd/messages.h against docs/messages.md.
+"""The checks' words in lib/messages.h against docs/messages.md.
 
 Usage: messages_doc.py HEADER DOC     exit 1 naming each SAY_ text the
                                        document lacks

@@ -6,7 +6,7 @@ Walks docs/report.schema.json (properties, array items, $refs, and the
 if/then branches of each check id and event type) into the paths of the
 privacy account (checks[encryption].evidence.targets[].kind), and matches
 each against the paths `endpointctl privacy --json` declares, with the
-same rules as endpointd/account.c (written again here, independently).
+same rules as lib/privacy.c (written again here, independently).
 Prints each field the account leaves out; exit 1 if there is one.
 """
 import json

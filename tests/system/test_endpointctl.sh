@@ -167,17 +167,17 @@ grep -q 'What a report holds' "$T/privacy" && grep -q 'not running' "$T/err" ||
 	die "privacy without endpointd: the account, and a word that it is down"
 ok "privacy without endpointd: the account still, and says it is not running"
 # Every title in the catalogue's code is in docs/messages.md for review.
-grep -oE '_title = "[^"]+"' endpointd/messages.c | sed 's/^[a-z_]* = "//; s/"$//' |
+grep -oE '_title = "[^"]+"' lib/messages.c | sed 's/^[a-z_]* = "//; s/"$//' |
 while read -r title; do
 	grep -qF "$title" docs/messages.md || die "docs/messages.md lacks \"$title\""
 done
-ok "every title of endpointd/messages.c is in docs/messages.md"
-$PY tests/system/messages_doc.py endpointd/messages.h docs/messages.md ||
+ok "every title of lib/messages.c is in docs/messages.md"
+$PY tests/system/messages_doc.py lib/messages.h docs/messages.md ||
 	die "docs/messages.md lacks words the checks say"
 sed 's/weaker settings than the school/weaker settings than your school/' \
 	docs/messages.md > "$T/messages.md"
-if $PY tests/system/messages_doc.py endpointd/messages.h "$T/messages.md" \
+if $PY tests/system/messages_doc.py lib/messages.h "$T/messages.md" \
 	> /dev/null; then
 	die "the comparison of docs/messages.md missed a changed text"
 fi
-ok "every summary and remedy of endpointd/messages.h is in docs/messages.md"
+ok "every summary and remedy of lib/messages.h is in docs/messages.md"

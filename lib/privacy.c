@@ -1,22 +1,22 @@
 /*
- * account: what a report can carry, in plain words, and the filter that
- * keeps every report to it. Write each entry for a member of staff who
- * wants to know what is recorded about them: say what it is, and say so
- * when it names them.
+ * privacy: the privacy account, what a report can carry in plain
+ * words, and the filter that keeps every report to it. Write each entry
+ * for a member of staff who wants to know what is recorded about them:
+ * say what it is, and say so when it names them.
  */
 #include <string.h>
 
-#include "account.h"
+#include "privacy.h"
 #include "utf8.h"
 #include "util.h"
 
-const char account_never[] =
+const char privacy_never[] =
 	"endpointd never sends the contents of your files, anything on your "
 	"screen, images or sound from the camera, window titles, web "
 	"addresses, what you type, your passwords or where the laptop is. "
 	"Your login name is sent where the list below says so.";
 
-static const struct account_field report_fields[] = {
+static const struct privacy_field report_fields[] = {
 	{ "schema", "The format of the report." },
 	{ "seq", "A number that goes up by one with each report, so that "
 		 "none is lost or counted twice." },
@@ -24,7 +24,7 @@ static const struct account_field report_fields[] = {
 	{ NULL, NULL },
 };
 
-static const struct account_field device_fields[] = {
+static const struct privacy_field device_fields[] = {
 	{ "machine_id", "A random number given to this laptop's system when "
 			"it was installed (/etc/machine-id). It names the "
 			"laptop, not you." },
@@ -36,14 +36,14 @@ static const struct account_field device_fields[] = {
 	{ NULL, NULL },
 };
 
-static const struct account_field policy_fields[] = {
+static const struct privacy_field policy_fields[] = {
 	{ "{name,version,sha256}", "The name, version and fingerprint of the "
 				   "school's rules the laptop was checked "
 				   "against." },
 	{ NULL, NULL },
 };
 
-static const struct account_field check_fields[] = {
+static const struct privacy_field check_fields[] = {
 	{ "id", "Which check." },
 	{ "status", "Its result: pass, warn, fail or unknown." },
 	{ "severity", "How serious the school considers a failure." },
@@ -60,7 +60,7 @@ static const struct account_field check_fields[] = {
 	{ NULL, NULL },
 };
 
-static const struct account_field encryption_fields[] = {
+static const struct privacy_field encryption_fields[] = {
 	{ "targets[].{kind,what}", "Each part of the disk that is checked: "
 				   "the folders the school names (such as "
 				   "/ and /home), the swap space and the "
@@ -89,7 +89,7 @@ static const struct account_field encryption_fields[] = {
 	{ NULL, NULL },
 };
 
-static const struct account_field screen_lock_fields[] = {
+static const struct privacy_field screen_lock_fields[] = {
 	{ "logind_idle_lock.{enforced,idle_action_seconds}",
 	  "Whether the system itself locks idle sessions, and after how "
 	  "long." },
@@ -140,7 +140,7 @@ static const struct account_field screen_lock_fields[] = {
 	{ NULL, NULL },
 };
 
-static const struct account_field usb_storage_fields[] = {
+static const struct privacy_field usb_storage_fields[] = {
 	{ "devices[].{vendor_id,product_id,manufacturer,product,serial}",
 	  "Each USB storage device plugged in: its maker and model, as "
 	  "numbers and names, and its serial number." },
@@ -162,7 +162,7 @@ static const struct account_field usb_storage_fields[] = {
 	{ NULL, NULL },
 };
 
-static const struct account_field camera_fields[] = {
+static const struct privacy_field camera_fields[] = {
 	{ "cameras[].{device,name}", "Each camera: its device and name." },
 	{ "cameras[].sessions[].{device,application,exe,pid,started_at}",
 	  "Each program using a camera now: its name, its program file (a "
@@ -184,48 +184,48 @@ static const struct account_field camera_fields[] = {
 	{ NULL, NULL },
 };
 
-static const struct account_field event_fields[] = {
+static const struct privacy_field event_fields[] = {
 	{ "at", "When it happened." },
 	{ "type", "What kind of event." },
 	{ "check", "The check it belongs to." },
 	{ NULL, NULL },
 };
 
-static const struct account_field status_change_fields[] = {
+static const struct privacy_field status_change_fields[] = {
 	{ "{old,new}", "The check's result before and after." },
 	{ NULL, NULL },
 };
 
-static const struct account_field policy_loaded_fields[] = {
+static const struct privacy_field policy_loaded_fields[] = {
 	{ "policy.{name,version,sha256}", "Which rules." },
 	{ "source", "Where they came from: the file on the laptop or the "
 		    "collector." },
 	{ NULL, NULL },
 };
 
-static const struct account_field policy_error_fields[] = {
+static const struct privacy_field policy_error_fields[] = {
 	{ "error", "What is wrong with them; the rules before stay in "
 		   "force." },
 	{ NULL, NULL },
 };
 
-static const struct account_field dropped_fields[] = {
+static const struct privacy_field dropped_fields[] = {
 	{ "count", "How many." },
 	{ NULL, NULL },
 };
 
-static const struct account_field rejected_fields[] = {
+static const struct privacy_field rejected_fields[] = {
 	{ "{seq,http_status,error}", "Which report, and the collector's "
 				     "answer." },
 	{ NULL, NULL },
 };
 
-static const struct account_field spool_fields[] = {
+static const struct privacy_field spool_fields[] = {
 	{ "{count,error,since}", "How many, why and since when." },
 	{ NULL, NULL },
 };
 
-static const struct account_field usb_event_fields[] = {
+static const struct privacy_field usb_event_fields[] = {
 	{ "action", "Plugged in, changed (formatted or unlocked) or "
 		    "removed." },
 	{ "taken", "What was done: logged, a warning, or switched off." },
@@ -241,7 +241,7 @@ static const struct account_field usb_event_fields[] = {
 	{ NULL, NULL },
 };
 
-static const struct account_field camera_event_fields[] = {
+static const struct privacy_field camera_event_fields[] = {
 	{ "action", "Started or ended." },
 	{ "{device,application,exe,pid,started_at,duration_seconds}",
 	  "The camera, the program and its program file, its process "
@@ -257,14 +257,14 @@ static const struct account_field camera_event_fields[] = {
 	{ NULL, NULL },
 };
 
-static const struct account_field unattended_fields[] = {
+static const struct privacy_field unattended_fields[] = {
 	{ "{session,user}", "The session's number and its login name." },
 	{ "idle_minutes", "How long it had been idle." },
 	{ NULL, NULL },
 };
 
 #define PART(p, t, w, f) \
-	static const struct account_part part_##f = { p, t, w, f }
+	static const struct privacy_part part_##f = { p, t, w, f }
 
 PART("", "The report itself", NULL, report_fields);
 PART("device", "This laptop", NULL, device_fields);
@@ -302,7 +302,7 @@ PART("events[{unattended_session,unattended_session_end}]",
      "A session was left idle and unlocked too long, or was locked or "
      "used again", NULL, unattended_fields);
 
-static const struct account_part *const parts[] = {
+static const struct privacy_part *const parts[] = {
 	&part_report_fields, &part_device_fields, &part_policy_fields,
 	&part_check_fields, &part_encryption_fields,
 	&part_screen_lock_fields, &part_usb_storage_fields,
@@ -313,7 +313,7 @@ static const struct account_part *const parts[] = {
 	&part_unattended_fields, NULL,
 };
 
-const struct account_part *const *account_parts(void)
+const struct privacy_part *const *privacy_parts(void)
 {
 	return parts;
 }
@@ -420,7 +420,7 @@ static bool path_match(const char *pat, const char **path, bool prefix)
 	}
 }
 
-static bool part_declares(const struct account_part *pt, const char *path)
+static bool part_declares(const struct privacy_part *pt, const char *path)
 {
 	const char *rest = path;
 
@@ -428,7 +428,7 @@ static bool part_declares(const struct account_part *pt, const char *path)
 		return false;
 	if (!*rest)
 		return true;	/* the part's own container */
-	for (const struct account_field *f = pt->fields; f->path; f++) {
+	for (const struct privacy_field *f = pt->fields; f->path; f++) {
 		const char *r = rest;
 
 		if (path_match(f->path, &r, false))
@@ -437,9 +437,9 @@ static bool part_declares(const struct account_part *pt, const char *path)
 	return false;
 }
 
-bool account_declared(const char *path)
+bool privacy_declared(const char *path)
 {
-	for (const struct account_part *const *p = parts; *p; p++)
+	for (const struct privacy_part *const *p = parts; *p; p++)
 		if (part_declares(*p, path))
 			return true;
 	return false;
@@ -457,7 +457,7 @@ struct walk {
 
 static void walk_object(struct walk *w, size_t len, json_t *obj);
 
-/* account_declared(w->path), remembered: a report's events repeat the
+/* privacy_declared(w->path), remembered: a report's events repeat the
  * same few paths. */
 static bool declared(struct walk *w)
 {
@@ -466,7 +466,7 @@ static bool declared(struct walk *w)
 
 	if (v)
 		return json_is_true(v);
-	yes = account_declared(w->path);
+	yes = privacy_declared(w->path);
 	json_object_set_new(w->known, w->path, json_boolean(yes));
 	return yes;
 }
@@ -543,7 +543,7 @@ static void walk_object(struct walk *w, size_t len, json_t *obj)
 	}
 }
 
-size_t account_filter(json_t *report,
+size_t privacy_filter(json_t *report,
 		      void (*undeclared)(const char *path, void *data),
 		      void *data)
 {
@@ -558,7 +558,7 @@ size_t account_filter(json_t *report,
 
 /* --- the collector's terms --- */
 
-json_t *account_terms(const json_t *t)
+json_t *privacy_terms(const json_t *t)
 {
 	json_t *days = json_object_get(t, "retention_days");
 	json_t *access = json_object_get(t, "access");

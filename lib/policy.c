@@ -19,8 +19,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "appid.h"
 #include "policy.h"
-#include "sandbox.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -71,11 +71,11 @@ static const char *item_path(const char *item)
 static const char *item_app(const char *item)
 {
 	if (strncmp(item, "flatpak:", 8) == 0)
-		return sandbox_valid_flatpak_id(item + 8) ? NULL :
+		return appid_flatpak_valid(item + 8) ? NULL :
 		       "is not flatpak:ID with a Flatpak application ID "
 		       "(as flatpak:us.zoom.Zoom)";
 	if (strncmp(item, "snap:", 5) == 0)
-		return sandbox_valid_snap_name(item + 5) ? NULL :
+		return appid_snap_valid(item + 5) ? NULL :
 		       "is not snap:NAME with a snap name (as snap:zoom-client)";
 	if (item[0] != '/')
 		return "is not an absolute path, flatpak:ID or snap:NAME";

@@ -157,9 +157,14 @@ static int spool_trim(void)
 /* Larger than any report endpointd writes: a bound for reading one back. */
 #define SPOOL_RECOVER_MAX (64 * 1024 * 1024)
 
+char *spool_report_path(const char *dir, uint64_t seq, const char *suffix)
+{
+	return xasprintf("%s/%020" PRIu64 ".json%s", dir, seq, suffix);
+}
+
 static char *report_path(uint64_t seq, const char *suffix)
 {
-	return xasprintf("%s/%020" PRIu64 ".json%s", spool_dir, seq, suffix);
+	return spool_report_path(spool_dir, seq, suffix);
 }
 
 int spool_prepare(uint64_t seq, const json_t *report)

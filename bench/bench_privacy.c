@@ -1,11 +1,11 @@
 /*
- * bench_account: what keeping a report to the privacy account costs. A
+ * bench_privacy: what keeping a report to the privacy account costs. A
  * report like a busy laptop's (every check with its evidence, EVENTS USB
  * and camera events) is filtered RUNS times; each run filters a fresh
  * copy, as endpointd does once per report. Beside it, what writing that
  * report costs: write() and fsync() of its text to a file in DIR (the
  * spool does that, then a rename), 20 times.
- * Usage: bench_account [EVENTS] [RUNS] [DIR]
+ * Usage: bench_privacy [EVENTS] [RUNS] [DIR]
  * Prints a result line for bench/run.sh (ROW, what, figure, goal, met).
  */
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "account.h"
+#include "privacy.h"
 #include "bench.h"
 #include "util.h"
 
@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 		json_t *copy = json_deep_copy(report);
 		double start = bench_now();
 
-		removed += account_filter(copy, NULL, NULL);
+		removed += privacy_filter(copy, NULL, NULL);
 		t[i] = bench_now() - start;
 		json_decref(copy);
 	}

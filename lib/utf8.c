@@ -1,7 +1,10 @@
 /*
- * utf8: a strict decoder of one sequence at a time (RFC 3629).
+ * utf8: a strict decoder of one sequence at a time (RFC 3629), and JSON
+ * strings of text repaired by it.
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "utf8.h"
@@ -86,4 +89,36 @@ char *utf8_repair(const char *s, size_t n)
 	}
 	*o = '\0';
 	return out;
+}
+
+json_t *json_string_lossy(const char *s)
+{
+	_cleanup_free_ char *fixed = NULL;
+	size_t n;
+
+	if (!s)
+		return json_null();
+	n = strlen(s);
+	if (utf8_valid(s, n))
+		return json_stringn(s, n);
+	fixed = utf8_repair(s, n);
+	return json_string(fixed);
+}
+
+json_t *json_lossy_vprintf(const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *s = NULL;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	return json_string_lossy(s);
+}
+
+void json_lossy_append(json_t *array, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	json_array_append_new(array, json_lossy_vprintf(fmt, ap));
+	va_end(ap);
 }

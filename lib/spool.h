@@ -49,6 +49,10 @@ void spool_recover(uint64_t last);
 /* Reports waiting and their bytes. Returns 0 or -errno. */
 int spool_usage(unsigned *reports, uint64_t *bytes);
 
+/* The uploader's side. The path of report seq in directory dir, with
+ * suffix ("" for the report itself); caller frees. */
+char *spool_report_path(const char *dir, uint64_t seq, const char *suffix);
+
 /* Whether name is a report's file name: 20 digits and ".json". */
 bool spool_is_report_name(const char *name);
 
