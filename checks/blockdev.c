@@ -469,3 +469,31 @@ int blockdev_active_crypt(const struct host *h, const char *dmname,
 	fill_info(cd, info);
 	return 0;
 }
+
+int blockdev_btrfs_devices(const struct host *h, const char *name,
+			   char ***devs)
+{
+	_cleanup_free_ char *base = host_path(h, "/sys/fs/btrfs");
+	DIR *d = opendir(base);
+	struct dirent *de;
+	int n = 0;
+
+	*devs = NULL;
+	if (!d)
+		return 0;
+	while (n == 0 && (de = readdir(d))) {
+		_cleanup_free_ char *dir = NULL, *probe = NULL;
+
+		if (de->d_name[0] == '.')
+			continue;
+		dir = xasprintf("%s/%s/devices", base, de->d_name);
+		probe = xasprintf("%s/%s", dir, name);
+		if (access(probe, F_OK) != 0)
+			continue;
+		n = blockdev_names_in(dir, devs);
+		if (n < 0)
+			n = 0;
+	}
+	closedir(d);
+	return n;
+}

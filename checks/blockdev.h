@@ -34,6 +34,11 @@ int blockdev_name_from_path(const struct host *h, const char *path,
 int blockdev_attr(const struct host *h, const char *name, const char *attr,
 		  char **value);
 
+/* Every device of the btrfs filesystem that has device name, from
+ * /sys/fs/btrfs/UUID/devices/. Returns how many, or 0 when not found. */
+int blockdev_btrfs_devices(const struct host *h, const char *name,
+			   char ***devs);
+
 /* The valid device names in directory path (a full path, already below
  * the root), sorted. Returns how many or -errno. */
 int blockdev_names_in(const char *path, char ***names);

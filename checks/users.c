@@ -399,3 +399,40 @@ char *users_name(const struct host *h, uid_t uid)
 	}
 	return NULL;
 }
+
+char *users_encrypted_homes(const struct host *h, json_t *homes)
+{
+	struct user *users = NULL;
+	int n = users_list(h, NULL, &users), k = 0, done = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	for (int i = 0; i < n; i++)
+		k += users[i].encryption != NULL;
+	if (k == 0) {
+		users_free(users, n > 0 ? n : 0);
+		return NULL;
+	}
+	f = open_memstream(&buf, &len);
+	if (!f)
+		abort();
+	for (int i = 0; i < n; i++) {
+		if (!users[i].encryption)
+			continue;
+		json_array_append_new(homes, json_pack(
+			"{s:o, s:s}", "user", json_string_lossy(users[i].name),
+			"encryption", users[i].encryption));
+		/* Three names, then a count: a summary is one line. */
+		if (++done > 3)
+			continue;
+		fprintf(f, "%s%s's", done == 1 ? "" : done == k ? " and " : ", ",
+			users[i].name);
+	}
+	if (k > 3)
+		fprintf(f, " and %d other people's", k - 3);
+	fputs(k == 1 ? " home folder is" : " home folders are", f);
+	fclose(f);
+	users_free(users, n);
+	return buf;
+}

@@ -44,4 +44,9 @@ void users_free(struct user *users, int n);
  * Caller frees. */
 char *users_name(const struct host *h, uid_t uid);
 
+/* The people whose home folders are encrypted ([{"user", "encryption"}]
+ * appended to homes), and "alice's home folder is" or "alice's and bob's
+ * home folders are" for a summary (caller frees; NULL when none). */
+char *users_encrypted_homes(const struct host *h, json_t *homes);
+
 #endif
