@@ -81,6 +81,10 @@ static const struct privacy_field encryption_fields[] = {
 	{ "targets[].layers[].key_source", "For swap space, that it gets "
 					   "a new random key at every boot "
 					   "(never the key)." },
+	{ "targets[].layers[].{encryption_root,keyformat,keylocation}",
+	  "For ZFS: which dataset holds the key, whether it is a passphrase "
+	  "or a key file, and where it is read from at start-up (a file's "
+	  "path, never the key)." },
 	{ "targets[].problems", "Weak settings found, in words." },
 	{ "encrypted_homes[].{user,encryption}", "When the disk is not "
 	  "encrypted: the people whose home folders are, and how." },
