@@ -282,10 +282,10 @@ static bool crypt_layer(struct walk *w, const struct seen *d)
 		json_object_set_new(layer, "error",
 				    json_string(strerror(-r)));
 		/* A random key does not make an unknown cipher strong. */
-		cryptwalk_unknown(w, "%s is encrypted%s, but its settings could "
-			       "not be read (%s)", name,
-			    random ? " with a new random key at every boot" : "",
-			    strerror(-r));
+		cryptwalk_unknown(w, "%s is encrypted%s, but its settings "
+				  "could not be read (%s)", name,
+				  random ? " with a new random key at every "
+					   "boot" : "", strerror(-r));
 	} else {
 		layer_settings(w, layer, name, kind, &li, random);
 	}
@@ -359,15 +359,15 @@ enum verdict cryptwalk_dev(struct walk *w, const char *name,
 	enum verdict v;
 
 	if (depth > MAX_DEPTH) {
-		cryptwalk_unknown(w, "the device stack is deeper than %d layers",
-			    MAX_DEPTH);
+		cryptwalk_unknown(w, "the device stack is deeper than %d "
+				  "layers", MAX_DEPTH);
 		return V_UNKNOWN;
 	}
 	d = device(w, name);
 	if (d->nslaves < 0) {
 		fputs(name, w->chain);
-		cryptwalk_unknown(w, "cannot read the devices beneath %s (%s)", name,
-			    strerror(-d->nslaves));
+		cryptwalk_unknown(w, "cannot read the devices beneath %s (%s)",
+				  name, strerror(-d->nslaves));
 		return V_UNKNOWN;
 	}
 	if (is_crypt(d->uuid)) {
@@ -493,6 +493,45 @@ static enum verdict judge_ecryptfs(struct walk *w, struct libmnt_fs *fs,
 	return V_ENCRYPTED;
 }
 
+/* A dataset whose key is read from a file at start-up is as safe as the
+ * place the file is kept, which is judged in turn. A file that is not
+ * there now, or is in memory, was put there by something this walk cannot
+ * see (an initramfs script, a keystore since closed): unknown. */
+static enum verdict judge_key_file(struct walk *w, const char *name,
+				   const struct zfs_crypt *c, const char *key,
+				   unsigned depth)
+{
+	_cleanup_free_ char *path = host_path(w->h, key);
+	struct libmnt_fs *fs = cryptwalk_mount_of(w->mounts, key);
+	const char *src = fs ? mnt_fs_get_source(fs) : NULL;
+	enum verdict v;
+
+	fprintf(w->chain, ", key file %s -> ", key);
+	if (access(path, F_OK) != 0) {
+		cryptwalk_unknown(w, "%s: its key file %s is not there now, so "
+				  "where the key comes from at start-up cannot "
+				  "be seen", c->encroot, key);
+		return V_UNKNOWN;
+	}
+	if (src && strcmp(src, name) == 0) {
+		cryptwalk_unknown(w, "%s: its key file %s is kept inside the "
+				  "dataset it unlocks", c->encroot, key);
+		return V_UNKNOWN;
+	}
+	v = cryptwalk_path(w, key, depth + 1);
+	if (v == V_PLAIN)
+		problem(w, "%s: its key is read at boot from %s, on a disk "
+			   "that is not encrypted: whoever has the disk has "
+			   "the key", c->encroot, key);
+	if (v == V_MEMORY)
+		cryptwalk_unknown(w, "%s: its key file %s is in memory, so "
+				  "where the key comes from at start-up cannot "
+				  "be seen", c->encroot, key);
+	if (v == V_UNKNOWN || v == V_MEMORY)
+		return V_UNKNOWN;
+	return V_ENCRYPTED;
+}
+
 /* A ZFS dataset is its own layer: its native encryption, from the zfs
  * tool. A key read from a file is as safe as the place it is kept, so
  * that mount is judged too (Ubuntu keeps it in a LUKS keystore on a
@@ -505,13 +544,12 @@ static enum verdict judge_zfs(struct walk *w, struct libmnt_fs *fs,
 	struct luks_info li = { .type = "ZFS" };
 	_cleanup_free_ char *why = NULL;
 	struct zfs_crypt c;
-	enum verdict v;
 
 	name = name ? name : "";
 	fprintf(w->chain, "zfs %s", name);
 	if (zfs_read(w->h, name, &c, &why) < 0) {
-		cryptwalk_unknown(w, "%s is on ZFS (%s): %s", mnt_fs_get_target(fs),
-			    name, why);
+		cryptwalk_unknown(w, "%s is on ZFS (%s): %s",
+				  mnt_fs_get_target(fs), name, why);
 		return V_UNKNOWN;
 	}
 	if (strcmp(c.cipher, "off") == 0) {
@@ -519,8 +557,8 @@ static enum verdict judge_zfs(struct walk *w, struct libmnt_fs *fs,
 		return V_PLAIN;
 	}
 	if (zfs_cipher(&c, li.cipher, li.mode, &li.key_bits) < 0) {
-		cryptwalk_unknown(w, "%s: ZFS encryption \"%s\" is not one known",
-			    name, c.cipher);
+		cryptwalk_unknown(w, "%s: ZFS encryption \"%s\" is not one "
+				  "known", name, c.cipher);
 		return V_UNKNOWN;
 	}
 	fprintf(w->chain, " (%s, key %s, %s)", c.cipher, c.keystatus,
@@ -535,20 +573,12 @@ static enum verdict judge_zfs(struct walk *w, struct libmnt_fs *fs,
 			zfs_unlock_kind(&c)));
 	judge_layer(w, name, &li);
 	key = zfs_key_file(&c);
-	if (key && key[0] == '/') {
-		fprintf(w->chain, ", key file %s -> ", key);
-		v = cryptwalk_path(w, key, depth + 1);
-		if (v == V_PLAIN)
-			problem(w, "%s: its key is read at boot from %s, on a "
-				   "disk that is not encrypted: whoever has the "
-				   "disk has the key", name, key);
-		if (v == V_UNKNOWN)
-			return V_UNKNOWN;
-	} else if (zfs_unlocks_by_itself(&c) && !w->quiet &&
-		   w->p->encryption.require_preboot_auth) {
+	if (key && key[0] == '/')
+		return judge_key_file(w, name, &c, key, depth);
+	if (zfs_unlocks_by_itself(&c) && !w->quiet &&
+	    w->p->encryption.require_preboot_auth)
 		json_lossy_append(w->preboot, "%s unlocks by itself at "
-				  "power-on (%s)", name, c.keylocation);
-	}
+				  "power-on (%s)", c.encroot, c.keylocation);
 	return V_ENCRYPTED;
 }
 
@@ -575,9 +605,10 @@ enum verdict cryptwalk_mount(struct walk *w, struct libmnt_fs *fs,
 	}
 	if (fstype_in(type, network_fs)) {
 		fprintf(w->chain, "%s %s (network)", type, src ? src : "");
-		cryptwalk_unknown(w, "%s is a network filesystem (%s): its data is "
-			       "stored and encrypted, or not, on the server",
-			    mnt_fs_get_target(fs), type);
+		cryptwalk_unknown(w, "%s is a network filesystem (%s): its "
+				  "data is stored and encrypted, or not, on "
+				  "the server",
+				  mnt_fs_get_target(fs), type);
 		return V_UNKNOWN;
 	}
 	if (strcmp(type, "overlay") == 0) {
@@ -588,7 +619,7 @@ enum verdict cryptwalk_mount(struct walk *w, struct libmnt_fs *fs,
 		}
 		fputs("overlay", w->chain);
 		cryptwalk_unknown(w, "%s is an overlay with no upper layer",
-			    mnt_fs_get_target(fs));
+				  mnt_fs_get_target(fs));
 		return V_UNKNOWN;
 	}
 	if (strcmp(type, "ecryptfs") == 0)
@@ -603,8 +634,9 @@ enum verdict cryptwalk_mount(struct walk *w, struct libmnt_fs *fs,
 		r = blockdev_name_from_path(w->h, src, &name);
 	if (r < 0) {
 		fprintf(w->chain, "%s %s", type, src ? src : "");
-		cryptwalk_unknown(w, "cannot find the block device of %s (%s %s)",
-			    mnt_fs_get_target(fs), type, strerror(-r));
+		cryptwalk_unknown(w, "cannot find the block device of %s "
+				  "(%s %s)",
+				  mnt_fs_get_target(fs), type, strerror(-r));
 		return V_UNKNOWN;
 	}
 	if (strcmp(type, "btrfs") == 0)

@@ -1,18 +1,13 @@
 /*
  * encryption: is the data on this laptop's disks encrypted at rest?
  *
- * For /, every mount the policy lists, every active swap and the
- * hibernation resume device, the block-device stack is walked through
- * sysfs from the mount's device down to the physical disks (cryptwalk.c). Data is
- * encrypted when a dm-crypt layer sits on every path from the mount to a
- * disk. Each LUKS layer's header is read with libcryptsetup and judged
- * against the policy's ciphers and minimum key size, and its tokens say
- * how it unlocks (passphrase, TPM2, FIDO2...); what sits on a device with
- * no dm-crypt above it is named with libblkid. A plain dm-crypt swap that
- * /etc/crypttab keys from the kernel's random generator at every boot is
- * encrypted: its contents die at power-off. eCryptfs mounts are their own
- * layer. When / is plain but some home folders are encrypted (eCryptfs,
- * fscrypt, systemd-homed), the summary says so.
+ * Judged: /, every mount the policy lists, every active swap and the
+ * hibernation resume device, each walked down its block-device stack to
+ * the disks by cryptwalk.c. This file decides what is walked, gathers the
+ * verdicts, and writes the finding: not encrypted, weaker than the policy,
+ * unlocking by itself (under require_preboot_auth), unknown, or encrypted.
+ * When / is plain but some home folders are encrypted (eCryptfs, fscrypt,
+ * systemd-homed), the summary says so.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -56,6 +51,21 @@ static void walk_begin(struct walk *w)
 	w->unknown = NULL;
 }
 
+/* Append to list each string of more that it does not hold yet. */
+static void add_new(json_t *list, const json_t *more)
+{
+	size_t i, j;
+	json_t *s, *t;
+
+	json_array_foreach(more, i, s) {
+		json_array_foreach(list, j, t)
+			if (json_equal(s, t))
+				break;
+		if (j == json_array_size(list))
+			json_array_append(list, s);
+	}
+}
+
 /* Close a walk over one target and add it to the result. */
 static void walk_end(struct walk *w, struct result *res, enum target_kind k,
 		     const char *what, enum verdict v)
@@ -66,8 +76,9 @@ static void walk_end(struct walk *w, struct result *res, enum target_kind k,
 	fclose(w->chain);
 	t = json_pack("{s:s, s:o, s:s, s:o, s:o, s:o}", "kind", kinds[k],
 		      "what", json_string_lossy(what), "verdict",
-		      cryptwalk_verdict_name(v), "chain", json_string_lossy(w->chain_buf),
-		      "layers", w->layers, "problems", w->problems);
+		      cryptwalk_verdict_name(v), "chain",
+		      json_string_lossy(w->chain_buf), "layers", w->layers,
+		      "problems", w->problems);
 	if (v == V_UNKNOWN)
 		json_object_set_new(t, "reason", json_string_lossy(
 				       w->unknown ? w->unknown : "unknown"));
@@ -84,9 +95,11 @@ static void walk_end(struct walk *w, struct result *res, enum target_kind k,
 			res->why_unknown = xstrdup(w->unknown ? w->unknown
 							      : what);
 	}
-	json_array_extend(res->weak, w->problems);
+	/* Datasets sharing one key share its problem: said once. */
+	add_new(res->weak, w->problems);
+	add_new(res->preboot, w->preboot);
+	/* The target's problems are w->problems: preboot joins them now. */
 	json_array_extend(json_object_get(t, "problems"), w->preboot);
-	json_array_extend(res->preboot, w->preboot);
 	json_decref(w->preboot);
 	free(w->chain_buf);
 	free(w->unknown);
@@ -140,7 +153,8 @@ static void judge_swaps(struct walk *w, struct result *res)
 	r = mnt_table_parse_swaps(tb, path);
 	if (r < 0) {
 		walk_begin(w);
-		cryptwalk_unknown(w, "cannot read /proc/swaps (%s)", strerror(-r));
+		cryptwalk_unknown(w, "cannot read /proc/swaps (%s)",
+				  strerror(-r));
 		walk_end(w, res, T_SWAP, "/proc/swaps", V_UNKNOWN);
 	}
 	while (r == 0 && mnt_table_next_fs(tb, it, &fs) == 0) {
@@ -159,8 +173,8 @@ static void judge_swaps(struct walk *w, struct result *res)
 		} else if ((e = blockdev_name_from_path(w->h, src, &name)) == 0) {
 			v = cryptwalk_dev(w, name, 1);
 		} else {
-			cryptwalk_unknown(w, "cannot find the swap device %s (%s)",
-				    src, strerror(-e));
+			cryptwalk_unknown(w, "cannot find the swap device "
+					  "%s (%s)", src, strerror(-e));
 			v = V_UNKNOWN;
 		}
 		walk_end(w, res, T_SWAP, src, v);
@@ -186,8 +200,8 @@ static void judge_resume(struct walk *w, struct result *res)
 	if (r == 0) {
 		v = cryptwalk_dev(w, name, 1);
 	} else {
-		cryptwalk_unknown(w, "cannot find the resume device %s (%s)", devno,
-			    strerror(-r));
+		cryptwalk_unknown(w, "cannot find the resume device %s (%s)",
+				  devno, strerror(-r));
 		v = V_UNKNOWN;
 	}
 	walk_end(w, res, T_RESUME, devno, v);
