@@ -19,7 +19,7 @@
 #                  small counts and short durations (under 2 minutes
 #                  instead of about 8); docs/performance.md is left alone
 #   BENCH_ONLY="agent collector"  only these steps: agent, pipewire,
-#                  encryption, holders, account, collector, summary,
+#                  encryption, holders, privacy, collector, summary,
 #                  upload, dashboard;
 #                  docs/performance.md is left alone
 #   BENCH_DOC=0    never write docs/performance.md
@@ -146,7 +146,7 @@ step encryption encryption "$T/encryption"
 step holders "$B/bench/bench_holders" 1000 "$RUNS"
 # The privacy account: filtering a report of 1,000 events, and of none;
 # writing it is timed on the build directory's file system.
-step account sh -c "'$B/bench/bench_privacy' 1000 '$RUNS' '$B' &&
+step privacy sh -c "'$B/bench/bench_privacy' 1000 '$RUNS' '$B' &&
 	'$B/bench/bench_privacy' 0 $((RUNS * 10)) '$B'"
 step collector sh bench/collector.sh "$B" "$T/collector"
 step summary sh bench/summary.sh "$B" "$T/summary"

@@ -1,22 +1,27 @@
 /*
- * api: the handlers. Every string a device sends is data: validated for
- * type and length, stored as is, never interpreted.
+ * api: collectord's API routes (docs/api.md), called by the server for
+ * each request (api_dispatch, the server's dispatcher): enrolment and
+ * reports from devices, which go to the group committer (committer.c);
+ * the summary, devices, events, history, findings, groups and policies
+ * for admins; /healthz and /metrics. Who a request is from is auth.c's
+ * to say; the dashboard's pages are web.c's. Every string a device sends
+ * is data: validated for type and length, stored as is, never
+ * interpreted.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <openssl/crypto.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <arpa/inet.h>
 
 #include "api.h"
+#include "auth.h"
+#include "committer.h"
 #include "jarena.h"
 #include "jsonin.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "reportcheck.h"
 #include "secret.h"
@@ -24,22 +29,6 @@
 #include "utf8.h"
 #include "util.h"
 #include "web.h"
-
-static bool is_json(struct MHD_Connection *c)
-{
-	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						     "Content-Type");
-
-	return ct && strncasecmp(ct, "application/json", 16) == 0 &&
-	       (ct[16] == '\0' || ct[16] == ';');
-}
-
-static enum MHD_Result unavailable(struct MHD_Connection *c)
-{
-	server_count(M_REJECT_STORAGE);
-	return server_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-			    "storage unavailable; try again later");
-}
 
 /* --- POST /api/v1/enrol --- */
 
@@ -55,7 +44,7 @@ static enum MHD_Result enrol(struct MHD_Connection *c,
 	int64_t id;
 	int r;
 
-	if (!is_json(c))
+	if (!server_is_json(c))
 		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 				    "send application/json");
 	req = jsonin_parse(body, len, err);
@@ -71,12 +60,12 @@ static enum MHD_Result enrol(struct MHD_Connection *c,
 		problem = "group: 1 to 64 letters, digits, spaces or ._-'";
 	if (problem) {
 		json_decref(req);
-		server_count(M_ENROL_REFUSED);
+		metrics_count(M_ENROL_REFUSED);
 		return server_error(c, MHD_HTTP_BAD_REQUEST, problem);
 	}
 	if (!s) {
 		json_decref(req);
-		return unavailable(c);
+		return server_unavailable(c);
 	}
 	secret_hash(enrol_secret, hash);
 	r = store_secret_group(s, hash, &group);
@@ -86,14 +75,14 @@ static enum MHD_Result enrol(struct MHD_Connection *c,
 	}
 	if (r == 0 && !*group) {
 		json_decref(req);
-		server_count(M_ENROL_REFUSED);
+		metrics_count(M_ENROL_REFUSED);
 		return server_error(c, MHD_HTTP_BAD_REQUEST,
 				    "group: this enrolment secret has no group; "
 				    "name the school");
 	}
 	if (r == -ENOENT || (r == 0 && given && strcmp(given, group) != 0)) {
 		json_decref(req);
-		server_count(M_ENROL_REFUSED);
+		metrics_count(M_ENROL_REFUSED);
 		return server_error(c, r == -ENOENT ? MHD_HTTP_UNAUTHORIZED
 						    : MHD_HTTP_FORBIDDEN,
 				    r == -ENOENT ? "unknown or revoked enrolment "
@@ -103,14 +92,14 @@ static enum MHD_Result enrol(struct MHD_Connection *c,
 	}
 	if (r < 0 || secret_new(secret) < 0) {
 		json_decref(req);
-		return unavailable(c);
+		return server_unavailable(c);
 	}
 	secret_hash(secret, hash);
 	r = store_device_enrol(s, device, group, hash, &id);
 	json_decref(req);
 	if (r < 0)
-		return unavailable(c);
-	server_count(M_ENROLLED);
+		return server_unavailable(c);
+	metrics_count(M_ENROLLED);
 	token = xasprintf("%" PRId64 ".%s", id, secret);
 	explicit_bzero(secret, sizeof(secret));
 	return server_reply(c, MHD_HTTP_CREATED,
@@ -121,89 +110,40 @@ static enum MHD_Result enrol(struct MHD_Connection *c,
 
 /* --- POST /api/v1/reports --- */
 
-/* Device tokens this process verified lately: a device's id, its token's
- * hash and its machine id (which an id keeps for life). A hit spares
- * each report a database read before it is parsed; it is not the
- * authority: the committer compares the hash with the device's row in
- * the transaction that stores the report, so a token rotated by
- * re-enrolment or a device removed, by any instance, is refused from
- * then on. One slot per id modulo the size; a miss reads the database. */
-#define TOKENS_CACHED 16384
+/* The two answers to a stored report, made once and queued on every
+ * connection (libmicrohttpd counts a response's references): a report
+ * costs no allocation to answer. */
+static struct MHD_Response *answer_stored, *answer_duplicate;
 
-struct token_entry {
-	int64_t id;
-	char hash[SECRET_HASH_LEN + 1];
-	char *machine_id;
-};
-
-static struct token_entry token_cache[TOKENS_CACHED];
-static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static bool token_cached(int64_t id, const char *hash, char **machine_id)
+static struct MHD_Response *answer_new(const char *text)
 {
-	struct token_entry *e = &token_cache[(uint64_t)id % TOKENS_CACHED];
-	bool hit;
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
 
-	pthread_mutex_lock(&token_lock);
-	hit = e->id == id && secret_hash_equal(e->hash, hash);
-	if (hit)
-		*machine_id = xstrdup(e->machine_id);
-	pthread_mutex_unlock(&token_lock);
-	return hit;
+	if (!r)
+		abort();
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	server_secure_headers(r);
+	return r;
 }
 
-static void token_remember(int64_t id, const char *hash,
-			   const char *machine_id)
+/* The answer to a report once it is stored (or not): r is one of
+ * store_report_put's results. */
+static enum MHD_Result reply_put(struct MHD_Connection *c, int r)
 {
-	struct token_entry *e = &token_cache[(uint64_t)id % TOKENS_CACHED];
-
-	pthread_mutex_lock(&token_lock);
-	free(e->machine_id);
-	e->id = id;
-	memcpy(e->hash, hash, sizeof(e->hash));
-	e->machine_id = xstrdup(machine_id);
-	pthread_mutex_unlock(&token_lock);
-}
-
-/* The device a request's bearer token ("Bearer ID.SECRET") belongs to:
- * its id, machine id and the token's hash. With cached, a token verified
- * here lately is taken without reading the database: only for reports,
- * whose token the committer checks again; anything else reads the
- * device's row. */
-static int device_of(struct MHD_Connection *c, struct store *s, bool cached,
-		     int64_t *id, char **machine_id,
-		     char hash[static SECRET_HASH_LEN + 1])
-{
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						       "Authorization");
-	_cleanup_free_ char *stored = NULL;
-	const char *dot;
-	char *end;
-	int r;
-
-	if (!auth || strncmp(auth, "Bearer ", 7) != 0)
-		return -EACCES;
-	auth += 7;
-	*id = strtoll(auth, &end, 10);
-	dot = end;
-	if (end == auth || *dot != '.' || *id <= 0 ||
-	    strlen(dot + 1) != SECRET_HEX_LEN)
-		return -EACCES;
-	secret_hash(dot + 1, hash);
-	if (cached && token_cached(*id, hash, machine_id))
-		return 0;
-	r = store_device_auth(s, *id, &stored, machine_id);
-	if (r == -ENOENT)
-		return -EACCES;
 	if (r < 0)
-		return r;
-	if (!secret_hash_equal(hash, stored)) {
-		free(*machine_id);
-		*machine_id = NULL;
-		return -EACCES;
+		return server_unavailable(c);
+	if (r == STORE_UNAUTHORIZED) {
+		metrics_count(M_REJECT_UNAUTHORIZED);
+		return server_error(c, MHD_HTTP_UNAUTHORIZED,
+				    "unknown or revoked device token");
 	}
-	token_remember(*id, hash, *machine_id);
-	return 0;
+	metrics_count(r == STORE_STORED ? M_REPORTS_STORED
+					: M_REPORTS_DUPLICATE);
+	return r == STORE_STORED
+		       ? MHD_queue_response(c, MHD_HTTP_CREATED, answer_stored)
+		       : MHD_queue_response(c, MHD_HTTP_OK, answer_duplicate);
 }
 
 static enum MHD_Result reports(struct MHD_Connection *c, struct request *rq,
@@ -213,22 +153,23 @@ static enum MHD_Result reports(struct MHD_Connection *c, struct request *rq,
 	struct store *s = server_store();
 	char err[256], hash[SECRET_HASH_LEN + 1];
 	const char *problem, *mid;
+	struct committer_job *job;
 	json_t *report;
 	int64_t id;
 	int r;
 
 	if (!s)
-		return unavailable(c);
-	r = device_of(c, s, true, &id, &machine_id, hash);
+		return server_unavailable(c);
+	r = auth_device(c, s, true, &id, &machine_id, hash);
 	if (r == -EACCES) {
-		server_count(M_REJECT_UNAUTHORIZED);
+		metrics_count(M_REJECT_UNAUTHORIZED);
 		return server_error(c, MHD_HTTP_UNAUTHORIZED,
 				    "unknown or revoked device token");
 	}
 	if (r < 0)
-		return unavailable(c);
-	if (!is_json(c)) {
-		server_count(M_REJECT_MEDIA_TYPE);
+		return server_unavailable(c);
+	if (!server_is_json(c)) {
+		metrics_count(M_REJECT_MEDIA_TYPE);
 		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 				    "send application/json");
 	}
@@ -239,482 +180,25 @@ static enum MHD_Result reports(struct MHD_Connection *c, struct request *rq,
 	problem = report ? reportcheck(report, err) : err;
 	jarena_close();
 	if (problem) {
-		server_count(M_REJECT_INVALID);
+		metrics_count(M_REJECT_INVALID);
 		return server_error(c, MHD_HTTP_BAD_REQUEST, problem);
 	}
 	mid = json_string_value(json_object_get(json_object_get(report,
 								"device"),
 						"machine_id"));
 	if (strcmp(mid, machine_id) != 0) {
-		server_count(M_REJECT_FORBIDDEN);
+		metrics_count(M_REJECT_FORBIDDEN);
 		return server_error(c, MHD_HTTP_FORBIDDEN,
 				    "the report names another device than "
 				    "its token");
 	}
-	return server_commit(c, rq, id, hash, report);
-}
-
-/* --- admin --- */
-
-/* yescrypt costs ~30 ms by design; a dashboard or script asking several
- * times a minute pays it once a minute. An entry holds the admin's name,
- * the password hash stored when it was verified (a new password changes
- * it, so the entry stops matching at once) and the SHA-256 of the
- * password, compared in constant time. */
-#define AUTH_CACHED 32
-#define AUTH_TTL_S 60
-
-struct auth_entry {
-	char *name, *stored;
-	char pw[SECRET_HASH_LEN + 1];
-	time_t until;
-};
-
-static struct auth_entry auth_cache[AUTH_CACHED];
-static unsigned auth_next;
-static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static bool auth_cached(const char *user, const char *stored, const char *pw)
-{
-	time_t now = time(NULL);
-	bool ok = false;
-
-	pthread_mutex_lock(&auth_lock);
-	for (unsigned i = 0; i < AUTH_CACHED && !ok; i++) {
-		const struct auth_entry *e = &auth_cache[i];
-
-		ok = e->name && e->until > now && strcmp(e->name, user) == 0 &&
-		     strcmp(e->stored, stored) == 0 &&
-		     CRYPTO_memcmp(e->pw, pw, SECRET_HASH_LEN) == 0;
-	}
-	pthread_mutex_unlock(&auth_lock);
-	return ok;
-}
-
-static void auth_remember(const char *user, const char *stored, const char *pw)
-{
-	struct auth_entry *e;
-
-	pthread_mutex_lock(&auth_lock);
-	e = &auth_cache[auth_next];
-	auth_next = (auth_next + 1) % AUTH_CACHED;
-	free(e->name);
-	free(e->stored);
-	e->name = xstrdup(user);
-	e->stored = xstrdup(stored);
-	memcpy(e->pw, pw, sizeof(e->pw));
-	e->until = time(NULL) + AUTH_TTL_S;
-	pthread_mutex_unlock(&auth_lock);
-}
-
-void api_exit(void)
-{
-	for (unsigned i = 0; i < TOKENS_CACHED; i++) {
-		free(token_cache[i].machine_id);
-		token_cache[i].machine_id = NULL;
-	}
-	for (unsigned i = 0; i < AUTH_CACHED; i++) {
-		free(auth_cache[i].name);
-		free(auth_cache[i].stored);
-		explicit_bzero(&auth_cache[i], sizeof(auth_cache[i]));
-	}
-}
-
-/* --- the dashboard's sessions --- */
-
-#define SESSION_COOKIE "collectord_session"
-#define SESSION_LIFETIME_S (12 * 3600)
-/* Failed sign-ins in the window that stop more tries: for one name from
- * one address (a hard limit per name alone would let anyone lock the
- * admins out), and from one address for any names. */
-#define SIGNIN_WINDOW_S (15 * 60)
-#define SIGNIN_MAX_PER_NAME 5
-#define SIGNIN_MAX_PER_ADDRESS 30
-
-/* The method of the request this thread handles (for the CSRF rule). */
-static __thread const char *current_method;
-
-static bool is_change(void)
-{
-	return current_method && strcmp(current_method, "GET") != 0 &&
-	       strcmp(current_method, "HEAD") != 0;
-}
-
-/* The hash of the session cookie the request carries, or false. */
-static bool session_hash(struct MHD_Connection *c,
-			 char out[static SECRET_HASH_LEN + 1])
-{
-	const char *v = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
-						    SESSION_COOKIE);
-
-	if (!v || strlen(v) != SECRET_HEX_LEN ||
-	    strspn(v, "0123456789abcdef") != SECRET_HEX_LEN)
-		return false;
-	secret_hash(v, out);
-	return true;
-}
-
-/* The signed-in admin of the session cookie (caller frees), and the
- * session's CSRF token; -ENOENT without a live session. */
-static int session_of(struct MHD_Connection *c, struct store *s, char **name,
-		      char **csrf)
-{
-	char hash[SECRET_HASH_LEN + 1];
-
-	if (!session_hash(c, hash))
-		return -ENOENT;
-	return store_session_get(s, hash, name, csrf);
-}
-
-/* A change made with a session must carry the session's CSRF token in
- * X-CSRF-Token: another site can make a browser send the cookie (were
- * SameSite ever missing), never this header. */
-static bool csrf_ok(struct MHD_Connection *c, const char *csrf)
-{
-	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						    "X-CSRF-Token");
-
-	return v && strlen(v) == strlen(csrf) &&
-	       CRYPTO_memcmp(v, csrf, strlen(csrf)) == 0;
-}
-
-/* The client's address, for the sign-in limits. Behind a proxy on this
- * host (the peer is loopback), the address the proxy names last in
- * X-Forwarded-For, when it is one. */
-static void client_address(struct MHD_Connection *c, char out[static 64])
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						      "X-Forwarded-For");
-	unsigned char bin[16];
-
-	strcpy(out, "unknown");
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)
-					   ->sin_addr, out, 64);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-			  &((const struct sockaddr_in6 *)(const void *)sa)
-				   ->sin6_addr, out, 64);
-	if (xff && (strcmp(out, "127.0.0.1") == 0 || strcmp(out, "::1") == 0)) {
-		const char *last = strrchr(xff, ',');
-		char cand[64];
-
-		last = last ? last + 1 : xff;
-		last += strspn(last, " \t");
-		snprintf(cand, sizeof(cand), "%.*s", (int)strcspn(last, " \t"),
-			 last);
-		if (inet_pton(AF_INET, cand, bin) == 1 ||
-		    inet_pton(AF_INET6, cand, bin) == 1)
-			strcpy(out, cand);
-	}
-}
-
-/* A yescrypt hash of a password nobody has: an unknown name costs as
- * much as a wrong password, so timing does not tell names apart. */
-static char *decoy;
-static pthread_once_t decoy_once = PTHREAD_ONCE_INIT;
-
-static void make_decoy(void)
-{
-	char pw[SECRET_HEX_LEN + 1];
-
-	if (secret_new(pw) == 0)
-		decoy = password_hash(pw);
-	explicit_bzero(pw, sizeof(pw));
-}
-
-static const char *decoy_hash(void)
-{
-	pthread_once(&decoy_once, make_decoy);
-	/* "*" is no hash: nothing matches it. */
-	return decoy ? decoy : "*";
-}
-
-enum { PW_OK, PW_WRONG, PW_LIMITED, PW_DB_DOWN };
-
-/* An admin's password, checked with limits kept in the database (so
- * that every instance sees them): after SIGNIN_MAX_PER_NAME failures for
- * a name from one address, or SIGNIN_MAX_PER_ADDRESS from one address,
- * within SIGNIN_WINDOW_S, no more tries. The attempt is recorded before
- * the (slow) check, so parallel guesses count too. A Basic sign-in seen
- * in the last minute is answered from memory. */
-static int password_check(struct MHD_Connection *c, struct store *s,
-			  const char *name, const char *password,
-			  bool remember)
-{
-	_cleanup_free_ char *stored = NULL, *pair = NULL, *by_addr = NULL;
-	char addr[64], pw[SECRET_HASH_LEN + 1];
-	time_t since = time(NULL) - SIGNIN_WINDOW_S;
-	int r = store_admin_get(s, name, &stored), n, m;
-	bool ok;
-
-	if (r < 0 && r != -ENOENT)
-		return PW_DB_DOWN;
-	secret_hash(password, pw);
-	if (r == 0 && remember && auth_cached(name, stored, pw)) {
-		explicit_bzero(pw, sizeof(pw));
-		return PW_OK;
-	}
-	client_address(c, addr);
-	pair = xasprintf("name:%s@%s", name, addr);
-	by_addr = xasprintf("ip:%s", addr);
-	if (store_signin_failed(s, pair) < 0 ||
-	    (n = store_signin_failures(s, pair, since)) < 0 ||
-	    (m = store_signin_failures(s, by_addr, since)) < 0) {
-		explicit_bzero(pw, sizeof(pw));
-		return PW_DB_DOWN;
-	}
-	if (n > SIGNIN_MAX_PER_NAME || m >= SIGNIN_MAX_PER_ADDRESS) {
-		explicit_bzero(pw, sizeof(pw));
-		log_warnx("sign-in refused for a while: too many failures from "
-			  "%s", addr);
-		return PW_LIMITED;
-	}
-	ok = password_matches(password, r == 0 ? stored : decoy_hash()) &&
-	     r == 0;
-	if (ok && remember)
-		auth_remember(name, stored, pw);
-	explicit_bzero(pw, sizeof(pw));
-	if (ok ? store_signin_clear(s, pair) < 0
-	       : store_signin_failed(s, by_addr) < 0)
-		return PW_DB_DOWN;
-	return ok ? PW_OK : PW_WRONG;
-}
-
-static int basic_admin(struct MHD_Connection *c, struct store *s)
-{
-	char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
-	int r = PW_WRONG;
-
-	if (user && pass && *user && strlen(user) <= 64 && strlen(pass) <= 1024)
-		r = password_check(c, s, user, pass, true);
-	if (pass)
-		explicit_bzero(pass, strlen(pass));
-	MHD_free(user);
-	MHD_free(pass);
-	return r;
-}
-
-enum { ADMIN_NO, ADMIN_YES, ADMIN_NO_CSRF, ADMIN_DB_DOWN, ADMIN_LIMITED };
-
-static int admin(struct MHD_Connection *c, struct store *s)
-{
-	_cleanup_free_ char *name = NULL, *csrf = NULL;
-	int r = session_of(c, s, &name, &csrf);
-
-	if (r == 0)
-		return is_change() && !csrf_ok(c, csrf) ? ADMIN_NO_CSRF
-							 : ADMIN_YES;
-	if (r != -ENOENT)
-		return ADMIN_DB_DOWN;
-	switch (basic_admin(c, s)) {
-	case PW_OK:
-		return ADMIN_YES;
-	case PW_LIMITED:
-		return ADMIN_LIMITED;
-	case PW_DB_DOWN:
-		return ADMIN_DB_DOWN;
-	default:
-		return ADMIN_NO;
-	}
-}
-
-static enum MHD_Result too_many(struct MHD_Connection *c)
-{
-	static const char *const h[] = { "Retry-After", "900", NULL };
-
-	return server_reply_json(c, MHD_HTTP_TOO_MANY_REQUESTS,
-				 json_pack("{s:s}", "error",
-					   "Too many failed sign-ins. Wait 15 "
-					   "minutes and try again."), h);
-}
-
-static enum MHD_Result refuse_admin(struct MHD_Connection *c)
-{
-	static const char msg[] = "{\"error\":\"sign in as an administrator\"}";
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	/* The dashboard's own requests get a plain 401: a Basic challenge
-	 * would make the browser put up its own password box. */
-	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Dashboard"))
-		return server_error(c, MHD_HTTP_UNAUTHORIZED,
-				    "sign in as an administrator");
-	r = MHD_create_response_from_buffer(sizeof(msg) - 1,
-					    (void *)(uintptr_t)msg,
-					    MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	server_secure_headers(r);
-	ret = MHD_queue_basic_auth_fail_response(c, "collectord", r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-/* This thread's database connection, once the request is from an
- * admin; NULL with the refusal (or 503) already queued in *ret. */
-static struct store *as_admin(struct MHD_Connection *c, enum MHD_Result *ret)
-{
-	struct store *s = server_store();
-
-	if (!s) {
-		*ret = unavailable(c);
-		return NULL;
-	}
-	switch (admin(c, s)) {
-	case ADMIN_YES:
-		return s;
-	case ADMIN_NO_CSRF:
-		*ret = server_error(c, MHD_HTTP_FORBIDDEN,
-				    "missing or wrong X-CSRF-Token: reload the "
-				    "page and try again");
-		return NULL;
-	case ADMIN_DB_DOWN:
-		*ret = unavailable(c);
-		return NULL;
-	case ADMIN_LIMITED:
-		*ret = too_many(c);
-		return NULL;
-	default:
-		*ret = refuse_admin(c);
-		return NULL;
-	}
-}
-
-/* Whether the browser reached us over HTTPS (directly, or through a TLS
- * proxy that says so): the cookie is then Secure. */
-static bool over_tls(struct MHD_Connection *c)
-{
-	const char *p = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						    "X-Forwarded-Proto");
-
-	return server_config()->tls_cert || (p && strcasecmp(p, "https") == 0);
-}
-
-static char *session_cookie(struct MHD_Connection *c, const char *value,
-			    long max_age)
-{
-	return xasprintf(SESSION_COOKIE "=%s; Path=/; Max-Age=%ld; HttpOnly;"
-			 " SameSite=Strict%s", value, max_age,
-			 over_tls(c) ? "; Secure" : "");
-}
-
-/* POST /api/v1/session {"name", "password"}: sign in. */
-static enum MHD_Result signin(struct MHD_Connection *c,
-			      struct request *rq __attribute__((unused)),
-			      const char *body, size_t len)
-{
-	_cleanup_free_ char *name = NULL, *cookie = NULL;
-	char err[256], sid[SECRET_HEX_LEN + 1], hash[SECRET_HASH_LEN + 1],
-		csrf[SECRET_HEX_LEN + 1];
-	struct store *s = server_store();
-	const char *password;
-	json_t *req;
-	int r;
-
-	if (!is_json(c))
-		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-				    "send application/json");
-	req = jsonin_parse(body, len, err);
-	if (!req)
-		return server_error(c, MHD_HTTP_BAD_REQUEST, err);
-	name = json_is_string(json_object_get(req, "name"))
-		       ? xstrdup(json_string_value(json_object_get(req, "name")))
-		       : NULL;
-	password = json_string_value(json_object_get(req, "password"));
-	if (!name || !*name || strlen(name) > 64 || !password ||
-	    strlen(password) > 1024) {
-		json_decref(req);
-		return server_error(c, MHD_HTTP_BAD_REQUEST,
-				    "name and password: strings");
-	}
-	r = s ? password_check(c, s, name, password, false) : PW_DB_DOWN;
-	json_decref(req);
-	if (r == PW_LIMITED)
-		return too_many(c);
-	if (r == PW_WRONG)
-		return server_error(c, MHD_HTTP_UNAUTHORIZED,
-				    "Wrong name or password.");
-	if (r != PW_OK || secret_new(sid) < 0 || secret_new(csrf) < 0)
-		return unavailable(c);
-	secret_hash(sid, hash);
-	if (store_session_new(s, hash, name, csrf, SESSION_LIFETIME_S) < 0) {
-		explicit_bzero(sid, sizeof(sid));
-		return unavailable(c);
-	}
-	cookie = session_cookie(c, sid, SESSION_LIFETIME_S);
-	explicit_bzero(sid, sizeof(sid));
-	{
-		const char *const h[] = { "Set-Cookie", cookie, NULL };
-
-		return server_reply_json(c, MHD_HTTP_OK,
-					 json_pack("{s:s, s:s}", "name", name,
-						   "csrf", csrf), h);
-	}
-}
-
-/* The request's live session: its admin and CSRF token (caller frees
- * both), and this thread's database in *s; false with the answer (401,
- * or 503) queued in *ret. */
-static bool need_session(struct MHD_Connection *c, struct store **s,
-			 char **name, char **csrf, enum MHD_Result *ret)
-{
-	int r;
-
-	*s = server_store();
-	if (!*s) {
-		*ret = unavailable(c);
-		return false;
-	}
-	r = session_of(c, *s, name, csrf);
-	if (r == 0)
-		return true;
-	*ret = r == -ENOENT ? server_error(c, MHD_HTTP_UNAUTHORIZED,
-					   "not signed in")
-			    : unavailable(c);
-	return false;
-}
-
-/* GET /api/v1/session: who is signed in, and the CSRF token. */
-static enum MHD_Result session_get(struct MHD_Connection *c)
-{
-	_cleanup_free_ char *name = NULL, *csrf = NULL;
-	enum MHD_Result ret;
-	struct store *s;
-
-	if (!need_session(c, &s, &name, &csrf, &ret))
-		return ret;
-	return server_reply(c, MHD_HTTP_OK,
-			    json_pack("{s:s, s:s}", "name", name, "csrf", csrf));
-}
-
-/* DELETE /api/v1/session: sign out (with the CSRF token). */
-static enum MHD_Result signout(struct MHD_Connection *c)
-{
-	_cleanup_free_ char *name = NULL, *csrf = NULL, *cookie = NULL;
-	char hash[SECRET_HASH_LEN + 1];
-	enum MHD_Result ret;
-	struct store *s;
-
-	if (!need_session(c, &s, &name, &csrf, &ret))
-		return ret;
-	if (!csrf_ok(c, csrf))
-		return server_error(c, MHD_HTTP_FORBIDDEN,
-				    "missing or wrong X-CSRF-Token");
-	session_hash(c, hash);
-	if (store_session_end(s, hash) < 0)
-		return unavailable(c);
-	cookie = session_cookie(c, "", 0);
-	{
-		const char *const h[] = { "Set-Cookie", cookie, NULL };
-
-		return server_reply_json(c, MHD_HTTP_OK,
-					 json_pack("{s:b}", "signed_in", 0), h);
-	}
+	/* Answered by the committer's thread's resuming the connection
+	 * (api_dispatch, again), or now. */
+	r = committer_put(c, s, id, hash, report, body, len, &job);
+	if (r != -EINPROGRESS)
+		return reply_put(c, r);
+	server_keep(rq, job, committer_job_free);
+	return MHD_YES;
 }
 
 static int summary_of(struct store *s, json_t **out)
@@ -785,7 +269,7 @@ static json_t *devices_query(struct MHD_Connection *c, bool paged,
 	json_t *out;
 	int r;
 
-	s = as_admin(c, ret);
+	s = auth_admin(c, ret);
 	if (!s)
 		return NULL;
 	if (!filter_from(c, &f, paged)) {
@@ -799,7 +283,7 @@ static json_t *devices_query(struct MHD_Connection *c, bool paged,
 				    "sort by hostname, group, status or "
 				    "last_seen, with '-' for descending");
 	else if (r < 0)
-		*ret = unavailable(c);
+		*ret = server_unavailable(c);
 	return r < 0 ? NULL : out;
 }
 
@@ -822,7 +306,7 @@ static enum MHD_Result device(struct MHD_Connection *c, const char *idtext)
 	long long id = strtoll(idtext, &end, 10);
 	int r;
 
-	s = as_admin(c, &ret);
+	s = auth_admin(c, &ret);
 	if (!s)
 		return ret;
 	if (*end || id <= 0)
@@ -831,7 +315,7 @@ static enum MHD_Result device(struct MHD_Connection *c, const char *idtext)
 	if (r == -ENOENT)
 		return server_error(c, MHD_HTTP_NOT_FOUND, "no such device");
 	if (r < 0)
-		return unavailable(c);
+		return server_unavailable(c);
 	return server_reply(c, MHD_HTTP_OK, out);
 }
 
@@ -849,7 +333,7 @@ static enum MHD_Result admin_counted(struct MHD_Connection *c,
 	unsigned n;
 	json_t *out;
 
-	s = as_admin(c, &ret);
+	s = auth_admin(c, &ret);
 	if (!s)
 		return ret;
 	if (!arg_uint(c, name, def, 1, max, &n)) {
@@ -858,7 +342,7 @@ static enum MHD_Result admin_counted(struct MHD_Connection *c,
 		return server_error(c, MHD_HTTP_BAD_REQUEST, msg);
 	}
 	if (fn(c, s, n, &out) < 0)
-		return unavailable(c);
+		return server_unavailable(c);
 	return server_reply(c, MHD_HTTP_OK, out);
 }
 
@@ -953,12 +437,12 @@ static enum MHD_Result events_csv(struct MHD_Connection *c)
 	json_t *out, *row;
 	FILE *csv;
 
-	s = as_admin(c, &ret);
+	s = auth_admin(c, &ret);
 	if (!s)
 		return ret;
 	if (store_events(s, arg(c, "type"), arg(c, "group"), arg(c, "since"),
 			 100000, &out) < 0)
-		return unavailable(c);
+		return server_unavailable(c);
 	csv = open_memstream(&text, &len);
 	if (!csv)
 		abort();
@@ -1021,70 +505,6 @@ static enum MHD_Result findings(struct MHD_Connection *c)
 static enum MHD_Result groups(struct MHD_Connection *c)
 {
 	return listing(c, store_groups);
-}
-
-/* --- the dashboard's pages --- */
-
-static enum MHD_Result send_file(struct MHD_Connection *c,
-				 const struct web_file *f)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		(size_t)(f->end - f->data), (void *)(uintptr_t)f->data,
-		MHD_RESPMEM_PERSISTENT);
-	enum MHD_Result ret;
-
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", f->type);
-	/* Small, and new with every collectord: always revalidated. */
-	MHD_add_response_header(r, "Cache-Control", "no-cache");
-	server_secure_headers(r);
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result redirect(struct MHD_Connection *c, const char *to)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		0, NULL, MHD_RESPMEM_PERSISTENT);
-	enum MHD_Result ret;
-
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Location", to);
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	server_secure_headers(r);
-	ret = MHD_queue_response(c, MHD_HTTP_SEE_OTHER, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-/* A page of the dashboard: the page for a signed-in admin, the sign-in
- * page for anyone else. The data come from the API, which checks the
- * session again on every request. */
-static enum MHD_Result page(struct MHD_Connection *c, const char *url)
-{
-	_cleanup_free_ char *name = NULL, *csrf = NULL;
-	struct store *s = server_store();
-	int r;
-
-	if (strcmp(url, "/login") == 0)
-		return send_file(c, web_page());
-	if (!s)
-		return unavailable(c);
-	r = session_of(c, s, &name, &csrf);
-	/* url is one of the pages (web_is_page): letters, digits, '/'. */
-	if (r == -ENOENT && strcmp(url, "/") == 0)
-		return redirect(c, "/login");
-	if (r == -ENOENT) {
-		_cleanup_free_ char *to = xasprintf("/login?next=%s", url);
-
-		return redirect(c, to);
-	}
-	if (r < 0)
-		return unavailable(c);
-	return send_file(c, web_page());
 }
 
 /* --- policies --- */
@@ -1152,16 +572,16 @@ static enum MHD_Result agent_policy(struct MHD_Connection *c)
 	int r;
 
 	if (!s)
-		return unavailable(c);
-	r = device_of(c, s, false, &id, &machine_id, hash);
+		return server_unavailable(c);
+	r = auth_device(c, s, false, &id, &machine_id, hash);
 	if (r == -EACCES)
 		return server_error(c, MHD_HTTP_UNAUTHORIZED,
 				    "unknown or revoked device token");
 	if (r < 0 || store_device_group(s, id, &group) < 0)
-		return unavailable(c);
+		return server_unavailable(c);
 	r = store_policy_get(s, group, &body, &sha);
 	if (r < 0 && r != -ENOENT)
-		return unavailable(c);
+		return server_unavailable(c);
 	terms = terms_header(s);
 	if (r == -ENOENT) {
 		const char *const h[] = { "Endpointd-Terms", terms, NULL };
@@ -1182,7 +602,7 @@ static enum MHD_Result policy_get(struct MHD_Connection *c)
 	const char *group = arg(c, "group");
 	int r;
 
-	s = as_admin(c, &ret);
+	s = auth_admin(c, &ret);
 	if (!s)
 		return ret;
 	r = store_policy_get(s, group ? group : "", &body, &sha);
@@ -1190,7 +610,7 @@ static enum MHD_Result policy_get(struct MHD_Connection *c)
 		return server_error(c, MHD_HTTP_NOT_FOUND,
 				    "no policy is set for that group");
 	if (r < 0)
-		return unavailable(c);
+		return server_unavailable(c);
 	return policy_text(c, body, sha, NULL);
 }
 
@@ -1207,7 +627,7 @@ static enum MHD_Result policy_put(struct MHD_Connection *c,
 	json_t *list;
 	char *line, *save = NULL;
 
-	s = as_admin(c, &ret);
+	s = auth_admin(c, &ret);
 	if (!s)
 		return ret;
 	if (!group || !store_group_ok(group))
@@ -1225,7 +645,7 @@ static enum MHD_Result policy_put(struct MHD_Connection *c,
 	}
 	if (store_policy_put(s, group, body, p->sha256) < 0) {
 		policy_free(p);
-		return unavailable(c);
+		return server_unavailable(c);
 	}
 	list = json_pack("{s:s, s:s, s:o, s:o}", "group", group, "sha256",
 			 p->sha256, "name", json_string_lossy(p->name),
@@ -1241,11 +661,11 @@ static enum MHD_Result listing(struct MHD_Connection *c,
 	struct store *s;
 	json_t *out;
 
-	s = as_admin(c, &ret);
+	s = auth_admin(c, &ret);
 	if (!s)
 		return ret;
 	if (fn(s, &out) < 0)
-		return unavailable(c);
+		return server_unavailable(c);
 	return server_reply(c, MHD_HTTP_OK, out);
 }
 
@@ -1271,7 +691,7 @@ static enum MHD_Result healthz(struct MHD_Connection *c)
 
 static enum MHD_Result metrics(struct MHD_Connection *c)
 {
-	_cleanup_free_ char *counters = server_metrics_text();
+	_cleanup_free_ char *counters = metrics_text();
 	_cleanup_free_ char *text = NULL;
 	struct store *s = server_store();
 	json_t *sum = NULL;
@@ -1326,9 +746,9 @@ enum MHD_Result api_dispatch(struct MHD_Connection *c, struct request *rq,
 		{ "GET", "/api/v1/history", H_PLAIN, { .plain_fn = history } },
 		{ "GET", "/api/v1/findings", H_PLAIN, { .plain_fn = findings } },
 		{ "GET", "/api/v1/groups", H_PLAIN, { .plain_fn = groups } },
-		{ "POST", "/api/v1/session", H_BODY, { .body_fn = signin } },
-		{ "GET", "/api/v1/session", H_PLAIN, { .plain_fn = session_get } },
-		{ "DELETE", "/api/v1/session", H_PLAIN, { .plain_fn = signout } },
+		{ "POST", "/api/v1/session", H_BODY, { .body_fn = auth_signin } },
+		{ "GET", "/api/v1/session", H_PLAIN, { .plain_fn = auth_session_get } },
+		{ "DELETE", "/api/v1/session", H_PLAIN, { .plain_fn = auth_signout } },
 		{ "GET", "/api/v1/agent/policy", H_PLAIN,
 		  { .plain_fn = agent_policy } },
 		{ "GET", "/api/v1/policy", H_PLAIN, { .plain_fn = policy_get } },
@@ -1338,19 +758,16 @@ enum MHD_Result api_dispatch(struct MHD_Connection *c, struct request *rq,
 		{ "GET", "/healthz", H_PLAIN, { .plain_fn = healthz } },
 		{ "GET", "/metrics", H_PLAIN, { .plain_fn = metrics } },
 	};
+	struct committer_job *job = server_kept(rq);
 	bool path_known = false;
-	const struct web_file *f;
 
-	current_method = method;
-	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-		if (web_is_page(url) || strcmp(url, "/login") == 0)
-			return page(c, url);
-		f = web_file(url);
-		if (f && strcmp(url, "/static/index.html") != 0)
-			return send_file(c, f);
-		if (strcmp(url, "/favicon.ico") == 0)
-			return send_file(c, web_file("/static/icon.svg"));
-	}
+	/* A report back from the committer: on disk, or not. */
+	if (job)
+		return reply_put(c, committer_result(job));
+	auth_begin(method);
+	if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
+	    web_serves(url))
+		return web_answer(c, url);
 	if (strncmp(url, "/api/v1/devices/", 16) == 0 && url[16])
 		return strcmp(method, "GET") == 0
 			       ? device(c, url + 16)
@@ -1370,4 +787,18 @@ enum MHD_Result api_dispatch(struct MHD_Connection *c, struct request *rq,
 	return server_error(c, path_known ? MHD_HTTP_METHOD_NOT_ALLOWED
 					  : MHD_HTTP_NOT_FOUND,
 			    path_known ? "method not allowed" : "not found");
+}
+
+int api_init(void)
+{
+	answer_stored = answer_new("{\"stored\":true}");
+	answer_duplicate = answer_new("{\"stored\":false}");
+	return 0;
+}
+
+void api_exit(void)
+{
+	MHD_destroy_response(answer_stored);
+	MHD_destroy_response(answer_duplicate);
+	answer_stored = answer_duplicate = NULL;
 }

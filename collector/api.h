@@ -1,6 +1,8 @@
 /*
  * api: collectord's HTTP API (docs/api.md): /healthz, /metrics and
- * /api/v1/ (enrol, reports, summary).
+ * /api/v1/ (enrol, reports, summary, ...), and the dashboard's pages
+ * through web.h. api_dispatch is the server's dispatcher
+ * (server_config.dispatch).
  */
 #ifndef COLLECTORD_API_H
 #define COLLECTORD_API_H
@@ -8,13 +10,15 @@
 #include <microhttpd.h>
 #include <stddef.h>
 
+/* Make the answers reports share. Returns 0. */
+int api_init(void);
+/* Let them go (after server_exit). */
+void api_exit(void);
+
 /* Answer one complete request. body is NUL-terminated at len. */
 struct request;
 enum MHD_Result api_dispatch(struct MHD_Connection *c, struct request *rq,
 			     const char *url, const char *method,
 			     const char *body, size_t len);
-
-/* Forget the cached admin verifications (at exit). */
-void api_exit(void);
 
 #endif

@@ -11,7 +11,7 @@
  *
  * The rules, since jansson does not know:
  * - jarena_setup runs before the threads that use jansson start
- *   (server_start calls it); outside an open arena jansson allocates
+ *   (server_init calls it); outside an open arena jansson allocates
  *   with malloc as before.
  * - A value built in an arena is only read once the arena is closed:
  *   never set into, deleted from, or decref'd but for a reference the

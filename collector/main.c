@@ -1,6 +1,10 @@
 /*
  * collectord: the central collector. Options, the configuration file, the
- * administrative commands (which run and exit), and the server's life.
+ * administrative commands (which run and exit), and the server's life:
+ * its modules started in order (api, server, committer) and stopped in
+ * reverse. A request goes one way: server.c hands it to api.c (its
+ * dispatcher), whose handlers use auth.c and web.c and pass reports to
+ * committer.c, which stores them (store*.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
+#include "auth.h"
+#include "committer.h"
 #include "log.h"
 #include "secret.h"
 #include "server.h"
@@ -324,8 +331,10 @@ static int serve(const struct options *o)
 	sigaddset(&set, SIGHUP);
 	/* Blocked before the workers start, so they inherit the mask. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (server_start(&o->srv) < 0)
-		return 1;
+	api_init();
+	if (server_init(&o->srv) < 0)
+		goto failed_server;
+	committer_init(o->srv.db_url, o->srv.threads);
 	sd_notify(0, "READY=1");
 	/* A PostgreSQL URL may hold a password: never in the log. */
 	log_info("listening on %s, database %s", o->srv.listen,
@@ -362,8 +371,16 @@ static int serve(const struct options *o)
 	}
 	sd_notify(0, "STOPPING=1");
 	log_info("signal %d: stopping", sig);
-	server_stop();
+	/* Every waiting report is committed and answered before the server
+	 * stops: it must not stop with connections suspended. */
+	committer_exit();
+	server_exit();
+	auth_exit();
+	api_exit();
 	return 0;
+failed_server:
+	api_exit();
+	return 1;
 }
 
 /* A laptop given back, sold or destroyed leaves the collector with
@@ -394,7 +411,8 @@ int main(int argc, char **argv)
 		.srv = { .listen = "127.0.0.1:8080", .max_body = 256 * 1024,
 			 .stale_hours = 24, .retention_days = 90,
 			 .access = "The school's ICT staff who have an account "
-				   "on the compliance dashboard." },
+				   "on the compliance dashboard.",
+			 .dispatch = api_dispatch },
 	};
 	_cleanup_free_ char *err = NULL;
 	struct store *s;

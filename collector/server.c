@@ -1,5 +1,9 @@
 /*
- * server: libmicrohttpd with an internal thread pool (epoll).
+ * server: libmicrohttpd with an internal thread pool (epoll). It reads
+ * each request's body within bounds, then hands the request to the
+ * dispatcher its configuration names (api.c's api_dispatch), which
+ * answers with the helpers here; it counts and times requests
+ * (metrics.c), and keeps each worker thread's database connection.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -8,13 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
 #include "jarena.h"
 #include "log.h"
-#include "secret.h"
+#include "metrics.h"
 #include "server.h"
 #include "utf8.h"
 #include "util.h"
@@ -28,29 +32,11 @@ struct request {
 	size_t len, cap;
 	bool too_big;
 	struct timespec t0;
-	/* A report waiting for, or back from, the committer. */
-	struct MHD_Connection *conn;
 	struct jarena arena;	/* where the report was built */
-	char token_hash[SECRET_HASH_LEN + 1];
-	struct store_put put;
-	bool committed;
-	struct request *next;
+	/* What the dispatcher keeps until the request ends. */
+	void *kept;
+	void (*release)(void *kept);
 };
-
-/* Group commit: a committer thread stores every report that has arrived
- * in one transaction (one fsync), then lets their connections answer.
- * Nothing is acknowledged before it is on disk. One committer on SQLite,
- * several on PostgreSQL (server_start). */
-#define BATCH_MAX 512
-
-#define MAX_COMMITTERS 8
-
-static pthread_t committers[MAX_COMMITTERS];
-static unsigned ncommitters;
-static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;
-static struct request *queue_head, *queue_tail;
-static bool committer_running, committer_stop;
 
 static struct MHD_Daemon *daemon_;
 static struct server_config cfg;
@@ -61,13 +47,6 @@ static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct store **stores;
 static size_t nstores;
 static __thread struct store *thread_store;
-
-static unsigned long counters[M_COUNT];
-static const double buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01,
-				  0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5 };
-static unsigned long hist[ARRAY_SIZE(buckets) + 1];
-static double hist_sum;
-static pthread_mutex_t hist_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const struct server_config *server_config(void)
 {
@@ -90,11 +69,6 @@ struct store *server_store(void)
 	stores[nstores++] = thread_store;
 	pthread_mutex_unlock(&stores_lock);
 	return thread_store;
-}
-
-void server_count(enum metric m)
-{
-	__atomic_add_fetch(&counters[m], 1, __ATOMIC_RELAXED);
 }
 
 void server_secure_headers(struct MHD_Response *r)
@@ -174,120 +148,20 @@ enum MHD_Result server_error(struct MHD_Connection *c, unsigned status,
 	return server_reply(c, status, body);
 }
 
-/* The two answers to a stored report, made once and queued on every
- * connection (libmicrohttpd counts a response's references): a report
- * costs no allocation to answer. */
-static struct MHD_Response *answer_stored, *answer_duplicate;
-
-static struct MHD_Response *answer_new(const char *text)
+bool server_is_json(struct MHD_Connection *c)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     "Content-Type");
 
-	if (!r)
-		abort();
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	server_secure_headers(r);
-	return r;
+	return ct && strncasecmp(ct, "application/json", 16) == 0 &&
+	       (ct[16] == '\0' || ct[16] == ';');
 }
 
-static enum MHD_Result reply_put(struct MHD_Connection *c, struct request *rq)
+enum MHD_Result server_unavailable(struct MHD_Connection *c)
 {
-	int r = rq->put.result;
-
-	if (r < 0) {
-		server_count(M_REJECT_STORAGE);
-		return server_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-				    "storage unavailable; try again later");
-	}
-	if (r == STORE_UNAUTHORIZED) {
-		server_count(M_REJECT_UNAUTHORIZED);
-		return server_error(c, MHD_HTTP_UNAUTHORIZED,
-				    "unknown or revoked device token");
-	}
-	server_count(r == STORE_STORED ? M_REPORTS_STORED : M_REPORTS_DUPLICATE);
-	return r == STORE_STORED
-		       ? MHD_queue_response(c, MHD_HTTP_CREATED, answer_stored)
-		       : MHD_queue_response(c, MHD_HTTP_OK, answer_duplicate);
-}
-
-static bool on_sqlite(void)
-{
-	return strncmp(cfg.db_url, "sqlite:", 7) == 0;
-}
-
-/* Store a batch on the committer's connection, opened if need be; a
- * connection that fails is closed. 0 or -EIO. */
-static int put_batch(struct store **s, struct store_put *puts, size_t n)
-{
-	_cleanup_free_ char *err = NULL;
-
-	if (!*s && (*s = store_open(cfg.db_url, false, &err)))
-		store_remember(*s);
-	else if (!*s)
-		log_errx("%s", err);
-	if (*s && store_report_put_batch(*s, puts, n) == 0)
-		return 0;
-	store_close(*s);
-	*s = NULL;
-	return -EIO;
-}
-
-static void commit_batch(struct store **s, struct request **jobs, size_t n)
-{
-	struct store_put puts[BATCH_MAX];
-
-	for (size_t i = 0; i < n; i++)
-		puts[i] = jobs[i]->put;
-	/* A PostgreSQL connection broken since the last batch (the server
-	 * restarted) fails this one: it is tried once more on a new
-	 * connection before it is answered 503. Nothing was stored by the
-	 * failed try, or, if its commit went through unseen, the retry finds
-	 * every report stored before (200). On SQLite a failure is the write
-	 * lock held past its wait: no second wait. */
-	if (put_batch(s, puts, n) < 0 && (on_sqlite() ||
-					  put_batch(s, puts, n) < 0))
-		for (size_t i = 0; i < n; i++)
-			puts[i].result = -EIO;
-	for (size_t i = 0; i < n; i++) {
-		jobs[i]->put.result = puts[i].result;
-		jobs[i]->committed = true;
-		MHD_resume_connection(jobs[i]->conn);
-	}
-}
-
-static void *committer_main(void *arg)
-{
-	struct request *jobs[BATCH_MAX];
-	struct store *s = NULL;
-
-	(void)arg;
-	for (;;) {
-		size_t n = 0;
-
-		pthread_mutex_lock(&queue_lock);
-		while (!queue_head && !committer_stop)
-			pthread_cond_wait(&queue_cond, &queue_lock);
-		if (!queue_head) {
-			/* Stopping, and nothing waits: from now on workers
-			 * store their reports themselves. */
-			committer_running = false;
-			pthread_cond_broadcast(&queue_cond);
-			pthread_mutex_unlock(&queue_lock);
-			break;
-		}
-		while (queue_head && n < BATCH_MAX) {
-			jobs[n++] = queue_head;
-			queue_head = queue_head->next;
-		}
-		if (!queue_head)
-			queue_tail = NULL;
-		pthread_mutex_unlock(&queue_lock);
-		commit_batch(&s, jobs, n);
-	}
-	store_close(s);
-	return NULL;
+	metrics_count(M_REJECT_STORAGE);
+	return server_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "storage unavailable; try again later");
 }
 
 struct jarena *server_arena(struct request *rq)
@@ -295,35 +169,15 @@ struct jarena *server_arena(struct request *rq)
 	return &rq->arena;
 }
 
-enum MHD_Result server_commit(struct MHD_Connection *c, struct request *rq,
-			      int64_t id, const char *token_hash,
-			      json_t *report)
+void server_keep(struct request *rq, void *kept, void (*release)(void *))
 {
-	rq->conn = c;
-	snprintf(rq->token_hash, sizeof(rq->token_hash), "%s", token_hash);
-	rq->put = (struct store_put){ id, rq->token_hash, report,
-				      rq->body ? rq->body : "", rq->len, 0 };
-	pthread_mutex_lock(&queue_lock);
-	if (!committer_running) {
-		struct store *s;
+	rq->kept = kept;
+	rq->release = release;
+}
 
-		pthread_mutex_unlock(&queue_lock);
-		s = server_store();
-		rq->put.result = s ? store_report_put(s, id, rq->token_hash,
-						      report, rq->put.body,
-						      rq->len)
-				   : -EIO;
-		return reply_put(c, rq);
-	}
-	MHD_suspend_connection(c);
-	if (queue_tail)
-		queue_tail->next = rq;
-	else
-		queue_head = rq;
-	queue_tail = rq;
-	pthread_cond_signal(&queue_cond);
-	pthread_mutex_unlock(&queue_lock);
-	return MHD_YES;
+void *server_kept(struct request *rq)
+{
+	return rq->kept;
 }
 
 static double elapsed(const struct timespec *t0)
@@ -339,77 +193,19 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct request *rq = *con_cls;
-	double t;
-	size_t i;
 
 	(void)cls;
 	(void)c;
 	(void)toe;
 	if (!rq)
 		return;
-	t = elapsed(&rq->t0);
-	for (i = 0; i < ARRAY_SIZE(buckets) && t > buckets[i]; i++)
-		;
-	pthread_mutex_lock(&hist_lock);
-	hist[i]++;
-	hist_sum += t;
-	pthread_mutex_unlock(&hist_lock);
+	metrics_latency(elapsed(&rq->t0));
+	if (rq->release)
+		rq->release(rq->kept);
 	jarena_free(&rq->arena);
 	free(rq->body);
 	free(rq);
 	*con_cls = NULL;
-}
-
-char *server_metrics_text(void)
-{
-	char *buf = NULL;
-	size_t len = 0, total = 0;
-	FILE *f = open_memstream(&buf, &len);
-	static const char *const reasons[] = {
-		[M_REJECT_INVALID] = "invalid",
-		[M_REJECT_UNAUTHORIZED] = "unauthorized",
-		[M_REJECT_FORBIDDEN] = "forbidden",
-		[M_REJECT_TOO_LARGE] = "too_large",
-		[M_REJECT_MEDIA_TYPE] = "unsupported_media_type",
-		[M_REJECT_STORAGE] = "storage_unavailable",
-	};
-
-	if (!f)
-		abort();
-	fprintf(f, "# HELP collectord_reports_accepted_total Reports answered "
-		   "2xx.\n# TYPE collectord_reports_accepted_total counter\n"
-		   "collectord_reports_accepted_total{result=\"stored\"} %lu\n"
-		   "collectord_reports_accepted_total{result=\"duplicate\"} %lu\n",
-		__atomic_load_n(&counters[M_REPORTS_STORED], __ATOMIC_RELAXED),
-		__atomic_load_n(&counters[M_REPORTS_DUPLICATE], __ATOMIC_RELAXED));
-	fprintf(f, "# HELP collectord_reports_rejected_total Reports refused, "
-		   "by reason.\n# TYPE collectord_reports_rejected_total counter\n");
-	for (int m = M_REJECT_INVALID; m <= M_REJECT_STORAGE; m++)
-		fprintf(f, "collectord_reports_rejected_total{reason=\"%s\"} %lu\n",
-			reasons[m], __atomic_load_n(&counters[m], __ATOMIC_RELAXED));
-	fprintf(f, "# HELP collectord_enrolments_total Enrolment requests.\n"
-		   "# TYPE collectord_enrolments_total counter\n"
-		   "collectord_enrolments_total{result=\"enrolled\"} %lu\n"
-		   "collectord_enrolments_total{result=\"refused\"} %lu\n",
-		__atomic_load_n(&counters[M_ENROLLED], __ATOMIC_RELAXED),
-		__atomic_load_n(&counters[M_ENROL_REFUSED], __ATOMIC_RELAXED));
-	fprintf(f, "# HELP collectord_request_duration_seconds Time to answer "
-		   "a request.\n# TYPE collectord_request_duration_seconds "
-		   "histogram\n");
-	pthread_mutex_lock(&hist_lock);
-	for (size_t i = 0; i <= ARRAY_SIZE(buckets); i++) {
-		total += hist[i];
-		if (i < ARRAY_SIZE(buckets))
-			fprintf(f, "collectord_request_duration_seconds_bucket"
-				   "{le=\"%g\"} %zu\n", buckets[i], total);
-	}
-	fprintf(f, "collectord_request_duration_seconds_bucket{le=\"+Inf\"} "
-		   "%zu\ncollectord_request_duration_seconds_sum %.6f\n"
-		   "collectord_request_duration_seconds_count %zu\n",
-		total, hist_sum, total);
-	pthread_mutex_unlock(&hist_lock);
-	fclose(f);
-	return buf;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -430,7 +226,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		*con_cls = rq;
 		/* Refuse a declared oversize body before reading it. */
 		if (cl && strtoull(cl, NULL, 10) > cfg.max_body) {
-			server_count(M_REJECT_TOO_LARGE);
+			metrics_count(M_REJECT_TOO_LARGE);
 			return server_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 					    "the body is larger than this "
 					    "server accepts");
@@ -460,14 +256,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return MHD_YES;
 	}
 	if (rq->too_big) {
-		server_count(M_REJECT_TOO_LARGE);
+		metrics_count(M_REJECT_TOO_LARGE);
 		return server_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 				    "the body is larger than this server accepts");
 	}
-	/* Resumed by the committer: the report is on disk, or not. */
-	if (rq->committed)
-		return reply_put(c, rq);
-	return api_dispatch(c, rq, url, method, rq->body ? rq->body : "",
+	/* The dispatcher is called again for a request it suspended, once
+	 * it is resumed (server_kept). */
+	return cfg.dispatch(c, rq, url, method, rq->body ? rq->body : "",
 			    rq->len);
 }
 
@@ -507,7 +302,7 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss,
 	}
 }
 
-int server_start(const struct server_config *c)
+int server_init(const struct server_config *c)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -519,10 +314,6 @@ int server_start(const struct server_config *c)
 	/* Reports are built in arenas from here on (before any worker
 	 * thread runs). */
 	jarena_setup();
-	if (!answer_stored) {
-		answer_stored = answer_new("{\"stored\":true}");
-		answer_duplicate = answer_new("{\"stored\":false}");
-	}
 	r = parse_listen(cfg.listen, &ss, &sslen);
 	if (r < 0) {
 		log_errx("--listen %s: expected ADDRESS:PORT (127.0.0.1:8080, "
@@ -556,41 +347,11 @@ int server_start(const struct server_config *c)
 		log_errx("cannot listen on %s", cfg.listen);
 		return -EADDRNOTAVAIL;
 	}
-	/* SQLite has one writer: one committer. On PostgreSQL a committer
-	 * spends most of its time waiting for the server's answers, and the
-	 * server for the next statement: as many committers as worker
-	 * threads (2,400 to 7,400-7,900 reports/s with two on two cores;
-	 * four did 6,500). Their batches lock device rows in id order and
-	 * change the counts in key order, as several instances' do, so they
-	 * wait for each other but cannot deadlock. */
-	committer_stop = false;
-	ncommitters = on_sqlite() ? 1
-		      : cfg.threads < MAX_COMMITTERS ? cfg.threads
-						     : MAX_COMMITTERS;
-	for (unsigned i = 0; i < ncommitters; i++) {
-		if (pthread_create(&committers[i], NULL, committer_main,
-				   NULL) != 0) {
-			ncommitters = i;
-			break;
-		}
-	}
-	committer_running = ncommitters > 0;
-	if (!committer_running)
-		log_warnx("no committer thread: each report commits alone");
 	return 0;
 }
 
-void server_stop(void)
+void server_exit(void)
 {
-	/* Every waiting report is committed and answered first: the
-	 * daemon must not stop with connections suspended. */
-	pthread_mutex_lock(&queue_lock);
-	committer_stop = true;
-	pthread_cond_broadcast(&queue_cond);
-	pthread_mutex_unlock(&queue_lock);
-	for (unsigned i = 0; i < ncommitters; i++)
-		pthread_join(committers[i], NULL);
-	ncommitters = 0;
 	if (daemon_)
 		MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
@@ -599,11 +360,7 @@ void server_stop(void)
 	free(stores);
 	stores = NULL;
 	nstores = 0;
-	MHD_destroy_response(answer_stored);
-	MHD_destroy_response(answer_duplicate);
-	answer_stored = answer_duplicate = NULL;
 	free(tls_cert_pem);
 	free(tls_key_pem);
 	tls_cert_pem = tls_key_pem = NULL;
-	api_exit();
 }

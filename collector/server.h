@@ -2,7 +2,8 @@
  * server: collectord's HTTP side on libmicrohttpd. A pool of worker
  * threads, each with its own database connection; bodies bounded while
  * they arrive; connection limits and timeouts so a slow or hostile client
- * cannot starve the others.
+ * cannot starve the others. What a request gets is the dispatcher's
+ * (struct server_config), which answers with the helpers below.
  */
 #ifndef COLLECTORD_SERVER_H
 #define COLLECTORD_SERVER_H
@@ -14,6 +15,16 @@
 
 #include "store.h"
 
+struct request;
+
+/* Answer one complete request. body is NUL-terminated at len. Called
+ * again for a request it suspended, once that is resumed. */
+typedef enum MHD_Result server_dispatch_fn(struct MHD_Connection *c,
+					   struct request *rq,
+					   const char *url,
+					   const char *method,
+					   const char *body, size_t len);
+
 struct server_config {
 	const char *listen;	/* "127.0.0.1:8080" */
 	const char *db_url;
@@ -23,16 +34,17 @@ struct server_config {
 	const char *access;	/* who sees the reports, in words staff read */
 	unsigned threads;
 	const char *tls_cert, *tls_key;	/* paths, or NULL */
+	server_dispatch_fn *dispatch;	/* what answers each request */
 };
 
 /* Start serving. Returns 0 or -errno (with the reason logged). */
-int server_start(const struct server_config *cfg);
-/* Stop accepting, finish the requests under way, close the database. */
-void server_stop(void);
+int server_init(const struct server_config *cfg);
+/* Stop accepting, finish the requests under way, close the workers'
+ * database connections. Suspended requests must have been resumed
+ * (committer_exit) first. */
+void server_exit(void);
 
-/* --- for the handlers (api.c) --- */
-
-struct request;
+/* --- for the dispatcher and its handlers --- */
 
 /* This worker thread's database connection, or NULL (logged). */
 struct store *server_store(void);
@@ -57,28 +69,20 @@ enum MHD_Result server_reply_headers(struct MHD_Connection *c, unsigned status,
 				     size_t len, const char *const *headers);
 /* Content-Security-Policy and the other headers every answer carries. */
 void server_secure_headers(struct MHD_Response *r);
+/* 503 "storage unavailable", counted. */
+enum MHD_Result server_unavailable(struct MHD_Connection *c);
+
+/* Whether the request's Content-Type is application/json. */
+bool server_is_json(struct MHD_Connection *c);
 
 /* The arena a report is built in (jarena.h): it is let go of when the
  * request ends. */
 struct jarena *server_arena(struct request *rq);
 
-/* Hand a validated report (built in server_arena(rq)) of device id, whose
- * token hashed to token_hash, to the group committer: the connection
- * answers 201, 200, 401 (the token is no longer the device's) or 503 once
- * its batch is committed. Returns what the access handler must return. */
-enum MHD_Result server_commit(struct MHD_Connection *c, struct request *rq,
-			      int64_t id, const char *token_hash,
-			      json_t *report);
-
-/* Counters for /metrics. */
-enum metric {
-	M_REPORTS_STORED, M_REPORTS_DUPLICATE, M_REJECT_INVALID,
-	M_REJECT_UNAUTHORIZED, M_REJECT_FORBIDDEN, M_REJECT_TOO_LARGE,
-	M_REJECT_MEDIA_TYPE, M_REJECT_STORAGE, M_ENROLLED, M_ENROL_REFUSED,
-	M_COUNT,
-};
-void server_count(enum metric m);
-/* The Prometheus text of the counters and the latency histogram. */
-char *server_metrics_text(void);
+/* Keep kept with the request until it ends, then release(kept) (a
+ * report waiting for the committer). */
+void server_keep(struct request *rq, void *kept, void (*release)(void *));
+/* What the request keeps, or NULL. */
+void *server_kept(struct request *rq);
 
 #endif

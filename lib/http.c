@@ -1,5 +1,6 @@
 /*
- * http: collector URLs, TLS options and the enrolment file.
+ * http: collector URLs, TLS options, JSON POSTs and their answers, and
+ * the enrolment file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +72,52 @@ int http_setup(CURL *h, const char *ca_file, const char *pins)
 		SET(CURLOPT_PINNEDPUBLICKEY, pins);
 #undef SET
 	return c == CURLE_OK ? 0 : -EINVAL;
+}
+
+static size_t answer_write(char *p, size_t size, size_t n, void *data)
+{
+	struct http_answer *a = data;
+	size_t len = size * n;
+
+	if (a->len + len > a->max) {
+		a->too_big = true;
+		return 0;
+	}
+	a->buf = xrealloc(a->buf, a->len + len + 1);
+	memcpy(a->buf + a->len, p, len);
+	a->len += len;
+	a->buf[a->len] = '\0';
+	return len;
+}
+
+void http_answer_start(CURL *h, struct http_answer *a, size_t max)
+{
+	http_answer_free(a);
+	a->max = max;
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, answer_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
+}
+
+const char *http_answer_text(const struct http_answer *a)
+{
+	return a->buf ? a->buf : "";
+}
+
+void http_answer_free(struct http_answer *a)
+{
+	free(a->buf);
+	memset(a, 0, sizeof(*a));
+}
+
+void http_post_json(CURL *h, const char *url, const char *body, size_t len,
+		    struct curl_slist **headers)
+{
+	*headers = curl_slist_append(*headers,
+				     "Content-Type: application/json");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *headers);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 }
 
 char *http_pins(const char *const *pins, size_t n)

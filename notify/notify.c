@@ -12,6 +12,9 @@
  * once. A daemon restart (the socket closes) is followed by reconnecting,
  * and the statuses it then sends again are not shown again. With no
  * notification service, nothing is shown and one line is logged.
+ *
+ * The socket is read through lib/statclient, non-blocking, its descriptor
+ * watched by sd-event.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,9 +32,9 @@
 #include "log.h"
 #include "messages.h"
 #include "paths.h"
+#include "statclient.h"
 #include "util.h"
 
-#define MAX_LINE (256 * 1024)
 #define RECONNECT_MIN_US (1000 * 1000ULL)
 #define RECONNECT_MAX_US (30 * 1000 * 1000ULL)
 #define MAX_SHOWN 64
@@ -53,15 +54,13 @@ static struct {
 	sd_event *event;
 	sd_bus *bus;
 	sd_event_source *io, *reconnect, *renotify;
-	int fd;
-	char *buf;
-	size_t len;
+	struct statclient *sc;	/* NULL while not connected */
 	uint64_t backoff_us;
 	bool markup;		/* the service renders body markup */
 	bool service_missing_logged;
 	struct shown shown[MAX_SHOWN];
 	size_t nshown;
-} n = { .fd = -1 };
+} n;
 
 static uint64_t now_us(void)
 {
@@ -391,35 +390,30 @@ static void disconnect_and_retry(void);
 static int on_socket(sd_event_source *src, int fd, uint32_t revents,
 		     void *data)
 {
-	char chunk[8192];
-	ssize_t r;
-	char *nl;
+	char *line;
+	int r;
 
 	(void)src;
+	(void)fd;
 	(void)revents;
 	(void)data;
-	r = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+	r = statclient_read(n.sc);
+	if (r == -EAGAIN)
 		return 0;
-	if (r <= 0) {
+	if (r == -EMSGSIZE) {
+		log_warnx("a status line over %d bytes; reconnecting",
+			  STATCLIENT_LINE_MAX);
+		disconnect_and_retry();
+		return 0;
+	}
+	if (r < 0) {
 		log_info("endpointd closed the status socket; reconnecting");
 		disconnect_and_retry();
 		return 0;
 	}
-	if (n.len + (size_t)r > MAX_LINE) {
-		log_warnx("a status line over %d bytes; reconnecting", MAX_LINE);
-		disconnect_and_retry();
-		return 0;
-	}
-	n.buf = xrealloc(n.buf, n.len + (size_t)r + 1);
-	memcpy(n.buf + n.len, chunk, (size_t)r);
-	n.len += (size_t)r;
-	n.buf[n.len] = '\0';
-	while ((nl = memchr(n.buf, '\n', n.len))) {
-		*nl = '\0';
-		on_line(n.buf);
-		n.len -= (size_t)(nl + 1 - n.buf);
-		memmove(n.buf, nl + 1, n.len);
+	while ((line = statclient_line(n.sc))) {
+		on_line(line);
+		free(line);
 	}
 	return 0;
 }
@@ -429,10 +423,8 @@ static int try_connect(sd_event_source *src, uint64_t usec, void *data);
 static void disconnect_and_retry(void)
 {
 	n.io = sd_event_source_unref(n.io);
-	if (n.fd >= 0)
-		close(n.fd);
-	n.fd = -1;
-	n.len = 0;
+	statclient_free(n.sc);
+	n.sc = NULL;
 	sd_event_source_set_time(n.reconnect, now_us() + n.backoff_us);
 	sd_event_source_set_enabled(n.reconnect, SD_EVENT_ONESHOT);
 	n.backoff_us = n.backoff_us * 2 > RECONNECT_MAX_US ? RECONNECT_MAX_US
@@ -441,30 +433,26 @@ static void disconnect_and_retry(void)
 
 static int try_connect(sd_event_source *src, uint64_t usec, void *data)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	int r;
 
 	(void)src;
 	(void)usec;
 	(void)data;
-	if (strlen(n.socket_path) >= sizeof(sa.sun_path)) {
+	r = statclient_connect(n.socket_path, true, &n.sc);
+	if (r == -ENAMETOOLONG) {
 		log_errx("%s: socket path too long", n.socket_path);
 		return sd_event_exit(n.event, 2);
 	}
-	strcpy(sa.sun_path, n.socket_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (r < 0) {
 		if (n.backoff_us == RECONNECT_MIN_US)
 			log_info("endpointd is not running (%s): waiting for it",
-				 strerror(errno));
-		if (fd >= 0)
-			close(fd);
+				 strerror(-r));
 		disconnect_and_retry();
 		return 0;
 	}
-	n.fd = fd;
 	n.backoff_us = RECONNECT_MIN_US;
-	if (sd_event_add_io(n.event, &n.io, fd, EPOLLIN, on_socket, NULL) < 0) {
+	if (sd_event_add_io(n.event, &n.io, statclient_fd(n.sc), EPOLLIN,
+			    on_socket, NULL) < 0) {
 		disconnect_and_retry();
 		return 0;
 	}
@@ -548,9 +536,7 @@ int main(int argc, char **argv)
 	sd_event_source_set_enabled(n.renotify, SD_EVENT_OFF);
 	/* The session bus going away ends the session: exit with it. */
 	r = sd_event_loop(n.event);
-	if (n.fd >= 0)
-		close(n.fd);
-	free(n.buf);
+	statclient_free(n.sc);
 	json_decref(last_checks);
 	sd_event_source_unref(n.io);
 	sd_event_source_unref(n.reconnect);

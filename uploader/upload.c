@@ -7,7 +7,9 @@
  * directory, which holds the device token. endpointd, which is root, has
  * no network at all. One thread, one loop: curl_multi_poll() waits on the
  * transfer in progress, on inotify (a new report, new settings, a new
- * enrolment) and on signals.
+ * enrolment) and on signals. How a request is set up (TLS, the JSON POST,
+ * the buffer the answer goes to) is lib/http.c's, shared with endpointctl
+ * enroll; the transfer itself stays in the multi loop.
  *
  * Reports go oldest first, one at a time over a kept-alive connection,
  * and a report is removed only after the collector answered 2xx (201
@@ -74,9 +76,7 @@ static struct {
 	uint64_t seq;			/* the report being sent */
 	char *body;
 	size_t body_len;
-	char *resp;
-	size_t resp_len;
-	bool resp_too_big;
+	struct http_answer resp;
 
 	unsigned failures;
 	uint64_t next_try_ms, next_policy_ms;
@@ -293,22 +293,6 @@ static void queue_add(uint64_t seq)
 
 /* --- transfers --- */
 
-static size_t on_data(char *p, size_t size, size_t n, void *data)
-{
-	size_t len = size * n;
-
-	(void)data;
-	if (up.resp_len + len > POLICY_MAX) {
-		up.resp_too_big = true;
-		return 0;
-	}
-	up.resp = xrealloc(up.resp, up.resp_len + len + 1);
-	memcpy(up.resp + up.resp_len, p, len);
-	up.resp_len += len;
-	up.resp[up.resp_len] = '\0';
-	return len;
-}
-
 static char *url_of(const char *path)
 {
 	return xasprintf("%s%s", up.en.collector, path);
@@ -323,25 +307,16 @@ static int start(enum transfer kind, const char *path)
 	curl_easy_reset(up.easy);
 	curl_slist_free_all(up.headers);
 	up.headers = curl_slist_append(NULL, auth);
-	free(up.resp);
-	up.resp = NULL;
-	up.resp_len = 0;
-	up.resp_too_big = false;
+	http_answer_start(up.easy, &up.resp, POLICY_MAX);
 	if (http_setup(up.easy, up.ca_file, up.pins) < 0) {
 		set_error("libcurl refused the TLS settings (ca_file %s)",
 			  up.ca_file ? up.ca_file : "none");
 		return -EINVAL;
 	}
-	curl_easy_setopt(up.easy, CURLOPT_URL, url);
-	curl_easy_setopt(up.easy, CURLOPT_WRITEFUNCTION, on_data);
 	if (kind == REPORT) {
-		up.headers = curl_slist_append(up.headers,
-					       "Content-Type: application/json");
 		/* No 100-continue round trip for a few KB. */
 		up.headers = curl_slist_append(up.headers, "Expect:");
-		curl_easy_setopt(up.easy, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)up.body_len);
-		curl_easy_setopt(up.easy, CURLOPT_POSTFIELDS, up.body);
+		http_post_json(up.easy, url, up.body, up.body_len, &up.headers);
 	} else {
 		_cleanup_free_ char *etag = NULL;
 		_cleanup_free_ char *p = xasprintf("%s/%s", up.dir, ETAG_NAME);
@@ -353,9 +328,10 @@ static int start(enum transfer kind, const char *path)
 
 			up.headers = curl_slist_append(up.headers, h);
 		}
+		curl_easy_setopt(up.easy, CURLOPT_URL, url);
 		curl_easy_setopt(up.easy, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(up.easy, CURLOPT_HTTPHEADER, up.headers);
 	}
-	curl_easy_setopt(up.easy, CURLOPT_HTTPHEADER, up.headers);
 	time_rfc3339(up.last_attempt);
 	if (curl_multi_add_handle(up.multi, up.easy) != CURLM_OK)
 		return -EIO;
@@ -547,13 +523,14 @@ static void policy_answer(long code)
 		return;
 	}
 	/* endpointd validates it; this only hands it over. */
-	r = write_file_atomic(in, up.resp ? up.resp : "", up.resp_len, 0640);
+	r = write_file_atomic(in, http_answer_text(&up.resp), up.resp.len,
+			      0640);
 	if (r < 0) {
 		log_warnx("%s: %s", in, strerror(-r));
 		return;
 	}
 	log_info("policy from the collector handed to endpointd (%zu bytes)",
-		 up.resp_len);
+		 up.resp.len);
 	if (curl_easy_header(up.easy, "ETag", 0, CURLH_HEADER, -1, &h) ==
 		    CURLHE_OK &&
 	    strlen(h->value) < 128 &&
@@ -573,7 +550,7 @@ static void finish(CURLcode result)
 	curl_multi_remove_handle(up.multi, up.easy);
 	up.busy = NONE;
 	if (result != CURLE_OK && !(result == CURLE_WRITE_ERROR &&
-				    up.resp_too_big)) {
+				    up.resp.too_big)) {
 		set_error("%s: %s", up.en.collector, curl_easy_strerror(result));
 		log_warnx("%s", up.last_error);
 		back_off(0);
@@ -584,7 +561,7 @@ static void finish(CURLcode result)
 		return;
 	}
 	if (kind == POLICY) {
-		if (up.resp_too_big) {
+		if (up.resp.too_big) {
 			log_warnx("policy: larger than 1 MiB; ignored");
 			code = 0;
 		}
@@ -597,7 +574,7 @@ static void finish(CURLcode result)
 		status_changed("idle");
 		return;
 	}
-	why = http_error_text(up.resp ? up.resp : "", up.resp_len);
+	why = http_error_text(http_answer_text(&up.resp), up.resp.len);
 	if (code >= 200 && code < 300)
 		delivered();
 	else if (code == 400 || code == 403 || code == 413 || code == 415)
@@ -810,7 +787,7 @@ static void teardown(void)
 	free(up.pins);
 	free(up.q);
 	free(up.body);
-	free(up.resp);
+	http_answer_free(&up.resp);
 	free(up.last_error);
 	json_decref(up.rejected);
 	json_decref(up.terms);

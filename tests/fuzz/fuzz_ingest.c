@@ -23,6 +23,9 @@
 
 #include <jansson.h>
 
+#include "api.h"
+#include "auth.h"
+#include "committer.h"
 #include "fuzz.h"
 #include "log.h"
 #include "secret.h"
@@ -190,7 +193,10 @@ static void cleanup(void)
 					     "collector.db-shm" };
 	char path[sizeof(dir) + 32];
 
-	server_stop();
+	committer_exit();
+	server_exit();
+	auth_exit();
+	api_exit();
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		unlink(path);
@@ -237,8 +243,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg.retention_days = 90;
 	cfg.access = "the fuzzer";
 	cfg.threads = 2;
-	if (server_start(&cfg) < 0)
+	cfg.dispatch = api_dispatch;
+	api_init();
+	if (server_init(&cfg) < 0)
 		fuzz_fail("collectord did not start");
+	committer_init(cfg.db_url, cfg.threads);
 	atexit(cleanup);
 	enrol();
 	return 0;
