@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # endpointd: `make` builds every program into build/, `make check` runs
 # every test, `make check-sanitize` runs them built with ASan and UBSan,
 # `make run` evaluates this machine, enrols it with a collectord started for

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """endpointd's own figures for make bench, measured in one run, and
 usbguard-daemon's beside them on the same umockdev testbed.
 

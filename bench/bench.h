@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench: what the benchmarks share: a monotonic clock in seconds and the
  * comparison to sort timings for their percentiles.

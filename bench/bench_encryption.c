@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_encryption: CPU time of full evaluations of the encryption check
  * on a fixture root. Usage: bench_encryption ROOT POLICY [RUNS [WHAT]]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_evaluate: CPU time of one full evaluation of every check in the
  * registry that the policy enables (encryption, screen_lock, usb_storage,

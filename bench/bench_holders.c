@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_holders: open-to-attribution cost. With N extra processes in
  * /proc (children that sleep), this process holds a node open and times

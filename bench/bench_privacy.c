@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_privacy: what keeping a report to the privacy account costs. A
  * report like a busy laptop's (every check with its evidence, EVENTS USB

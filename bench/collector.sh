@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # collectord under load: reports/s and p99 on SQLite and PostgreSQL, and
 # nginx answering the same request stream with 201 from a static config
 # (the HTTP ceiling on this machine), and the ratio of each to nginx.

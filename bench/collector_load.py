@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Prepare a load run against collectord: enrol N devices, and write a wrk
 Lua script that posts realistic reports (about 2 KB, distinct devices and
 sequence numbers, keep-alive).

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- The counts table of an estate made with SQL (bench/summary.sh,
 -- bench/dashboard.sh): the statements schema 4's migration runs
 -- (collector/store.c), then statistics for the planner.

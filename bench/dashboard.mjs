@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Times the dashboard's pages in headless Chromium, from the navigation
 // to the page drawn with its data (median and max of LOADS loads each,
 // default 10). Usage: node bench/dashboard.mjs URL ADMIN PASSWORD

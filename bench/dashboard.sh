@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The dashboard at the size of a large trust: 100,000 laptops in 40
 # schools, four checks each, 30 days of history (a report a day per laptop:
 # 3,000,000 report rows, and 300,000 events) and 30 days of snapshots, on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers for the benchmark scripts: sourced, never run. $B is the build
 # directory.
 

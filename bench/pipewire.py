@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """make bench: the camera through PipeWire, beside agent.py's direct
 holder.
 

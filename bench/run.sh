@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make bench: every figure measured in one run and printed as one table
 # (what | figure | goal | met) under a line naming the machine and the
 # date. Measurements, never pass/fail: a missed goal says **no** in the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # collectord's API at the size of a large trust, on SQLite: GET
 # /api/v1/summary, and a page of laptops (GET /api/v1/devices?page=...),
 # with DEVICES devices (default 100,000; four checks each). Each the median

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Delivery figures (make bench): 10,000 spooled reports replayed by
 endpointd-upload --once to a local collectord (SQLite), and the latency
 from a change in endpointd (a policy reload, which becomes an event and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * blockdev: sysfs, libblkid and libcryptsetup behind the root prefix.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * blockdev: block devices as sysfs shows them, read through the host's
  * root prefix: resolving a device number, a /dev path or a dm name to its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * camera: which application uses the camera, for whom, and whether the
  * school has approved it.

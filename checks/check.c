@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check: every check the product runs, one ops table per file in
  * checks/, and running one so that what it could not see comes out

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check: the interface every check implements (its finding is declared in
  * finding.h, the host handle it reads the machine through in host.h), the

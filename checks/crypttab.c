@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crypttab: /etc/crypttab, read for what no header on the disk can say: a
  * plain dm-crypt swap keyed from the kernel's random generator at every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crypttab: a plain dm-crypt swap on a random key per boot, from
  * /etc/crypttab as systemd-cryptsetup reads it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cryptwalk: one mount, swap or device followed down its block-device
  * stack through sysfs to the physical disks, each layer judged on the

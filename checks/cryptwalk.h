@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cryptwalk: whether what a mount, swap or device holds is encrypted at
  * rest, found by walking its block-device stack down to the disks (see

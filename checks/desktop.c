@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * desktop: effective screen-lock settings per user and desktop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * desktop: how each desktop installed on the laptop will lock the screen
  * for one user, as that user's session really gets it: GNOME and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * device: the laptop's identity, as a report and an enrolment give it:
  * machine-id, hostname, DMI vendor, model and serial, the OS's name and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * device: the laptop's identity (machine_id, hostname, vendor, model,
  * serial, os, agent_version), read through the host's root prefix, for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * encryption: is the data on this laptop's disks encrypted at rest?
  *

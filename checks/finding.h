@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * finding: one check's result, as the report's "checks" entries carry it:
  * status, severity and clause from the policy, a summary and a remedy for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gsettings: GSettings values as a user's session reads them, through the
  * system's gsettings and dconf tools run as that user (never as root:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gsettings: the values a user's GNOME-family session (GNOME, Budgie,
  * Cinnamon, MATE, light-locker) really reads, computed by GLib's and

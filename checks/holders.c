@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * holders: a scan of /proc/PID/fd. Links are compared by name first,
  * which costs no stat; only a link whose last component is the node's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * holders: which processes hold a device node open, found through
  * /proc/PID/fd below the host's root (so a fake /proc tree serves in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * host: the handle through which checks read the machine. Every path is
  * joined to the root prefix, so the same code reads "/" in production and

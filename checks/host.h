@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * host: the handle through which a check reads the machine. Every path is
  * joined to its root prefix ("/" in production, a fixture tree in tests);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kde: kscreenlocker's [Daemon] settings, read as KConfig reads them and
  * applied as kscreenlocker applies them (both read from their sources:

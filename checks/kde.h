@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kde: KDE Plasma's screen locker (kscreenlocker) for one user, as the
  * locker reads its settings: kscreenlockerrc's [Daemon] group merged as

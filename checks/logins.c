@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * logins: every way the laptop logs someone in without a password.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * logins: what defeats password protection. Display managers that log a
  * user in without a password (GDM, LightDM, SDDM, LXDM, nodm, greetd, and

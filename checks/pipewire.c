@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pipewire: the registry of each user's PipeWire, kept as a list of the
  * objects that matter (nodes, links, clients, devices) with the few

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pipewire: which applications consume a camera's stream when PipeWire,
  * not the application, holds the camera's node.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pipewire_stub: the PipeWire camera attribution for programs built
  * without libpipewire (every program but endpointd, and the unit tests):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sandbox: which Flatpak or Snap application a process is, so that the
  * school can approve an application whose program file exists only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * screen_lock: the laptop locks itself, is password protected, and is not
  * sitting idle and unlocked.

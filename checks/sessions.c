@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sessions: org.freedesktop.login1 over sd-bus.
  */

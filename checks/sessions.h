@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sessions: graphical sessions as logind sees them (sd-bus): who, idle
  * since when, locked or not. A session idle longer than the limit and not

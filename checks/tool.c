@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tool: run a system program to its end, with a deadline and bounded
  * output; see tool.h.

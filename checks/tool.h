@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tool: run one of the system's own programs (gsettings, dconf, zfs) as a
  * child, with the environment the caller gives and nothing of the

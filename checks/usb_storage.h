@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * usb_storage: USB memory sticks must be encrypted; phones and cameras are
  * their own class. Judged at start and on every udev event; what the

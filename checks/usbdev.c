@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * usbdev: libudev enumeration and monitor, one table of USB devices.
  */

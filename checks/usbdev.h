@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * usbdev: the USB devices on the laptop, from libudev: found at start,
  * then followed through the udev monitor in the event loop (no polling,

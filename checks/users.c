@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * users: passwd parsed field by field (fgetpwent would read the file as
  * the C library sees it, not below the root prefix, and knows nothing of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * users: the people who can sit down at this laptop and whose desktop
  * settings decide whether it locks. Local accounts (/etc/passwd and

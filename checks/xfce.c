@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * xfce: which locker an Xfce session runs and what it does.
  *

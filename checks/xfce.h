@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * xfce: how an Xfce session locks for one user, by the locker installed.
  * Debian 12's Xfce locks with light-locker (GSettings apps.light-locker,

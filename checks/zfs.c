@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * zfs: a dataset's native encryption through the zfs tool; see zfs.h.
  *

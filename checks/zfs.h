@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * zfs: a ZFS dataset's native encryption as OpenZFS's own zfs tool tells
  * it (`zfs get -Hp`): its cipher, how its key is given (passphrase typed

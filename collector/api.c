@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api: collectord's API routes (docs/api.md), called by the server for
  * each request (api_dispatch, the server's dispatcher): enrolment and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api: collectord's HTTP API (docs/api.md): /healthz, /metrics and
  * /api/v1/ (enrol, reports, summary, ...), and the dashboard's pages

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * auth: who a request is from. Devices: the bearer token of an enrolled
  * device, with a cache of tokens verified lately. Admins: a session

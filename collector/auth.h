@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * auth: who a request is from: an enrolled device (its bearer token), or
  * an admin (a dashboard session with its CSRF token for changes, or HTTP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * committer: the queue between the worker threads (committer_put, from
  * the report handler in api.c) and the committer threads, which store

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * committer: group commit. Worker threads hand it validated reports;
  * committer threads store every report that has arrived in one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db: choosing a driver, and the result type both drivers fill.
  */

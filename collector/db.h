@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db: the two databases behind one small interface, so the store's logic
  * is written once. A connection runs parameterised statements ("?" marks a

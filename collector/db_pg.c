@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db_pg: PostgreSQL through libpq. Statements are prepared once a
  * connection and run with their parameters apart (PQexecPrepared), never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db_sqlite: the embedded database. Rows are copied out as text.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jarena: values bumped out of 16 KiB chunks; a larger value gets its
  * own chunk.

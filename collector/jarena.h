@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jarena: a report's jansson values in one arena, let go of at once.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jsonin: yajl's callbacks build the jansson value as yajl reads.
  */

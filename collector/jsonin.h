@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jsonin: a request body (JSON) into a jansson value, fast. jansson's own
  * parser reads a byte at a time through a stream and cost 32 us of a 2.5

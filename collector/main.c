@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * collectord: the central collector. Options, the configuration file, the
  * administrative commands (which run and exit), and the server's life:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics: the counters (atomic, relaxed: each is read on its own) and
  * the latency histogram (under a lock: its buckets and sum are read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics: collectord's counters and request latency histogram, as
  * Prometheus text for /metrics. Safe to use from any thread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reportcheck: the schema's rules, by hand over jansson values, so every
  * error can name its field.

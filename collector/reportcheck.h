@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reportcheck: full validation of an endpointd.report/1 document (the
  * schema in docs/report.schema.json), before anything of it is stored.

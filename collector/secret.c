@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * secret: getrandom, OpenSSL's SHA-256 and CRYPTO_memcmp, libcrypt.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * secret: device tokens and enrolment secrets (256 random bits, kept only
  * as SHA-256 hashes, compared in constant time) and admin passwords

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server: libmicrohttpd with an internal thread pool (epoll). It reads
  * each request's body within bounds, then hands the request to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server: collectord's HTTP side on libmicrohttpd. A pool of worker
  * threads, each with its own database connection; bodies bounded while

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store: the handle on the estate's records (store.h), on either database
  * (db.h): opening one (with the schema brought up to date by

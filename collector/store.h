@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store: where collectord keeps the estate, on SQLite ("sqlite:PATH",
  * embedded, WAL) or PostgreSQL ("postgresql://..."), the same logic on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_accounts: who may use the collector: dashboard admins and their
  * password hashes, enrolment secrets, the dashboard's sessions and the

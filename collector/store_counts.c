@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_counts: the counts table (a row per group, check and status),
  * changed in key order at the end of each transaction that moves a

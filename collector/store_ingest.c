@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_ingest: what devices send and what becomes of it: enrolment,
  * token checks, reports stored one at a time or in a group commit (a

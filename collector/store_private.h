@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_private: what the store's files (store*.c) share and nobody
  * else sees: the handle's layout, a device's state as the ingest and the

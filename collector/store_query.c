@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_query: reading the estate for the API and the dashboard: device
  * lists with filters, sorting and pages, one device, events, findings

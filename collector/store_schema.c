@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_schema: the tables the store keeps, and the migrations from each
  * earlier schema version to this build's (SCHEMA_VERSION, which the

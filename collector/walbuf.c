@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * walbuf: a SQLite VFS that is the default one (unix) except that a
  * write-ahead log's writes are gathered in memory and written together

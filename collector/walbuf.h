@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * walbuf: SQLite's unix VFS with a write-ahead log's writes gathered until
  * the log is synced (walbuf.c).

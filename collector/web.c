@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * web: the dashboard's files, each included byte for byte by the
  * assembler (.incbin) from collector/web/; the Makefile rebuilds this

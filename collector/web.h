@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * web: the dashboard's files (collector/web/), built into collectord at
  * compile time, so that it works on a school network with no internet

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * endpointctl: what a member of staff or IT runs on the laptop. It reads
  * endpointd's status socket (writing to it only "run", to ask for a check

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * endpointctl's own header: what its command files (status.c, explain.c,
  * privacy.c, enroll.c) share with the dispatcher in endpointctl.c. Not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * endpointctl enroll: enrol this laptop with the collector (IT runs it as
  * root; the only command that talks to the network). The collector's URL

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * endpointctl explain CHECK: what a check looks at, the clause of the code
  * of conduct, what endpointd sees on this laptop now, and the steps to put

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * endpointctl privacy: the account of what leaves this laptop. The fields
  * come from the table the report builder keeps every report to

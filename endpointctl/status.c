@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * endpointctl status and run: this laptop's checks as endpointd reports
  * them on its status socket (read through lib/statclient), as a table or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agent: evaluation, reports and policy reload for endpointd.
  */

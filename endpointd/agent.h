@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agent: what endpointd does with the checks. It runs every check the
  * policy enables and this build has, keeps the findings in state, turns

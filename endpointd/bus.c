@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bus: sd-bus in endpointd's own epoll loop.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bus: the system bus connection (sd-bus), handed to the checks through
  * the host and, in the daemon, dispatched from the event loop: its fd is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * endpointd: the device-compliance daemon. Options, the order in which the
  * subsystems start and stop, signals and the systemd protocol; the work is

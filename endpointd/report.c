@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report: assembling the report with jansson, keeping it to the fields
  * the privacy account declares (lib/privacy.c). Every string read from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report: the JSON report (schema "endpointd.report/1", documented in
  * docs/report.schema.json) that carries one laptop's state to the

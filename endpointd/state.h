@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * state: the last finding of every check, the events since the last
  * report, and the report sequence number kept in the state directory.

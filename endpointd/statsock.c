@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * statsock: a listening AF_UNIX stream socket in the event loop, with a
  * bounded output buffer per client.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * statsock: the status socket. A client that connects reads the current
  * status as one JSON object on one line, then one JSON line for every

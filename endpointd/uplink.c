@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * uplink: settings out to the uploader, status and policies back in.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * uplink: endpointd's side of the spool it shares with the uploader.
  *

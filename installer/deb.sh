@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make deb: the Debian packages endpointd and endpointd-collector, built
 # with debhelper from a clean copy of the tree (git's files, or the working
 # tree's when it is not a git checkout) with installer/debian as debian/.

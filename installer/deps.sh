@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Install the Debian packages that endpointd's build and tests need
 # (and, with the argument "bench" or "fuzz", what make bench or make fuzz
 # needs too).

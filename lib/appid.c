@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * appid: an application's name as the policy may approve it, checked as
  * the sandboxes themselves check it: a Flatpak application ID (flatpak's

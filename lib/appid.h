@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * appid: the forms an application's name takes in the policy's
  * allowed_apps beside a program path: flatpak:ID and snap:NAME.

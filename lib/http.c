@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http: collector URLs, TLS options, JSON POSTs and their answers, and
  * the enrolment file.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http: what the uploader and `endpointctl enroll` share about talking to
  * the collector: which URLs are acceptable, TLS settings (verification is

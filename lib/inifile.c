@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * inifile: inih behind a reader that hands it whole lines only.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * inifile: INI-style text (the machine's logind.conf, display-manager
  * settings, KDE rc files, dconf keyfiles; enrol.ini) read with inih.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log: stderr logging with sd-daemon priority prefixes.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log: messages on stderr. Under systemd (JOURNAL_STREAM set) each line
  * carries an sd-daemon priority prefix so journald files it at the right

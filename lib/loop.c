@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * loop: epoll, timerfd and signalfd behind one small interface.
  *

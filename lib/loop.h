@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * loop: the one event loop. It owns the epoll instance; every other module
  * registers a file descriptor, a timer or a set of signals with a callback

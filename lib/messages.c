@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * messages: the catalogue. Review it as a member of staff would: short,
  * plain, kind, and always saying what to do next.

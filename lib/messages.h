@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * messages: the words staff see, in one catalogue (docs/messages.md is
  * the same catalogue for review). Plain, without blame, each naming what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * paths: where endpointd's programs keep their files once installed, from
  * the Makefile's directories (SYSCONFDIR, LOCALSTATEDIR, RUNSTATEDIR), and

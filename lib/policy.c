@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy: table-driven validation of policy.ini on top of inih.
  *

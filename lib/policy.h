@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy: policy.ini parsed with inih into a typed structure.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * privacy: the privacy account, what a report can carry in plain
  * words, and the filter that keeps every report to it. Write each entry

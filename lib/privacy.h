@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * privacy: the privacy account. Every field a report can carry, in words
  * a member of staff reads. The report builder sends only what is declared

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * spool: atomic report files, bounded in count and bytes, oldest dropped
  * first.

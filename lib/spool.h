@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * spool: reports waiting for the uploader, one file each in the spool
  * directory, written atomically (temp file, fsync, rename, fsync of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * statclient: endpointd's status socket from the client's side; a
  * connection and the bytes received that do not yet make a whole line.

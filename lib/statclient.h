@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * statclient: the client side of endpointd's status socket, shared by
  * endpointctl (blocking: connect, read the status, maybe send "run") and

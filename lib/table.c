@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * table: one block per check, so long summaries stay readable in a
  * terminal of any width.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * table: the readable form of a list of checks (the report's "checks"
  * array), shared by `endpointd --once` and `endpointctl status`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * utf8: a strict decoder of one sequence at a time (RFC 3629), and JSON
  * strings of text repaired by it.

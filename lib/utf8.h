@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * utf8: validation, and repair of text from the machine (hostnames, serials,
  * device strings) that may hold any bytes, before it goes into JSON; and

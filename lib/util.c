@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * util: allocation wrappers, cleanup helpers, string vectors, whole-file
  * I/O.

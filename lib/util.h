@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * util: allocation that aborts on failure, cleanup attributes for locals
  * that own memory or handles, and small string helpers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * endpoint-notify: a member of staff's desktop warnings. Started in every
  * graphical session (XDG autostart), it reads endpointd's status socket

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Run every unit test binary in BUILD/tests, then every system test script
 # in tests/system, and close with "N passed, N failed".
 # Usage: tests/run.sh [BUILD]   (default build)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests of the check interface, the state and the agent, with checks
  * defined here: the product's registry holds only real checks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of gsettings (the dconf profile, IT's databases and what is
  * in force, GVariant text) and desktop_timespan(), on fixture roots. What

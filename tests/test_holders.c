@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests of holders: attribution of a device node to processes through a
  * fake /proc tree below a fixture root.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests of jarena, the arena collectord builds a report's jansson values
  * in: values built while it is open are whole and readable after it is

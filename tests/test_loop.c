@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests of the event loop: fds, timers, signals, and removal of sources
  * from inside callbacks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests of the policy parser: the shipped policy, defaults, and every kind
  * of error with its line number.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests of the report: device identity read through the root prefix,
  * hostile strings from the machine still giving valid JSON, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests of walbuf, the VFS that gathers a write-ahead log's writes until
  * the log is synced: with real SQLite databases in a temporary directory,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of zfs.c on what OpenZFS 2.1.11's own zfs tool printed of
  * real pools (tests/fixtures/zfs, made by its capture.sh in a VM that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * testutil: temporary trees for tests; aborts on any failure, since a test
  * that cannot set itself up must not pass.

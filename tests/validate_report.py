@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Validate report files (or - for stdin) against docs/report.schema.json.
 
 Usage: validate_report.py SCHEMA FILE...

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make run: this machine's endpointd, enrolled with a collectord started
 # here (SQLite, loopback), its report delivered by the uploader; prints
 # what the laptop and the collector each show, and the dashboard's address

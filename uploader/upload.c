@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * endpointd-upload: delivers endpointd's spooled reports to the collector
  * and fetches the policy the collector holds for this laptop's group.

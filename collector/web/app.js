@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The ICT manager's dashboard, drawn from collectord's API.
  *

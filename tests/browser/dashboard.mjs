@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Browser test of collectord's dashboard: Playwright (playwright-core)
 // driving Debian's Chromium, headless, against a collectord on loopback
 // seeded by tests/system/dashboard_seed.py.

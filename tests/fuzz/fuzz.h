@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz: what every libFuzzer target in tests/fuzz/ shares. Each target
  * defines LLVMFuzzerTestOneInput (and may define LLVMFuzzerInitialize);

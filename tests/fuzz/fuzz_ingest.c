@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_ingest: collectord's HTTP side, whole. The real server (the
  * libmicrohttpd daemon, its worker threads, the API handlers, the group

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_policy: the policy loader (endpointd, and collectord's PUT
  * /policy, which uses the same parser), and the udev rule written from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_report: collectord's validation of an endpointd.report/1 document
  * and of an enrolling device's description, on any bytes a laptop (or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_status: endpointctl, the status socket's client, on whatever the
  * socket sends. A thread here plays endpointd: it accepts each connection

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_udev: what endpointd makes of a USB device's strings and of a
  * stick's first bytes. Each input describes one device: sysfs attributes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_userconf: the screen-lock check's readers of files a user controls
  * and root reads: KDE's ~/.config/kscreenlockerrc and kdeglobals (kde.c's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * replay: run one fuzz target's code over files, without libFuzzer, so
  * `make check` (and its sanitizer build) keeps every corpus input and

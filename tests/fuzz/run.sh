@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make fuzz: run each libFuzzer target for SECONDS from its corpus, and
 # print one line a target: executions, speed, coverage and what it found.
 # Inputs that crash a target are kept in BUILD/findings/; new interesting

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Seed the fuzz corpora in tests/fuzz/corpus/ from the tests' own inputs
 and from what the real programs produce. Run by hand (it replaces the
 seed-* files, and leaves inputs libFuzzer added alone):

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """System test of the camera check: the real endpointd under umockdev's
 preload, with a UVC camera (a capture node and a metadata node) on a
 testbed. This test opens the camera itself: endpointd must name this very

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """System test of collectord on SQLite: real HTTP on loopback.
 
 Enrolment, every status code of POST /api/v1/reports, a malformed-report

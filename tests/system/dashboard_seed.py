@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Seed a running collectord, through its own API, with an estate the
 dashboard tests can check: two schools, laptops that pass, warn, fail and
 go stale, USB, camera and unattended-session events, and one laptop whose

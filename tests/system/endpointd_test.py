@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers shared by the Python system tests: the real endpointd as a
 daemon, and a reader of its status socket."""
 import ctypes

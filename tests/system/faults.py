@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The fault suite: the real programs (endpointd, endpointd-upload,
 collectord, endpointctl) under the faults a school's laptops and its
 collector meet. Each case ends with a line "PASS: CASE" or "FAIL: CASE".

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers for the system tests: sourced, never run. They drive the real
 # programs in $B (the build directory) and fail loudly.
 set -eu

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The checks' words in lib/messages.h against docs/messages.md.
 
 Usage: messages_doc.py HEADER DOC     exit 1 naming each SAY_ text the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """System test of endpoint-notify on a private session bus.
 
 python3-dbusmock's notification_daemon template is the desktop's

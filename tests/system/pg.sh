@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Start a PostgreSQL server for a test or a benchmark: initdb in DIR, on a
 # free loopback port, as the postgres user (PostgreSQL refuses root).
 # Sourced; defines pg_start DIR (sets PG_URL) and pg_stop.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Every field the report schema allows appears in endpointctl privacy.
 
 Usage: privacy_schema.py SCHEMA PRIVACY_JSON

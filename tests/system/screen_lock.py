@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """System test of the screen_lock check, against the real endpointd.
 
 A private system bus runs python3-dbusmock's logind template. Then:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Build fixture roots from stack descriptions and check endpointd on them.
 
 Each tests/fixtures/encryption/*.stack file describes one machine (its

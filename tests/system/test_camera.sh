@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # System test of the camera check: umockdev's UVC camera, inotify, and
 # this test's own process as the camera's user.
 . tests/system/lib.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # System test of collectord on SQLite over real HTTP on loopback.
 . tests/system/lib.sh
 

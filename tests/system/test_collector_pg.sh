@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # System test of collectord on a real PostgreSQL server that this script
 # starts itself (tests/system/pg.sh): loopback only, as the postgres user.
 . tests/system/lib.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # collectord serving HTTPS itself (--tls-cert, --tls-key): a certificate
 # made here, verified by curl; plain HTTP to the same port is refused.
 . tests/system/lib.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # System test: the real endpointd with a generated policy on a fixture
 # root. The status socket, SIGHUP with a broken then a good policy, the
 # spool, SIGTERM, and the sequence number across a restart.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Browser test of the dashboard: collectord on SQLite on loopback, seeded
 # through its API (tests/system/dashboard_seed.py), driven by Playwright
 # in Debian's headless Chromium (tests/browser/dashboard.mjs).

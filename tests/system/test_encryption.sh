@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # System test of the encryption check: real LUKS1, LUKS2 and weak LUKS
 # headers, an ext4 and a swap image, made here with cryptsetup, mkfs and
 # mkswap; every stack in tests/fixtures/encryption/ built around them and

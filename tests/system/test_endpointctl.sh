@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # endpointctl's commands for a member of staff, against a real endpointd
 # (the fixture laptop): status piped and on a terminal (script(1)), as
 # JSON; explain for every check, and a misspelt one; privacy, against the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The fault suite (tests/system/faults.py): the real programs killed -9,
 # on a full disk, under clock jumps, with the policy replaced while read,
 # against a collector that misbehaves, under 10,000 uevents and a status

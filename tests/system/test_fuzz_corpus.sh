@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Every fuzz target's code (tests/fuzz/), without libFuzzer, over its
 # corpus and over every input that once crashed it (tests/fuzz/regress/):
 # what make fuzz found stays fixed, in the plain and the sanitizer builds.

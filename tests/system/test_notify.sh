@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # endpoint-notify on a private session bus with python3-dbusmock's
 # notification daemon (tests/system/notify.py).
 . tests/system/lib.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # System test: endpointd --once and --check, endpointctl policy check, and
 # the errors a user meets.
 . tests/system/lib.sh

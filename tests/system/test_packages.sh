@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages, as IT installs them: built with debhelper (make deb),
 # lintian clean, installed with dpkg --root into a throwaway copy of this
 # machine (an overlay over /, with its own /run where no systemd runs, as in

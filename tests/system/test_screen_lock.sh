@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # System test of the screen_lock check: fixture cases and the daemon
 # watching a dbusmock logind on a private system bus.
 . tests/system/lib.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The whole delivery chain with the real programs: endpointd, the
 # uploader and collectord on loopback (see upload.py).
 . tests/system/lib.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # System test of the usb_storage check: umockdev devices, real images,
 # the real endpointd under umockdev's preload, in warn and block mode.
 . tests/system/lib.sh

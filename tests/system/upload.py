@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The whole chain with the real programs: endpointd -> spool ->
 endpointd-upload -> collectord (SQLite, loopback), enrolled with
 endpointctl enroll.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """System test of the usb_storage check: the real endpointd under
 umockdev's preload, fed udev events from a testbed.
 

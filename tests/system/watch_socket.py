@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Connect to endpointd's status socket and copy every line to stdout."""
 import socket
 import sys
