@@ -41,16 +41,14 @@ static enum MHD_Result enrol(struct MHD_Connection *c,
 	char err[256], hash[SECRET_HASH_LEN + 1], secret[SECRET_HEX_LEN + 1];
 	struct store *s = server_store();
 	const char *given, *enrol_secret, *problem;
+	enum MHD_Result answer;
 	json_t *req, *device;
 	int64_t id;
 	int r;
 
-	if (!server_is_json(c))
-		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-				    "send application/json");
-	req = jsonin_parse(body, len, err);
+	req = server_json_body(c, body, len, &answer);
 	if (!req)
-		return server_error(c, MHD_HTTP_BAD_REQUEST, err);
+		return answer;
 	enrol_secret = json_string_value(json_object_get(req, "enrol_secret"));
 	given = json_string_value(json_object_get(req, "group"));
 	device = json_object_get(req, "device");

@@ -19,7 +19,6 @@
 #include <arpa/inet.h>
 
 #include "auth.h"
-#include "jsonin.h"
 #include "log.h"
 #include "secret.h"
 #include "server.h"
@@ -472,19 +471,17 @@ enum MHD_Result auth_signin(struct MHD_Connection *c,
 			    const char *body, size_t len)
 {
 	_cleanup_free_ char *name = NULL, *cookie = NULL;
-	char err[256], sid[SECRET_HEX_LEN + 1], hash[SECRET_HASH_LEN + 1],
+	char sid[SECRET_HEX_LEN + 1], hash[SECRET_HASH_LEN + 1],
 		csrf[SECRET_HEX_LEN + 1];
+	enum MHD_Result answer;
 	struct store *s = server_store();
 	const char *password;
 	json_t *req;
 	int r;
 
-	if (!server_is_json(c))
-		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-				    "send application/json");
-	req = jsonin_parse(body, len, err);
+	req = server_json_body(c, body, len, &answer);
 	if (!req)
-		return server_error(c, MHD_HTTP_BAD_REQUEST, err);
+		return answer;
 	name = json_is_string(json_object_get(req, "name"))
 		       ? xstrdup(json_string_value(json_object_get(req, "name")))
 		       : NULL;

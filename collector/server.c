@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "jarena.h"
+#include "jsonin.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -156,6 +157,23 @@ bool server_is_json(struct MHD_Connection *c)
 
 	return ct && strncasecmp(ct, "application/json", 16) == 0 &&
 	       (ct[16] == '\0' || ct[16] == ';');
+}
+
+json_t *server_json_body(struct MHD_Connection *c, const char *body,
+			 size_t len, enum MHD_Result *answer)
+{
+	char err[256];
+	json_t *v;
+
+	if (!server_is_json(c)) {
+		*answer = server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				       "send application/json");
+		return NULL;
+	}
+	v = jsonin_parse(body, len, err);
+	if (!v)
+		*answer = server_error(c, MHD_HTTP_BAD_REQUEST, err);
+	return v;
 }
 
 enum MHD_Result server_unavailable(struct MHD_Connection *c)

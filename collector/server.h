@@ -75,6 +75,11 @@ enum MHD_Result server_unavailable(struct MHD_Connection *c);
 
 /* Whether the request's Content-Type is application/json. */
 bool server_is_json(struct MHD_Connection *c);
+/* A request body that must be one JSON value: the value, or NULL with the
+ * answer made in *answer (415 when not sent as application/json, 400 with
+ * the parser's words). */
+json_t *server_json_body(struct MHD_Connection *c, const char *body,
+			 size_t len, enum MHD_Result *answer);
 
 /* The arena a report is built in (jarena.h): it is let go of when the
  * request ends. */
