@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "appid.h"
+#include "inifile.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -91,7 +92,7 @@ static char *info_id(const char *text)
 {
 	char *id = NULL;
 
-	ini_parse_string(text, on_key, &id);
+	inifile_parse(text, strlen(text), on_key, &id);
 	return id;
 }
 

@@ -13,12 +13,16 @@
 struct stream {
 	const char *buf;
 	size_t len, pos;
+	unsigned line;
+	inifile_line_fn check;
+	void *user;
 };
 
 static char *reader(char *str, int num, void *data)
 {
 	struct stream *s = data;
 	const char *start, *nl;
+	bool fits, ok = true;
 	size_t n;
 
 	if (s->pos >= s->len)
@@ -27,17 +31,29 @@ static char *reader(char *str, int num, void *data)
 	nl = memchr(start, '\n', s->len - s->pos);
 	n = nl ? (size_t)(nl - start) + 1 : s->len - s->pos;
 	s->pos += n;
-	/* Too long for inih, or holding a NUL: an empty line instead. */
-	if (n + 1 > (size_t)num || memchr(start, '\0', n))
+	s->line++;
+	fits = n + 1 <= (size_t)num;
+	if (s->check)
+		ok = s->check(s->user, s->line, start, n, fits, (size_t)num - 2);
+	/* Too long for inih, holding a NUL, or refused: an empty line. */
+	if (!ok || !fits || memchr(start, '\0', n))
 		n = 0;
 	memcpy(str, start, n);
 	str[n] = '\0';
 	return str;
 }
 
+int inifile_parse_checked(const char *buf, size_t len, ini_handler fn,
+			  inifile_line_fn check, void *user)
+{
+	struct stream s = { buf, len, 0, 0, check, user };
+	int r = ini_parse_stream(reader, &s, fn, user);
+
+	return r == 0 ? 0 : r > 0 ? r : -EINVAL;
+}
+
 int inifile_parse(const char *buf, size_t len, ini_handler fn, void *user)
 {
-	struct stream s = { buf, len, 0 };
-
-	return ini_parse_stream(reader, &s, fn, user) == 0 ? 0 : -EINVAL;
+	return inifile_parse_checked(buf, len, fn, NULL, user) == 0 ? 0
+								    : -EINVAL;
 }

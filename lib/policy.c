@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "appid.h"
+#include "inifile.h"
 #include "policy.h"
 #include "utf8.h"
 #include "util.h"
@@ -225,8 +226,6 @@ static const struct key_def key_defs[] = {
 
 struct parse {
 	const char *file;
-	const char *buf;
-	size_t len, pos;
 	unsigned line;
 	bool continuation;		/* the line being parsed */
 	struct policy *p;
@@ -579,34 +578,23 @@ static bool line_check(struct parse *ps, const char *line, size_t n)
 	return true;
 }
 
-/* ini_reader: hand inih the next line, counting lines as we go. */
-static char *reader(char *str, int num, void *stream)
+/* Each line before inih parses it: its number, and what inih would take
+ * wrongly or not at all. */
+static bool line_checked(void *user, unsigned number, const char *line,
+			 size_t n, bool fits, size_t max)
 {
-	struct parse *ps = stream;
-	const char *start, *nl;
-	size_t n;
+	struct parse *ps = user;
 
-	if (ps->pos >= ps->len)
-		return NULL;
-	start = ps->buf + ps->pos;
-	nl = memchr(start, '\n', ps->len - ps->pos);
-	n = nl ? (size_t)(nl - start) + 1 : ps->len - ps->pos;
-	ps->pos += n;
-	ps->line++;
-	str[0] = '\0';
+	ps->line = number;
 	/* inih cuts longer lines and parses the rest as a new line. */
-	if (n + 1 > (size_t)num) {
+	if (!fits) {
 		perr(ps, ps->line,
-		     "line longer than %d bytes; continue a long value on "
-		     "indented lines", num - 2);
+		     "line longer than %zu bytes; continue a long value on "
+		     "indented lines", max);
 		ps->last_key = NULL;
-		return str;
+		return false;
 	}
-	if (!line_check(ps, start, n))
-		return str;
-	memcpy(str, start, n);
-	str[n] = '\0';
-	return str;
+	return line_check(ps, line, n);
 }
 
 static void apply_defaults(struct policy *p)
@@ -713,6 +701,7 @@ int policy_parse(const char *path, const char *buf, size_t len,
 {
 	_cleanup_(policy_freep) struct policy *p = xcalloc(1, sizeof(*p));
 	struct parse ps = { .file = path, .p = p, .section = -2 };
+	size_t skip;
 	int r;
 
 	*errors = NULL;
@@ -724,12 +713,10 @@ int policy_parse(const char *path, const char *buf, size_t len,
 	p->path = xstrdup(path);
 	sha256_hex(buf, len, p->sha256);
 	apply_defaults(p);
-	ps.buf = buf;
-	ps.len = len;
 	/* A byte-order mark, as Windows editors write, is no error. */
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-		ps.pos = 3;
-	r = ini_parse_stream(reader, &ps, handler, &ps);
+	skip = len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	r = inifile_parse_checked(buf + skip, len - skip, handler,
+				  line_checked, &ps);
 	/* The reader catches what inih rejects; this is a safety net. */
 	if (r > 0 && ps.nerrors == 0)
 		perr(&ps, (unsigned)r, "syntax error");
