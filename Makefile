@@ -42,7 +42,7 @@ SANFLAGS := -fsanitize=address,undefined,fuzzer-no-link \
 endif
 
 PKGS := inih jansson libsystemd libudev libcrypto libcryptsetup blkid mount \
-	expat
+	expat libsodium
 TEST_PKGS := cmocka
 
 # Expanded when a recipe runs, after the deps step has installed them.
@@ -87,7 +87,8 @@ COLLECTOR_SRCS := collector/main.c collector/server.c collector/api.c \
 	collector/store_counts.c collector/store_query.c \
 	collector/store_accounts.c collector/db.c collector/db_sqlite.c \
 	collector/db_pg.c collector/reportcheck.c collector/secret.c \
-	collector/web.c collector/jsonin.c collector/walbuf.c collector/jarena.c
+	collector/web.c collector/jsonin.c collector/walbuf.c collector/jarena.c \
+	collector/limits.c
 COLLECTOR_OBJS := $(COLLECTOR_SRCS:%.c=$(B)/obj/%.o)
 # The dashboard's files, built into collectord by the assembler (.incbin).
 WEB_FILES := collector/web/index.html collector/web/app.js \

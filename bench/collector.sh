@@ -76,6 +76,22 @@ run_wrk nginx "http://127.0.0.1:$p" "$T/load.nginx.lua"
 kill "$(cat "$T/nginx/pid")"
 
 collector_run sqlite "sqlite:$T/estate.db"
+
+# Signed reports (issue 27): one list of POOL reports posted unsigned, then
+# signed (each verified against its laptop's Ed25519 key), each run on a
+# fresh database, so that the difference is the verification.
+POOL=${SIGNED_POOL:-40000}
+pool_run() {	# pool_run NAME DB [signed]
+	start_collectord "$2" "$T/collectord.$1.log" --threads 2
+	/usr/bin/python3 bench/collector_load.py "$B" "http://127.0.0.1:$PORT" \
+		"$2" 1000 "$T/load.$1.lua" "$T/report.json" "$POOL" ${3:-} \
+		>/dev/null
+	run_wrk "$1" "http://127.0.0.1:$PORT" "$T/load.$1.lua"
+	kill "$COLLECTORD_PID"
+	wait "$COLLECTORD_PID" || true
+}
+pool_run unsigned "sqlite:$T/unsigned.db"
+pool_run signed "sqlite:$T/signed.db" signed
 PG_WHY=
 if pg_start "$T/pg" 2>"$T/pg.err"; then
 	PG_VERSION=$(runuser -u postgres -- "$PGBIN/postgres" --version |
@@ -100,6 +116,12 @@ else
 	printf 'ROW\t%s\t%s\t%s\t%s\n' "collectord ingest, PostgreSQL, same load" \
 		"$PG_WHY" "(none set)" "not measured"
 fi
+printf 'ROW\t%s\t%s\t%s\t%s\n' \
+	"collectord ingest of signed reports (each verified against its laptop's Ed25519 key before it is read), SQLite, $POOL reports from 1,000 devices; beside it the same reports unsigned" \
+	"signed $(figure signed); unsigned $(figure unsigned)" \
+	"signed at least 2/3 of unsigned" \
+	"$(awk -v s="$RPS_signed" -v u="$RPS_unsigned" \
+		'BEGIN { print (s >= u * 2 / 3) ? "yes" : "**no**" }')"
 printf 'ROW\t%s\t%s\t%s\t%s\n' \
 	"nginx answering the same requests 201 from a static config (the HTTP ceiling), same load; collectord/nginx" \
 	"$(figure nginx); collectord/nginx: $(awk -v n="$RPS_nginx" \

@@ -4,8 +4,16 @@
 Lua script that posts realistic reports (about 2 KB, distinct devices and
 sequence numbers, keep-alive).
 
-Usage: collector_load.py BUILD URL DB N LUA_OUT ENDPOINTD_REPORT
+Usage: collector_load.py BUILD URL DB N LUA_OUT ENDPOINTD_REPORT [POOL [signed]]
+
+With POOL, the script posts exactly POOL reports (a wrk thread stops once
+its share is sent) from a list made here; with "signed" too, every device
+enrols with an Ed25519 key of its own and every report carries its
+signature (Endpointd-Signature), made here with python3-cryptography, as
+endpointd signs them: the same run with and without signatures measures
+what verifying them costs the collector.
 """
+import base64
 import http.client
 import json
 import subprocess
@@ -13,8 +21,23 @@ import sys
 import urllib.parse
 
 
+def keys(n):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import \
+        Ed25519PrivateKey
+    from cryptography.hazmat.primitives import serialization
+    out = []
+    for _ in range(n):
+        k = Ed25519PrivateKey.generate()
+        pub = k.public_key().public_bytes(serialization.Encoding.Raw,
+                                          serialization.PublicFormat.Raw)
+        out.append((k, base64.b64encode(pub).decode()))
+    return out
+
+
 def main():
     build, url, db, n, lua, report_file = sys.argv[1:7]
+    pool = int(sys.argv[7]) if len(sys.argv) > 7 else 0
+    signed = len(sys.argv) > 8 and sys.argv[8] == "signed"
     n = int(n)
     u = urllib.parse.urlparse(url)
     secret = subprocess.run([f"{build}/collectord", "--db", db,
@@ -27,11 +50,14 @@ def main():
         0, 2048 - len(json.dumps(report)))
     conn = http.client.HTTPConnection(u.hostname, u.port)
     devices = []
+    kp = keys(n) if signed else [(None, None)] * n
     for i in range(n):
         mid = f"{i:032x}"
-        conn.request("POST", "/api/v1/enrol", json.dumps(
-            {"enrol_secret": secret, "device": {"machine_id": mid}}),
-            {"Content-Type": "application/json"})
+        req = {"enrol_secret": secret, "device": {"machine_id": mid}}
+        if signed:
+            req["public_key"] = kp[i][1]
+        conn.request("POST", "/api/v1/enrol", json.dumps(req),
+                     {"Content-Type": "application/json"})
         r = conn.getresponse()
         body = json.loads(r.read())
         devices.append((body["token"], mid))
@@ -46,7 +72,43 @@ def main():
         f.write("local mids = {%s}\n" % ",".join(f'"{m}"' for _, m in devices))
         f.write("local head, mid, tail = %s, %s, %s\n" % (
             json.dumps(head), json.dumps(mid_part), json.dumps(tail)))
-        f.write("""
+        if pool:
+            # The list: device, sequence number and signature of each.
+            f.write("local pool = {\n")
+            for j in range(pool):
+                i, seq = j % n, 1 + j // n
+                sig = ""
+                if signed:
+                    body = head + devices[i][1] + mid_part + str(seq) + tail
+                    sig = "ed25519:" + base64.b64encode(
+                        kp[i][0].sign(body.encode())).decode()
+                f.write('{%d,%d,"%s"},\n' % (i + 1, seq, sig))
+            f.write("}\n")
+            f.write("""
+local threads = 0
+function setup(thread)
+  thread:set("base", threads)
+  threads = threads + 1
+end
+local counter = 0
+-- Two threads: the first sends the odd entries, the second the even.
+function request()
+  local j = base + 1 + 2 * counter
+  counter = counter + 1
+  if j > #pool then
+    wrk.thread:stop()
+    j = #pool
+  end
+  local e = pool[j]
+  local body = head .. mids[e[1]] .. mid .. e[2] .. tail
+  local h = {["Content-Type"] = "application/json",
+             ["Authorization"] = "Bearer " .. tokens[e[1]]}
+  if e[3] ~= "" then h["Endpointd-Signature"] = e[3] end
+  return wrk.format("POST", "/api/v1/reports", h, body)
+end
+""")
+        else:
+            f.write("""
 local counter = 0
 -- Each wrk thread gets its own number (a global: thread:set cannot
 -- reach a chunk's locals), so no two threads send the same sequence.

@@ -19,28 +19,52 @@
 #include "api.h"
 #include "auth.h"
 #include "committer.h"
+#include "devkey.h"
 #include "jarena.h"
 #include "jsonin.h"
+#include "limits.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
 #include "reportcheck.h"
 #include "secret.h"
 #include "server.h"
+#include "spool.h"
 #include "utf8.h"
 #include "util.h"
 #include "web.h"
 
+/* The key that signs each group's policy (the same for every instance:
+ * it is kept in the database), and its public half, which enrolment
+ * gives the laptop to pin. */
+static struct devkey *policy_key;
+static char policy_public[DEVKEY_PUBLIC_B64 + 1];
+
 /* --- POST /api/v1/enrol --- */
+
+/* The hash of the token a laptop enrolled before keys sends to prove it
+ * is itself ("token": "ID.SECRET"), or NULL. */
+static const char *token_proof(const json_t *req,
+			       char hash[static SECRET_HASH_LEN + 1])
+{
+	const char *t = json_string_value(json_object_get(req, "token"));
+	const char *dot = t ? strchr(t, '.') : NULL;
+
+	if (!dot || strlen(dot + 1) != SECRET_HEX_LEN)
+		return NULL;
+	secret_hash(dot + 1, hash);
+	return hash;
+}
 
 static enum MHD_Result enrol(struct MHD_Connection *c,
 			     struct request *rq __attribute__((unused)),
 			     const char *body, size_t len)
 {
 	_cleanup_free_ char *group = NULL, *token = NULL;
-	char err[256], hash[SECRET_HASH_LEN + 1], secret[SECRET_HEX_LEN + 1];
+	char err[256], hash[SECRET_HASH_LEN + 1], secret[SECRET_HEX_LEN + 1],
+		proof[SECRET_HASH_LEN + 1];
 	struct store *s = server_store();
-	const char *given, *enrol_secret, *problem;
+	const char *given, *enrol_secret, *problem, *public_key;
 	enum MHD_Result answer;
 	json_t *req, *device;
 	int64_t id;
@@ -52,7 +76,10 @@ static enum MHD_Result enrol(struct MHD_Connection *c,
 	enrol_secret = json_string_value(json_object_get(req, "enrol_secret"));
 	given = json_string_value(json_object_get(req, "group"));
 	device = json_object_get(req, "device");
+	public_key = json_string_value(json_object_get(req, "public_key"));
 	problem = reportcheck_device(device, err);
+	if (json_object_get(req, "public_key") && !devkey_public_ok(public_key))
+		problem = "public_key: an Ed25519 public key, base64";
 	if (!enrol_secret || strlen(enrol_secret) > 256)
 		problem = "enrol_secret: must be a string";
 	else if (given && !store_group_ok(given))
@@ -94,17 +121,26 @@ static enum MHD_Result enrol(struct MHD_Connection *c,
 		return server_unavailable(c);
 	}
 	secret_hash(secret, hash);
-	r = store_device_enrol(s, device, group, hash, &id);
+	r = store_device_enrol(s, device, group, hash, public_key,
+			       token_proof(req, proof), &id);
 	json_decref(req);
+	if (r == -EEXIST) {
+		metrics_count(M_ENROL_REFUSED);
+		return server_error(c, MHD_HTTP_CONFLICT,
+				    "this laptop is enrolled with another key: "
+				    "if it was re-imaged, IT removes it first "
+				    "(collectord --remove-device) and it enrols "
+				    "again");
+	}
 	if (r < 0)
 		return server_unavailable(c);
 	metrics_count(M_ENROLLED);
 	token = xasprintf("%" PRId64 ".%s", id, secret);
 	explicit_bzero(secret, sizeof(secret));
 	return server_reply(c, MHD_HTTP_CREATED,
-			    json_pack("{s:I, s:s, s:s}", "device_id",
+			    json_pack("{s:I, s:s, s:s, s:s}", "device_id",
 				      (json_int_t)id, "token", token, "group",
-				      group));
+				      group, "policy_key", policy_public));
 }
 
 /* --- POST /api/v1/reports --- */
@@ -113,6 +149,7 @@ static enum MHD_Result enrol(struct MHD_Connection *c,
  * connection (libmicrohttpd counts a response's references): a report
  * costs no allocation to answer. */
 static struct MHD_Response *answer_stored, *answer_duplicate;
+
 
 static struct MHD_Response *answer_new(const char *text)
 {
@@ -145,21 +182,44 @@ static enum MHD_Result reply_put(struct MHD_Connection *c, int r)
 		       : MHD_queue_response(c, MHD_HTTP_OK, answer_duplicate);
 }
 
+/* Whether the body is signed with the device's key, as endpointd signs
+ * every report (the uploader carries it and can neither forge nor alter
+ * it): NULL when it is, or when the device has no key (enrolled by an
+ * agent from before keys); otherwise why not. */
+static const char *signature_problem(struct MHD_Connection *c,
+				     const char *public_key, const char *body,
+				     size_t len)
+{
+	const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      SPOOL_SIG_HEADER);
+	size_t pre = strlen(SPOOL_SIG_PREFIX);
+
+	if (!public_key)
+		return NULL;
+	if (!sig || strncmp(sig, SPOOL_SIG_PREFIX, pre) != 0)
+		return "the report is not signed with this laptop's key";
+	if (devkey_verify(public_key, body, len, sig + pre) < 0)
+		return "the report's signature does not verify against this "
+		       "laptop's key";
+	return NULL;
+}
+
 static enum MHD_Result reports(struct MHD_Connection *c, struct request *rq,
 			       const char *body, size_t len)
 {
-	_cleanup_free_ char *machine_id = NULL;
+	_cleanup_free_ char *machine_id = NULL, *public_key = NULL;
 	struct store *s = server_store();
 	char err[256], hash[SECRET_HASH_LEN + 1];
 	const char *problem, *mid;
 	struct committer_job *job;
 	json_t *report;
+	unsigned retry;
 	int64_t id;
 	int r;
 
 	if (!s)
 		return server_unavailable(c);
-	r = auth_device(c, s, true, &id, &machine_id, hash);
+	r = auth_device(c, s, true, &id, &machine_id, &public_key, hash);
 	if (r == -EACCES) {
 		metrics_count(M_REJECT_UNAUTHORIZED);
 		return server_error(c, MHD_HTTP_UNAUTHORIZED,
@@ -167,6 +227,11 @@ static enum MHD_Result reports(struct MHD_Connection *c, struct request *rq,
 	}
 	if (r < 0)
 		return server_unavailable(c);
+	problem = signature_problem(c, public_key, body, len);
+	if (problem) {
+		metrics_count(M_REJECT_FORBIDDEN);
+		return server_error(c, MHD_HTTP_FORBIDDEN, problem);
+	}
 	if (!server_is_json(c)) {
 		metrics_count(M_REJECT_MEDIA_TYPE);
 		return server_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
@@ -191,6 +256,14 @@ static enum MHD_Result reports(struct MHD_Connection *c, struct request *rq,
 				    "the report names another device than "
 				    "its token");
 	}
+	if (!limits_events_take(id, json_array_size(json_object_get(report,
+								    "events")),
+				&retry)) {
+		metrics_count(M_REJECT_RATE);
+		return server_too_many(c, retry, "this laptop has sent more "
+				       "events today than the collector takes "
+				       "in a day (UTC); send again tomorrow");
+	}
 	/* Answered by the committer's thread's resuming the connection
 	 * (api_dispatch, again), or now. */
 	r = committer_put(c, s, id, hash, report, body, len, &job);
@@ -213,7 +286,8 @@ static enum MHD_Result summary(struct MHD_Connection *c)
 	return listing(c, summary_of);
 }
 
-/* A query argument, or NULL; over 256 bytes is refused as absent. */
+/* A query argument, or NULL (one over 256 bytes is refused before the
+ * request gets here: server.c). */
 static const char *arg(struct MHD_Connection *c, const char *name)
 {
 	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
@@ -357,12 +431,22 @@ static enum MHD_Result events(struct MHD_Connection *c)
 	return admin_counted(c, "limit", 200, 5000, events_of);
 }
 
-/* One CSV cell: quoted, quotes doubled, and a leading character a
- * spreadsheet would run as a formula neutralised with an apostrophe. */
+/* Whether a spreadsheet could run a cell as a formula: = + - @ first
+ * (after any spaces or line breaks, which it skips), or a tab or CR. */
+static bool csv_formula(const char *v)
+{
+	size_t ws = v ? strspn(v, " \t\r\n") : 0;
+
+	return v && (v[0] == '\t' || v[0] == '\r' ||
+		     (v[ws] && strchr("=+-@", v[ws])));
+}
+
+/* One CSV cell: quoted, quotes doubled, and a cell that could be a
+ * formula neutralised with a leading apostrophe. */
 static void csv_cell(FILE *f, const char *v, bool last)
 {
 	fputc('"', f);
-	if (v && strchr("=+-@\t\r", v[0]) && v[0])
+	if (csv_formula(v))
 		fputc('\'', f);
 	for (; v && *v; v++) {
 		if (*v == '"')
@@ -539,6 +623,7 @@ static enum MHD_Result policy_text(struct MHD_Connection *c, const char *body,
 	_cleanup_free_ char *etag = xasprintf("\"%s\"", sha);
 	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						      "If-None-Match");
+	char sig[DEVKEY_SIG_B64 + 1];
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	bool same = inm && strcmp(inm, etag) == 0;
@@ -554,6 +639,13 @@ static enum MHD_Result policy_text(struct MHD_Connection *c, const char *body,
 	MHD_add_response_header(r, "Cache-Control", "no-cache");
 	if (terms)
 		MHD_add_response_header(r, "Endpointd-Terms", terms);
+	/* Signed with the policy key the laptop pinned at enrolment, so the
+	 * uploader that carries it cannot write one of its own. */
+	if (!same && devkey_sign(policy_key, body, strlen(body), sig) == 0) {
+		_cleanup_free_ char *h = xasprintf(SPOOL_SIG_PREFIX "%s", sig);
+
+		MHD_add_response_header(r, SPOOL_SIG_HEADER, h);
+	}
 	ret = MHD_queue_response(c, same ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK,
 				 r);
 	MHD_destroy_response(r);
@@ -564,7 +656,7 @@ static enum MHD_Result policy_text(struct MHD_Connection *c, const char *body,
 static enum MHD_Result agent_policy(struct MHD_Connection *c)
 {
 	_cleanup_free_ char *machine_id = NULL, *group = NULL, *body = NULL,
-			    *sha = NULL, *terms = NULL;
+			    *sha = NULL, *terms = NULL, *public_key = NULL;
 	struct store *s = server_store();
 	char hash[SECRET_HASH_LEN + 1];
 	int64_t id;
@@ -572,7 +664,7 @@ static enum MHD_Result agent_policy(struct MHD_Connection *c)
 
 	if (!s)
 		return server_unavailable(c);
-	r = auth_device(c, s, false, &id, &machine_id, hash);
+	r = auth_device(c, s, false, &id, &machine_id, &public_key, hash);
 	if (r == -EACCES)
 		return server_error(c, MHD_HTTP_UNAUTHORIZED,
 				    "unknown or revoked device token");
@@ -788,8 +880,11 @@ enum MHD_Result api_dispatch(struct MHD_Connection *c, struct request *rq,
 			    path_known ? "method not allowed" : "not found");
 }
 
-int api_init(void)
+int api_init(const char *policy_pem)
 {
+	if (devkey_from_pem(policy_pem, &policy_key) < 0)
+		return -EINVAL;
+	devkey_public(policy_key, policy_public);
 	answer_stored = answer_new("{\"stored\":true}");
 	answer_duplicate = answer_new("{\"stored\":false}");
 	return 0;
@@ -797,6 +892,8 @@ int api_init(void)
 
 void api_exit(void)
 {
+	devkey_free(policy_key);
+	policy_key = NULL;
 	MHD_destroy_response(answer_stored);
 	MHD_destroy_response(answer_duplicate);
 	answer_stored = answer_duplicate = NULL;

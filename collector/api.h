@@ -12,7 +12,9 @@
 #include <stddef.h>
 
 /* Make the answers reports share. Returns 0. */
-int api_init(void);
+/* policy_pem: the key that signs each group's policy (store.h's
+ * store_signing_key). Returns 0 or -EINVAL. */
+int api_init(const char *policy_pem);
 /* Let them go (after server_exit). */
 void api_exit(void);
 

@@ -4,7 +4,8 @@
  * device, with a cache of tokens verified lately. Admins: a session
  * cookie from the dashboard's sign-in (with its CSRF token for changes),
  * or HTTP Basic for scripts, with yescrypt verifications cached a minute
- * and failed sign-ins limited per name and address. The session routes
+ * and failed sign-ins slowed per name and address (limits.c: memory,
+ * never the database). The session routes
  * (/api/v1/session) are here; api.c routes to them.
  */
 #include <errno.h>
@@ -16,9 +17,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <arpa/inet.h>
 
 #include "auth.h"
+#include "limits.h"
 #include "log.h"
 #include "secret.h"
 #include "server.h"
@@ -39,34 +40,40 @@ struct token_entry {
 	int64_t id;
 	char hash[SECRET_HASH_LEN + 1];
 	char *machine_id;
+	char *public_key;	/* NULL: enrolled before keys */
 };
 
 static struct token_entry token_cache[TOKENS_CACHED];
 static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static bool token_cached(int64_t id, const char *hash, char **machine_id)
+static bool token_cached(int64_t id, const char *hash, char **machine_id,
+			 char **public_key)
 {
 	struct token_entry *e = &token_cache[(uint64_t)id % TOKENS_CACHED];
 	bool hit;
 
 	pthread_mutex_lock(&token_lock);
 	hit = e->id == id && secret_hash_equal(e->hash, hash);
-	if (hit)
+	if (hit) {
 		*machine_id = xstrdup(e->machine_id);
+		*public_key = e->public_key ? xstrdup(e->public_key) : NULL;
+	}
 	pthread_mutex_unlock(&token_lock);
 	return hit;
 }
 
 static void token_remember(int64_t id, const char *hash,
-			   const char *machine_id)
+			   const char *machine_id, const char *public_key)
 {
 	struct token_entry *e = &token_cache[(uint64_t)id % TOKENS_CACHED];
 
 	pthread_mutex_lock(&token_lock);
 	free(e->machine_id);
+	free(e->public_key);
 	e->id = id;
 	memcpy(e->hash, hash, sizeof(e->hash));
 	e->machine_id = xstrdup(machine_id);
+	e->public_key = public_key ? xstrdup(public_key) : NULL;
 	pthread_mutex_unlock(&token_lock);
 }
 
@@ -76,7 +83,7 @@ static void token_remember(int64_t id, const char *hash,
  * whose token the committer checks again; anything else reads the
  * device's row. */
 int auth_device(struct MHD_Connection *c, struct store *s, bool cached,
-		int64_t *id, char **machine_id,
+		int64_t *id, char **machine_id, char **public_key,
 		char hash[static SECRET_HASH_LEN + 1])
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -95,19 +102,20 @@ int auth_device(struct MHD_Connection *c, struct store *s, bool cached,
 	    strlen(dot + 1) != SECRET_HEX_LEN)
 		return -EACCES;
 	secret_hash(dot + 1, hash);
-	if (cached && token_cached(*id, hash, machine_id))
+	if (cached && token_cached(*id, hash, machine_id, public_key))
 		return 0;
-	r = store_device_auth(s, *id, &stored, machine_id);
+	r = store_device_auth(s, *id, &stored, machine_id, public_key);
 	if (r == -ENOENT)
 		return -EACCES;
 	if (r < 0)
 		return r;
 	if (!secret_hash_equal(hash, stored)) {
 		free(*machine_id);
-		*machine_id = NULL;
+		free(*public_key);
+		*machine_id = *public_key = NULL;
 		return -EACCES;
 	}
-	token_remember(*id, hash, *machine_id);
+	token_remember(*id, hash, *machine_id, *public_key);
 	return 0;
 }
 
@@ -168,7 +176,8 @@ void auth_exit(void)
 {
 	for (unsigned i = 0; i < TOKENS_CACHED; i++) {
 		free(token_cache[i].machine_id);
-		token_cache[i].machine_id = NULL;
+		free(token_cache[i].public_key);
+		token_cache[i].machine_id = token_cache[i].public_key = NULL;
 	}
 	for (unsigned i = 0; i < AUTH_CACHED; i++) {
 		free(auth_cache[i].name);
@@ -181,12 +190,6 @@ void auth_exit(void)
 
 #define SESSION_COOKIE "collectord_session"
 #define SESSION_LIFETIME_S (12 * 3600)
-/* Failed sign-ins in the window that stop more tries: for one name from
- * one address (a hard limit per name alone would let anyone lock the
- * admins out), and from one address for any names. */
-#define SIGNIN_WINDOW_S (15 * 60)
-#define SIGNIN_MAX_PER_NAME 5
-#define SIGNIN_MAX_PER_ADDRESS 30
 
 /* The method of the request this thread handles (for the CSRF rule). */
 static __thread const char *current_method;
@@ -240,40 +243,6 @@ static bool csrf_ok(struct MHD_Connection *c, const char *csrf)
 	       CRYPTO_memcmp(v, csrf, strlen(csrf)) == 0;
 }
 
-/* The client's address, for the sign-in limits. Behind a proxy on this
- * host (the peer is loopback), the address the proxy names last in
- * X-Forwarded-For, when it is one. */
-static void client_address(struct MHD_Connection *c, char out[static 64])
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						      "X-Forwarded-For");
-	unsigned char bin[16];
-
-	strcpy(out, "unknown");
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)
-					   ->sin_addr, out, 64);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-			  &((const struct sockaddr_in6 *)(const void *)sa)
-				   ->sin6_addr, out, 64);
-	if (xff && (strcmp(out, "127.0.0.1") == 0 || strcmp(out, "::1") == 0)) {
-		const char *last = strrchr(xff, ',');
-		char cand[64];
-
-		last = last ? last + 1 : xff;
-		last += strspn(last, " \t");
-		snprintf(cand, sizeof(cand), "%.*s", (int)strcspn(last, " \t"),
-			 last);
-		if (inet_pton(AF_INET, cand, bin) == 1 ||
-		    inet_pton(AF_INET6, cand, bin) == 1)
-			strcpy(out, cand);
-	}
-}
-
 /* A yescrypt hash of a password nobody has: an unknown name costs as
  * much as a wrong password, so timing does not tell names apart. */
 static char *decoy;
@@ -297,62 +266,54 @@ static const char *decoy_hash(void)
 
 enum { PW_OK, PW_WRONG, PW_LIMITED, PW_DB_DOWN };
 
-/* An admin's password, checked with limits kept in the database (so
- * that every instance sees them): after SIGNIN_MAX_PER_NAME failures for
- * a name from one address, or SIGNIN_MAX_PER_ADDRESS from one address,
- * within SIGNIN_WINDOW_S, no more tries. The attempt is recorded before
- * the (slow) check, so parallel guesses count too. A Basic sign-in seen
- * in the last minute is answered from memory. */
+/* An admin's password, checked with the limits of limits.c, kept in
+ * this instance's memory: past LIMITS_SIGNIN_FREE failures for a name
+ * from one address, each try must
+ * wait longer, up to LIMITS_SIGNIN_CAP_S. Each try counts before the
+ * (slow) check, so parallel guesses count too; a try that must wait is
+ * refused before anything is read, hashed or written. A Basic sign-in
+ * seen in the last minute is answered from memory. *wait: the seconds
+ * to wait, when PW_LIMITED. */
 static int password_check(struct MHD_Connection *c, struct store *s,
 			  const char *name, const char *password,
-			  bool remember)
+			  bool remember, unsigned *wait)
 {
-	_cleanup_free_ char *stored = NULL, *pair = NULL, *by_addr = NULL;
+	_cleanup_free_ char *stored = NULL;
 	char addr[64], pw[SECRET_HASH_LEN + 1];
-	time_t since = time(NULL) - SIGNIN_WINDOW_S;
-	int r = store_admin_get(s, name, &stored), n, m;
+	int r;
 	bool ok;
 
+	server_client_address(c, addr);
+	*wait = limits_signin_try(name, addr);
+	if (*wait)
+		return PW_LIMITED;
+	r = store_admin_get(s, name, &stored);
 	if (r < 0 && r != -ENOENT)
 		return PW_DB_DOWN;
 	secret_hash(password, pw);
 	if (r == 0 && remember && auth_cached(name, stored, pw)) {
 		explicit_bzero(pw, sizeof(pw));
+		limits_signin_ok(name, addr);
 		return PW_OK;
-	}
-	client_address(c, addr);
-	pair = xasprintf("name:%s@%s", name, addr);
-	by_addr = xasprintf("ip:%s", addr);
-	if (store_signin_failed(s, pair) < 0 ||
-	    (n = store_signin_failures(s, pair, since)) < 0 ||
-	    (m = store_signin_failures(s, by_addr, since)) < 0) {
-		explicit_bzero(pw, sizeof(pw));
-		return PW_DB_DOWN;
-	}
-	if (n > SIGNIN_MAX_PER_NAME || m >= SIGNIN_MAX_PER_ADDRESS) {
-		explicit_bzero(pw, sizeof(pw));
-		log_warnx("sign-in refused for a while: too many failures from "
-			  "%s", addr);
-		return PW_LIMITED;
 	}
 	ok = password_matches(password, r == 0 ? stored : decoy_hash()) &&
 	     r == 0;
 	if (ok && remember)
 		auth_remember(name, stored, pw);
 	explicit_bzero(pw, sizeof(pw));
-	if (ok ? store_signin_clear(s, pair) < 0
-	       : store_signin_failed(s, by_addr) < 0)
-		return PW_DB_DOWN;
+	if (ok)
+		limits_signin_ok(name, addr);
 	return ok ? PW_OK : PW_WRONG;
 }
 
-static int basic_admin(struct MHD_Connection *c, struct store *s)
+static int basic_admin(struct MHD_Connection *c, struct store *s,
+		       unsigned *wait)
 {
 	char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
 	int r = PW_WRONG;
 
 	if (user && pass && *user && strlen(user) <= 64 && strlen(pass) <= 1024)
-		r = password_check(c, s, user, pass, true);
+		r = password_check(c, s, user, pass, true, wait);
 	if (pass)
 		explicit_bzero(pass, strlen(pass));
 	MHD_free(user);
@@ -362,7 +323,7 @@ static int basic_admin(struct MHD_Connection *c, struct store *s)
 
 enum { ADMIN_NO, ADMIN_YES, ADMIN_NO_CSRF, ADMIN_DB_DOWN, ADMIN_LIMITED };
 
-static int admin(struct MHD_Connection *c, struct store *s)
+static int admin(struct MHD_Connection *c, struct store *s, unsigned *wait)
 {
 	_cleanup_free_ char *name = NULL, *csrf = NULL;
 	int r = auth_session_of(c, s, &name, &csrf);
@@ -372,7 +333,7 @@ static int admin(struct MHD_Connection *c, struct store *s)
 							 : ADMIN_YES;
 	if (r != -ENOENT)
 		return ADMIN_DB_DOWN;
-	switch (basic_admin(c, s)) {
+	switch (basic_admin(c, s, wait)) {
 	case PW_OK:
 		return ADMIN_YES;
 	case PW_LIMITED:
@@ -384,14 +345,14 @@ static int admin(struct MHD_Connection *c, struct store *s)
 	}
 }
 
-static enum MHD_Result too_many(struct MHD_Connection *c)
+/* 429 with the seconds to wait in Retry-After and in words. */
+static enum MHD_Result too_many(struct MHD_Connection *c, unsigned wait)
 {
-	static const char *const h[] = { "Retry-After", "900", NULL };
+	char msg[128];
 
-	return server_reply_json(c, MHD_HTTP_TOO_MANY_REQUESTS,
-				 json_pack("{s:s}", "error",
-					   "Too many failed sign-ins. Wait 15 "
-					   "minutes and try again."), h);
+	snprintf(msg, sizeof(msg), "Too many failed sign-ins. Wait %u "
+		 "second%s and try again.", wait, wait == 1 ? "" : "s");
+	return server_too_many(c, wait, msg);
 }
 
 static enum MHD_Result refuse_admin(struct MHD_Connection *c)
@@ -422,12 +383,13 @@ static enum MHD_Result refuse_admin(struct MHD_Connection *c)
 struct store *auth_admin(struct MHD_Connection *c, enum MHD_Result *ret)
 {
 	struct store *s = server_store();
+	unsigned wait = 0;
 
 	if (!s) {
 		*ret = server_unavailable(c);
 		return NULL;
 	}
-	switch (admin(c, s)) {
+	switch (admin(c, s, &wait)) {
 	case ADMIN_YES:
 		return s;
 	case ADMIN_NO_CSRF:
@@ -439,7 +401,7 @@ struct store *auth_admin(struct MHD_Connection *c, enum MHD_Result *ret)
 		*ret = server_unavailable(c);
 		return NULL;
 	case ADMIN_LIMITED:
-		*ret = too_many(c);
+		*ret = too_many(c, wait);
 		return NULL;
 	default:
 		*ret = refuse_admin(c);
@@ -476,6 +438,7 @@ enum MHD_Result auth_signin(struct MHD_Connection *c,
 	enum MHD_Result answer;
 	struct store *s = server_store();
 	const char *password;
+	unsigned wait = 0;
 	json_t *req;
 	int r;
 
@@ -492,10 +455,11 @@ enum MHD_Result auth_signin(struct MHD_Connection *c,
 		return server_error(c, MHD_HTTP_BAD_REQUEST,
 				    "name and password: strings");
 	}
-	r = s ? password_check(c, s, name, password, false) : PW_DB_DOWN;
+	r = s ? password_check(c, s, name, password, false, &wait)
+	      : PW_DB_DOWN;
 	json_decref(req);
 	if (r == PW_LIMITED)
-		return too_many(c);
+		return too_many(c, wait);
 	if (r == PW_WRONG)
 		return server_error(c, MHD_HTTP_UNAUTHORIZED,
 				    "Wrong name or password.");

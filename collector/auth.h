@@ -2,7 +2,7 @@
 /*
  * auth: who a request is from: an enrolled device (its bearer token), or
  * an admin (a dashboard session with its CSRF token for changes, or HTTP
- * Basic), with sign-in limits kept in the database; and the dashboard's
+ * Basic), with sign-in limits kept in memory (limits.c); and the dashboard's
  * session routes.
  */
 #ifndef COLLECTORD_AUTH_H
@@ -26,12 +26,13 @@ void auth_exit(void);
 void auth_begin(const char *method);
 
 /* The device a request's bearer token ("Bearer ID.SECRET") belongs to:
- * its id, machine id (caller frees) and the token's hash. With cached, a
+ * its id, machine id and public key (NULL when it has none; the caller
+ * frees both) and the token's hash. With cached, a
  * token verified here lately is taken without reading the database: only
  * for reports, whose token the committer checks again. 0, -EACCES for a
  * missing, malformed, unknown or revoked token, or -EIO. */
 int auth_device(struct MHD_Connection *c, struct store *s, bool cached,
-		int64_t *id, char **machine_id,
+		int64_t *id, char **machine_id, char **public_key,
 		char hash[static SECRET_HASH_LEN + 1]);
 
 /* The signed-in admin of the session cookie (caller frees), and the

@@ -75,6 +75,10 @@ static void usage(FILE *out)
 		"      --access TEXT        who sees the reports, told to staff by\n"
 		"                           endpointctl privacy\n"
 		"      --threads N          worker threads (default: cores)\n"
+		"      --max-connections-per-address N   open at once from one\n"
+		"                           address (default 64, 0: no limit)\n"
+		"      --trusted-proxies LIST   addresses or CIDRs whose\n"
+		"                           X-Forwarded-For is believed (default none)\n"
 		"      --debug, --version, --help\n");
 }
 
@@ -114,6 +118,18 @@ static bool access_ok(const char *v)
 	return true;
 }
 
+/* Addresses or CIDRs of the proxies whose X-Forwarded-For counts. */
+static bool proxies_ok(const char *v)
+{
+	_cleanup_free_ char *bad = NULL;
+
+	if (server_proxies_valid(v, &bad))
+		return true;
+	fprintf(stderr, "collectord: trusted_proxies: %s is not an address "
+			"or CIDR (10.0.0.0/8, ::1)\n", bad);
+	return false;
+}
+
 static int set(struct options *o, const char *key, const char *v)
 {
 	unsigned long n;
@@ -139,6 +155,11 @@ static int set(struct options *o, const char *key, const char *v)
 		o->srv.threads = (unsigned)n;
 	else if (strcmp(key, "access") == 0 && access_ok(v))
 		o->srv.access = own(o, v);
+	else if (strcmp(key, "max_connections_per_address") == 0 &&
+		 number(key, v, 0, 1024, &n) == 0)
+		o->srv.per_address = (unsigned)n;
+	else if (strcmp(key, "trusted_proxies") == 0 && proxies_ok(v))
+		o->srv.trusted_proxies = own(o, v);
 	else
 		return -EINVAL;
 	return 0;
@@ -158,7 +179,7 @@ static int config_handler(void *user, const char *section, const char *name,
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_TLS_CERT = 256, O_TLS_KEY, O_MAX_BODY, O_STALE, O_RETENTION,
-	       O_THREADS, O_ACCESS, O_ADMIN, O_NEW_SECRET, O_REVOKE, O_GROUP, O_PURGE,
+	       O_THREADS, O_ACCESS, O_PER_ADDRESS, O_PROXIES, O_ADMIN, O_NEW_SECRET, O_REVOKE, O_GROUP, O_PURGE,
 	       O_REMOVE };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -171,6 +192,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "retention-days", required_argument, NULL, O_RETENTION },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "access", required_argument, NULL, O_ACCESS },
+		{ "max-connections-per-address", required_argument, NULL,
+		  O_PER_ADDRESS },
+		{ "trusted-proxies", required_argument, NULL, O_PROXIES },
 		{ "add-admin", required_argument, NULL, O_ADMIN },
 		{ "new-enrol-secret", no_argument, NULL, O_NEW_SECRET },
 		{ "revoke-enrol-secret", required_argument, NULL, O_REVOKE },
@@ -187,6 +211,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		[O_MAX_BODY - 256] = "max_body", [O_STALE - 256] = "stale_hours",
 		[O_RETENTION - 256] = "retention_days",
 		[O_THREADS - 256] = "threads", [O_ACCESS - 256] = "access",
+		[O_PER_ADDRESS - 256] = "max_connections_per_address",
+		[O_PROXIES - 256] = "trusted_proxies",
 	};
 	int c, r;
 
@@ -317,6 +343,9 @@ static time_t boottime_s(void)
 	return ts.tv_sec;
 }
 
+/* The key that signs each group's policy, from the database. */
+static char *policy_pem;
+
 static int serve(const struct options *o)
 {
 	struct timespec every = { 0 };
@@ -332,7 +361,11 @@ static int serve(const struct options *o)
 	sigaddset(&set, SIGHUP);
 	/* Blocked before the workers start, so they inherit the mask. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	api_init();
+	if (api_init(policy_pem) < 0) {
+		log_errx("the policy key in the database is not an Ed25519 "
+			 "key");
+		return 1;
+	}
 	if (server_init(&o->srv) < 0)
 		goto failed_server;
 	committer_init(o->srv.db_url, o->srv.threads);
@@ -411,6 +444,7 @@ int main(int argc, char **argv)
 	struct options o = {
 		.srv = { .listen = "127.0.0.1:8080", .max_body = 256 * 1024,
 			 .stale_hours = 24, .retention_days = 90,
+			 .per_address = 64,
 			 .access = "The school's ICT staff who have an account "
 				   "on the compliance dashboard.",
 			 .dispatch = api_dispatch },
@@ -443,11 +477,15 @@ int main(int argc, char **argv)
 		status = purge(s, o.srv.retention_days);
 	else if (o.remove_device)
 		status = remove_device(s, o.remove_device);
-	else
+	else if (store_signing_key(s, "policy", &policy_pem) < 0) {
+		log_errx("cannot read or make the policy key");
+		status = 1;
+	} else
 		status = -1;
 	store_close(s);
 	if (status < 0)
 		status = serve(&o);
+	free(policy_pem);
 	options_free(&o);
 	return status;
 }

@@ -46,6 +46,7 @@ char *metrics_text(void)
 		[M_REJECT_FORBIDDEN] = "forbidden",
 		[M_REJECT_TOO_LARGE] = "too_large",
 		[M_REJECT_MEDIA_TYPE] = "unsupported_media_type",
+		[M_REJECT_RATE] = "too_many_events",
 		[M_REJECT_STORAGE] = "storage_unavailable",
 	};
 

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "reportcheck.h"
 #include "util.h"
@@ -13,7 +14,6 @@
 #define MAX_TEXT 4096		/* a clause, a summary */
 #define MAX_SHORT 256		/* identity fields, names */
 #define MAX_CHECKS 64
-#define MAX_EVENTS 100000
 
 static const char *bad(char buf[static 256], const char *fmt, ...)
 	_printf_(2, 3);
@@ -53,17 +53,63 @@ static bool one_of(json_t *v, const char *const *names)
 	return false;
 }
 
-/* RFC 3339 in UTC as the agent writes it: 2026-11-22T13:08:53Z. */
-static bool is_time(json_t *v)
+/* Digits only, n of them: sscanf's %d would take "-1" or " 1". */
+static bool digits(const char *s, size_t n, int *out)
+{
+	*out = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		*out = *out * 10 + (s[i] - '0');
+	}
+	return true;
+}
+
+static int month_days(int y, int mo)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+				    30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return mo == 2 && leap ? 29 : days[mo - 1];
+}
+
+/* RFC 3339 in UTC: YYYY-MM-DDTHH:MM:SS[.frac]Z, every field in its real
+ * range (a leap second allowed), into *t when not NULL. */
+static bool is_time_at(json_t *v, time_t *t)
 {
 	const char *s = json_string_value(v);
+	size_t n = s ? strlen(s) : 0, frac = 0;
 	int y, mo, d, h, mi, sec;
-	char z;
+	struct tm tm;
 
-	return s && strlen(s) == 20 &&
-	       sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi,
-		      &sec, &z) == 7 && z == 'Z' && mo >= 1 && mo <= 12 &&
-	       d >= 1 && d <= 31 && h <= 23 && mi <= 59 && sec <= 60;
+	if (n < 20 || n > 30 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':' || !digits(s, 4, &y) ||
+	    !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
+	    !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) ||
+	    !digits(s + 17, 2, &sec))
+		return false;
+	if (s[19] == '.')
+		frac = strspn(s + 20, "0123456789");
+	if (s[19] == '.' ? frac < 1 || frac > 9 || s[20 + frac] != 'Z' ||
+			   n != 21 + frac
+			 : s[19] != 'Z' || n != 20)
+		return false;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) ||
+	    h > 23 || mi > 59 || sec > 60)
+		return false;
+	if (t) {
+		tm = (struct tm){ .tm_year = y - 1900, .tm_mon = mo - 1,
+				  .tm_mday = d, .tm_hour = h, .tm_min = mi,
+				  .tm_sec = sec };
+		*t = timegm(&tm);
+	}
+	return true;
+}
+
+static bool is_time(json_t *v)
+{
+	return is_time_at(v, NULL);
 }
 
 static bool only_keys(json_t *obj, const char *const *keys,
@@ -177,15 +223,25 @@ static const char *check_check(json_t *c, size_t i, char buf[static 256])
 	return NULL;
 }
 
-static const char *check_event(json_t *e, size_t i, char buf[static 256])
+static const char *check_event(json_t *e, size_t i, time_t now,
+			       char buf[static 256])
 {
 	json_t *check = json_object_get(e, "check");
+	time_t at;
 
 	if (!json_is_object(e))
 		return bad(buf, "events[%zu]: must be an object", i);
-	if (!is_time(json_object_get(e, "at")))
+	if (!is_time_at(json_object_get(e, "at"), &at))
 		return bad(buf, "events[%zu].at: must be a UTC time such as "
 			   "2026-11-22T13:08:53Z", i);
+	/* A time far ahead would head the Events page for good; one from
+	 * long ago is a clock gone wrong, or a forgery. */
+	if (at > now + REPORTCHECK_AHEAD_S)
+		return bad(buf, "events[%zu].at: more than %d hours ahead of the "
+			   "collector's clock", i, REPORTCHECK_AHEAD_S / 3600);
+	if (at < now - REPORTCHECK_BEHIND_S)
+		return bad(buf, "events[%zu].at: more than %d days before the "
+			   "collector's clock", i, REPORTCHECK_BEHIND_S / 86400);
 	if (!is_word(json_object_get(e, "type")))
 		return bad(buf, "events[%zu].type: must be an event name", i);
 	if (check && !is_word(check))
@@ -200,6 +256,7 @@ const char *reportcheck(json_t *r, char buf[static 256])
 					    NULL };
 	json_t *checks, *events, *seq, *v;
 	const char *extra, *err;
+	time_t now = time(NULL);
 	size_t i;
 
 	if (!json_is_object(r))
@@ -215,8 +272,9 @@ const char *reportcheck(json_t *r, char buf[static 256])
 		return err;
 	seq = json_object_get(r, "seq");
 	if (!json_is_integer(seq) || json_integer_value(seq) < 1 ||
-	    json_integer_value(seq) > (json_int_t)1 << 53)
-		return "seq: must be a whole number from 1";
+	    json_integer_value(seq) > REPORTCHECK_SEQ_MAX)
+		return "seq: must be a whole number from 1 to 9007199254740991 "
+		       "(2^53 - 1)";
 	if (!is_time(json_object_get(r, "generated_at")))
 		return "generated_at: must be a UTC time such as "
 		       "2026-11-22T13:08:53Z";
@@ -239,10 +297,12 @@ const char *reportcheck(json_t *r, char buf[static 256])
 					   k);
 	}
 	events = json_object_get(r, "events");
-	if (!json_is_array(events) || json_array_size(events) > MAX_EVENTS)
-		return "events: must be an array of at most 100000 events";
+	if (!json_is_array(events) ||
+	    json_array_size(events) > REPORTCHECK_MAX_EVENTS)
+		return bad(buf, "events: must be an array of at most %d events",
+			   REPORTCHECK_MAX_EVENTS);
 	json_array_foreach(events, i, v)
-		if ((err = check_event(v, i, buf)))
+		if ((err = check_event(v, i, now, buf)))
 			return err;
 	return NULL;
 }

@@ -26,7 +26,6 @@
 #include "util.h"
 
 #define CONNECTION_LIMIT 1024
-#define PER_IP_LIMIT 256
 #define CONNECTION_TIMEOUT_S 30
 
 struct request {
@@ -43,6 +42,17 @@ struct request {
 static struct MHD_Daemon *daemon_;
 static struct server_config cfg;
 static char *tls_cert_pem, *tls_key_pem;
+
+/* The trusted proxies: an address and how many of its leading bits a
+ * peer must share. */
+struct net {
+	int family;
+	unsigned char addr[16];
+	unsigned bits;
+};
+
+static struct net *proxies;
+static size_t nproxies;
 
 /* Every connection a worker opened, closed at stop. */
 static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -135,15 +145,31 @@ enum MHD_Result server_reply(struct MHD_Connection *c, unsigned status,
 	return server_reply_json(c, status, body, NULL);
 }
 
+/* C0 and C1 control characters (and DEL) as spaces: an error is read in
+ * logs and terminals, where they could forge lines or colours. */
+static char *no_controls(const char *msg)
+{
+	char *out = xstrdup(msg);
+
+	for (unsigned char *p = (unsigned char *)out; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			p[0] = p[1] = ' ';
+	}
+	return out;
+}
+
 enum MHD_Result server_error(struct MHD_Connection *c, unsigned status,
 			     const char *msg)
 {
-	json_t *body = json_pack("{s:s}", "error", msg);
+	_cleanup_free_ char *clean = no_controls(msg);
+	json_t *body = json_pack("{s:s}", "error", clean);
 
 	/* A message quoting what a client sent (a key, a field) may have
 	 * cut a character in two: mended, it is still answered. */
 	if (!body) {
-		_cleanup_free_ char *mended = utf8_repair(msg, strlen(msg));
+		_cleanup_free_ char *mended = utf8_repair(clean, strlen(clean));
 
 		body = json_pack("{s:s}", "error", mended);
 	}
@@ -176,6 +202,17 @@ json_t *server_json_body(struct MHD_Connection *c, const char *body,
 	return v;
 }
 
+enum MHD_Result server_too_many(struct MHD_Connection *c, unsigned seconds,
+				const char *msg)
+{
+	char secs[16];
+	const char *const h[] = { "Retry-After", secs, NULL };
+
+	snprintf(secs, sizeof(secs), "%u", seconds);
+	return server_reply_json(c, MHD_HTTP_TOO_MANY_REQUESTS,
+				 json_pack("{s:s}", "error", msg), h);
+}
+
 enum MHD_Result server_unavailable(struct MHD_Connection *c)
 {
 	metrics_count(M_REJECT_STORAGE);
@@ -197,6 +234,28 @@ void server_keep(struct request *rq, void *kept, void (*release)(void *))
 void *server_kept(struct request *rq)
 {
 	return rq->kept;
+}
+
+static enum MHD_Result arg_long(void *cls, enum MHD_ValueKind kind,
+				const char *key, const char *value)
+{
+	(void)kind;
+	if (strlen(key) <= SERVER_ARG_MAX &&
+	    (!value || strlen(value) <= SERVER_ARG_MAX))
+		return MHD_YES;
+	*(bool *)cls = true;
+	return MHD_NO;
+}
+
+/* No query argument (name or value) over SERVER_ARG_MAX bytes: a filter
+ * cut or left out would answer another question than the one asked. */
+static bool args_ok(struct MHD_Connection *c)
+{
+	bool too_long = false;
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_long,
+				  &too_long);
+	return !too_long;
 }
 
 static double elapsed(const struct timespec *t0)
@@ -279,10 +338,153 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return server_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 				    "the body is larger than this server accepts");
 	}
+	if (!rq->kept && !args_ok(c))
+		return server_error(c, MHD_HTTP_BAD_REQUEST,
+				    "a query argument is longer than 256 bytes");
 	/* The dispatcher is called again for a request it suspended, once
 	 * it is resumed (server_kept). */
 	return cfg.dispatch(c, rq, url, method, rq->body ? rq->body : "",
 			    rq->len);
+}
+
+/* --- trusted proxies and the client's address --- */
+
+/* "ADDRESS" or "ADDRESS/BITS", IPv4 or IPv6. */
+static bool net_parse(const char *text, struct net *n)
+{
+	char host[64];
+	const char *slash = strchr(text, '/');
+	size_t len = slash ? (size_t)(slash - text) : strlen(text);
+	unsigned long bits;
+	char *end;
+
+	if (len == 0 || len >= sizeof(host))
+		return false;
+	memcpy(host, text, len);
+	host[len] = '\0';
+	memset(n, 0, sizeof(*n));
+	n->family = strchr(host, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(n->family, host, n->addr) != 1)
+		return false;
+	n->bits = n->family == AF_INET ? 32 : 128;
+	if (!slash)
+		return true;
+	bits = strtoul(slash + 1, &end, 10);
+	if (end == slash + 1 || *end || bits > n->bits)
+		return false;
+	n->bits = (unsigned)bits;
+	return true;
+}
+
+/* The items of a list separated by commas or spaces, into out (when not
+ * NULL), counted in *n; false at the first that is not an address or a
+ * CIDR, with it in *bad (caller frees). */
+static bool proxies_each(const char *text, struct net *out, size_t *n,
+			 char **bad)
+{
+	_cleanup_free_ char *copy = xstrdup(text);
+	char *save = NULL;
+
+	*n = 0;
+	for (char *w = strtok_r(copy, ", \t", &save); w;
+	     w = strtok_r(NULL, ", \t", &save)) {
+		struct net one;
+
+		if (!net_parse(w, &one)) {
+			*bad = xstrdup(w);
+			return false;
+		}
+		if (out)
+			out[*n] = one;
+		(*n)++;
+	}
+	return true;
+}
+
+bool server_proxies_valid(const char *text, char **bad)
+{
+	size_t n;
+
+	*bad = NULL;
+	return proxies_each(text, NULL, &n, bad);
+}
+
+static bool net_has(const struct net *n, int family, const unsigned char *a)
+{
+	unsigned full = n->bits / 8, rest = n->bits % 8;
+
+	if (n->family != family || memcmp(n->addr, a, full) != 0)
+		return false;
+	return !rest || ((n->addr[full] ^ a[full]) & (0xff << (8 - rest))) == 0;
+}
+
+/* Whether the address text is a trusted proxy's (an IPv4-mapped IPv6
+ * address counts as its IPv4 one). */
+static bool trusted(const char *text)
+{
+	unsigned char a[16];
+	int family = strchr(text, ':') ? AF_INET6 : AF_INET;
+
+	if (inet_pton(family, text, a) != 1)
+		return false;
+	if (family == AF_INET6 && IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a)) {
+		memmove(a, a + 12, 4);
+		family = AF_INET;
+	}
+	for (size_t i = 0; i < nproxies; i++)
+		if (net_has(&proxies[i], family, a))
+			return true;
+	return false;
+}
+
+/* The entries of X-Forwarded-For from the right: each proxy adds the
+ * address it was reached from, so the first that is not a trusted proxy
+ * is the client. An entry that is no address ends the walk at the last
+ * good one. */
+static void forwarded_client(const char *xff, char out[static 64])
+{
+	size_t end = strlen(xff);
+
+	while (end > 0) {
+		size_t start = end;
+		char cand[64];
+		unsigned char bin[16];
+
+		while (start > 0 && xff[start - 1] != ',')
+			start--;
+		snprintf(cand, sizeof(cand), "%.*s", (int)(end - start),
+			 xff + start);
+		memmove(cand, cand + strspn(cand, " \t"),
+			strlen(cand + strspn(cand, " \t")) + 1);
+		cand[strcspn(cand, " \t")] = '\0';
+		if (inet_pton(AF_INET, cand, bin) != 1 &&
+		    inet_pton(AF_INET6, cand, bin) != 1)
+			return;
+		strcpy(out, cand);
+		if (!trusted(cand))
+			return;
+		end = start ? start - 1 : 0;
+	}
+}
+
+void server_client_address(struct MHD_Connection *c, char out[static 64])
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      "X-Forwarded-For");
+
+	strcpy(out, "unknown");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)
+					   ->sin_addr, out, 64);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)(const void *)sa)
+				   ->sin6_addr, out, 64);
+	if (xff && strlen(xff) < 4096 && trusted(out))
+		forwarded_client(xff, out);
 }
 
 /* "HOST:PORT" into an IPv4 or IPv6 socket address. */
@@ -330,6 +532,18 @@ int server_init(const struct server_config *c)
 	int r;
 
 	cfg = *c;
+	if (cfg.trusted_proxies) {
+		_cleanup_free_ char *bad = NULL;
+
+		proxies_each(cfg.trusted_proxies, NULL, &nproxies, &bad);
+		proxies = xcalloc(nproxies ? nproxies : 1, sizeof(*proxies));
+		if (!proxies_each(cfg.trusted_proxies, proxies, &nproxies,
+				  &bad)) {
+			log_errx("trusted_proxies: %s is not an address or "
+				 "CIDR", bad);
+			return -EINVAL;
+		}
+	}
 	/* Reports are built in arenas from here on (before any worker
 	 * thread runs). */
 	jarena_setup();
@@ -356,7 +570,7 @@ int server_init(const struct server_config *c)
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, cfg.threads,
 		MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_IP_LIMIT,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg.per_address,
 		MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
@@ -379,6 +593,9 @@ void server_exit(void)
 	free(stores);
 	stores = NULL;
 	nstores = 0;
+	free(proxies);
+	proxies = NULL;
+	nproxies = 0;
 	free(tls_cert_pem);
 	free(tls_key_pem);
 	tls_cert_pem = tls_key_pem = NULL;

@@ -18,6 +18,10 @@
 
 struct request;
 
+/* The longest query argument, name or value: a longer one is answered
+ * 400 before the dispatcher is called. */
+#define SERVER_ARG_MAX 256
+
 /* Answer one complete request. body is NUL-terminated at len. Called
  * again for a request it suspended, once that is resumed. */
 typedef enum MHD_Result server_dispatch_fn(struct MHD_Connection *c,
@@ -35,8 +39,17 @@ struct server_config {
 	const char *access;	/* who sees the reports, in words staff read */
 	unsigned threads;
 	const char *tls_cert, *tls_key;	/* paths, or NULL */
+	unsigned per_address;	/* connections from one address; 0: any */
+	/* Proxies whose X-Forwarded-For is believed: addresses and CIDRs
+	 * separated by commas or spaces, or NULL for none. */
+	const char *trusted_proxies;
 	server_dispatch_fn *dispatch;	/* what answers each request */
 };
+
+/* Whether text is a list of trusted proxies (addresses or CIDRs such as
+ * 10.0.0.0/8 or ::1, separated by commas or spaces); false with the
+ * first that is not in *bad (caller frees). */
+bool server_proxies_valid(const char *text, char **bad);
 
 /* Start serving. Returns 0 or -errno (with the reason logged). */
 int server_init(const struct server_config *cfg);
@@ -54,7 +67,8 @@ const struct server_config *server_config(void);
 /* Queue a JSON response (steals body). */
 enum MHD_Result server_reply(struct MHD_Connection *c, unsigned status,
 			     json_t *body);
-/* {"error": msg} with status. */
+/* {"error": msg} with status; control characters in msg (which may
+ * quote what a client sent) become spaces. */
 enum MHD_Result server_error(struct MHD_Connection *c, unsigned status,
 			     const char *msg);
 /* A plain-text or CSV response (copied). */
@@ -70,8 +84,16 @@ enum MHD_Result server_reply_headers(struct MHD_Connection *c, unsigned status,
 				     size_t len, const char *const *headers);
 /* Content-Security-Policy and the other headers every answer carries. */
 void server_secure_headers(struct MHD_Response *r);
+/* 429 {"error": msg} with Retry-After: seconds. */
+enum MHD_Result server_too_many(struct MHD_Connection *c, unsigned seconds,
+				const char *msg);
 /* 503 "storage unavailable", counted. */
 enum MHD_Result server_unavailable(struct MHD_Connection *c);
+
+/* The client's address, for limits and logs: the peer's, or when the
+ * peer is a trusted proxy, the nearest address in X-Forwarded-For that
+ * is not one. */
+void server_client_address(struct MHD_Connection *c, char out[static 64]);
 
 /* Whether the request's Content-Type is application/json. */
 bool server_is_json(struct MHD_Connection *c);

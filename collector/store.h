@@ -44,16 +44,26 @@ int store_secret_revoke(struct store *s, const char *hash);
 /* The group of a live enrolment secret (caller frees). */
 int store_secret_group(struct store *s, const char *hash, char **group);
 
+/* The collector's own key called name, as PEM text (caller frees): made
+ * and kept in the database the first time any instance asks. */
+int store_signing_key(struct store *s, const char *name, char **pem);
+
 /* --- devices --- */
 
 /* Enrol (or re-enrol: the token rotates) the machine described by device
- * (a validated report "device" object) into group. */
+ * (a validated report "device" object) into group, with its key's public
+ * half (NULL: an agent from before keys). -EEXIST, and nothing changed,
+ * when that machine id is enrolled with another key, or with none and
+ * proof (the hash of the token it was given) is not its token's: a
+ * re-enrolment that would take a laptop over. */
 int store_device_enrol(struct store *s, const json_t *device,
 		       const char *group, const char *token_hash,
+		       const char *public_key, const char *proof,
 		       int64_t *id);
-/* A device's token hash and machine id (caller frees both). */
+/* A device's token hash, machine id and public key (NULL when it has
+ * none); the caller frees all three. */
 int store_device_auth(struct store *s, int64_t id, char **token_hash,
-		      char **machine_id);
+		      char **machine_id, char **public_key);
 
 enum { STORE_STORED = 1, STORE_DUPLICATE = 2, STORE_UNAUTHORIZED = 3 };
 

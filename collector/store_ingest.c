@@ -244,9 +244,31 @@ static int device_known(struct store *s, int64_t id, const char *ids,
 	return r;
 }
 
+/* Whether enrolling machine_id with public_key would take it from the
+ * key it is enrolled with. A laptop enrolled before keys gets one only
+ * with proof that it is itself: the hash of the token it holds. */
+static int key_taken(struct store *s, const char *machine_id,
+		     const char *public_key, const char *proof)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+	const char *p[] = { machine_id };
+	const char *had;
+	int k = db_run(s->db, "SELECT public_key, token_hash FROM devices"
+			      " WHERE machine_id = ?", 1, p, &r);
+
+	if (k <= 0)
+		return k;
+	had = db_rows_get(r, 0, 0);
+	if (had && public_key)
+		return strcmp(had, public_key) != 0;
+	if (!had && public_key)
+		return !proof || !secret_hash_equal(proof, db_rows_get(r, 0, 1));
+	return had != NULL;
+}
+
 int store_device_enrol(struct store *s, const json_t *device,
 		       const char *group, const char *token_hash,
-		       int64_t *id)
+		       const char *public_key, const char *proof, int64_t *id)
 {
 	char now[24];
 	const char *p[] = {
@@ -258,7 +280,7 @@ int store_device_enrol(struct store *s, const json_t *device,
 		json_string_value(json_object_get(device, "serial")),
 		json_string_value(json_object_get(device, "os")),
 		json_string_value(json_object_get(device, "agent_version")),
-		store_num(now, time(NULL)),
+		store_num(now, time(NULL)), public_key,
 	};
 	_cleanup_free_ char *out = NULL;
 	struct device_now before;
@@ -267,18 +289,28 @@ int store_device_enrol(struct store *s, const json_t *device,
 
 	if (db_begin(s->db) < 0)
 		return -EIO;
-	if (device_now(s, true, p[0], &before) < 0) {
+	/* Its row is locked (FOR UPDATE) before its key is compared. */
+	if (device_now(s, true, p[0], &before) < 0 ||
+	    (r = key_taken(s, p[0], public_key, proof)) < 0) {
+		device_now_clear(&before);
 		db_rollback(s->db);
 		return -EIO;
 	}
+	if (r > 0) {
+		device_now_clear(&before);
+		db_rollback(s->db);
+		return -EEXIST;
+	}
 	r = store_one(s, "INSERT INTO devices (machine_id, grp, token_hash,"
 			     " hostname, vendor, model, serial, os, agent_version,"
-			     " enrolled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+			     " enrolled_at, public_key)"
+			     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 			     " ON CONFLICT (machine_id) DO UPDATE SET grp = excluded.grp,"
 			     " token_hash = excluded.token_hash,"
 			     " hostname = excluded.hostname, vendor = excluded.vendor,"
 			     " model = excluded.model, serial = excluded.serial,"
-			     " os = excluded.os, agent_version = excluded.agent_version"
+			     " os = excluded.os, agent_version = excluded.agent_version,"
+			     " public_key = excluded.public_key"
 			     " RETURNING id", ARRAY_SIZE(p), p, &out);
 	if (r < 0) {
 		device_now_clear(&before);
@@ -308,13 +340,14 @@ int store_device_enrol(struct store *s, const json_t *device,
 }
 
 int store_device_auth(struct store *s, int64_t id, char **token_hash,
-		      char **machine_id)
+		      char **machine_id, char **public_key)
 {
 	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
 	char ids[24];
 	const char *p[] = { store_num(ids, id) };
-	int k = db_run(s->db, "SELECT token_hash, machine_id FROM devices"
-			      " WHERE id = ?", 1, p, &r);
+	int k = db_run(s->db, "SELECT token_hash, machine_id, public_key"
+			      " FROM devices WHERE id = ?", 1, p, &r);
+	const char *key;
 
 	if (k < 0)
 		return k;
@@ -322,6 +355,8 @@ int store_device_auth(struct store *s, int64_t id, char **token_hash,
 		return -ENOENT;
 	*token_hash = xstrdup(db_rows_get(r, 0, 0));
 	*machine_id = xstrdup(db_rows_get(r, 0, 1));
+	key = db_rows_get(r, 0, 2);
+	*public_key = key ? xstrdup(key) : NULL;
 	return 0;
 }
 

@@ -14,13 +14,14 @@
 #include <time.h>
 
 #include "db.h"
+#include "devkey.h"
 #include "log.h"
 #include "secret.h"
 #include "store.h"
 #include "store_private.h"
 #include "util.h"
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 /* %s: how each database spells an id that numbers itself. */
 static const char schema_v1[] =
@@ -110,6 +111,47 @@ static const char schema_v6[] =
 	"ALTER TABLE devices DROP COLUMN latest;"
 	"UPDATE schema_version SET version = 6;";
 
+/* Version 7: each laptop's Ed25519 public key (base64), registered at
+ * enrolment: its reports are verified against it, and enrolling its
+ * machine id with another key takes nothing over. NULL for a laptop
+ * enrolled before, until it enrols again. And the collector's own keys
+ * (the policy key, which signs each group's policy), one for every
+ * instance on the database. */
+static const char schema_v7[] =
+	"ALTER TABLE devices ADD COLUMN public_key TEXT;"
+	"CREATE TABLE signing_keys (name TEXT PRIMARY KEY, pem TEXT NOT NULL,"
+	" created_at BIGINT NOT NULL);"
+	"UPDATE schema_version SET version = 7;";
+
+int store_signing_key(struct store *s, const char *name, char **pem)
+{
+	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
+	_cleanup_free_ char *made = NULL;
+	char now[24];
+	const char *p[] = { name, NULL, store_num(now, time(NULL)) };
+
+	if (db_run(s->db, "SELECT pem FROM signing_keys WHERE name = ?", 1, p,
+		   &r) > 0) {
+		*pem = xstrdup(db_rows_get(r, 0, 0));
+		return 0;
+	}
+	if (devkey_new_pem(&made) < 0)
+		return -EIO;
+	p[1] = made;
+	/* Two instances starting at once keep the first key written. */
+	if (db_run(s->db, "INSERT INTO signing_keys (name, pem, created_at)"
+			  " VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING", 3,
+		   p, NULL) < 0)
+		return -EIO;
+	db_rows_free(r);
+	r = NULL;
+	if (db_run(s->db, "SELECT pem FROM signing_keys WHERE name = ?", 1, p,
+		   &r) < 1)
+		return -EIO;
+	*pem = xstrdup(db_rows_get(r, 0, 0));
+	return 0;
+}
+
 int store_schema_version(void)
 {
 	return SCHEMA_VERSION;
@@ -156,6 +198,8 @@ int store_migrate(struct store *s)
 	if (v < 5 && db_script(s->db, schema_v5) < 0)
 		goto failed;
 	if (v < 6 && db_script(s->db, schema_v6) < 0)
+		goto failed;
+	if (v < 7 && db_script(s->db, schema_v7) < 0)
 		goto failed;
 	return db_commit(s->db);
 failed:

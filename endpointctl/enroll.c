@@ -9,6 +9,7 @@
  * enrolment file (lib/http.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <pwd.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "device.h"
+#include "devkey.h"
 #include "endpointctl.h"
 #include "http.h"
 #include "inifile.h"
@@ -223,17 +225,51 @@ static int enroll_user(const struct enroll_options *o, struct passwd **pw)
 	return 0;
 }
 
-/* The request: the secret, the group and this laptop's identity; NULL
- * when jansson refuses it (a group name that is not UTF-8). */
+/* The public half of the laptop's key, made now in the state directory
+ * if endpointd has not made it yet. Returns 0 or -errno (said). */
+static int enroll_key(const struct enroll_options *o,
+		      char public[DEVKEY_PUBLIC_B64 + 1])
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", o->state_dir,
+					      DEVICE_KEY_NAME);
+	struct devkey *k;
+	int r;
+
+	/* As endpointd makes it (state.c): enrolment may come first. */
+	if (mkdir(o->state_dir, 0711) < 0 && errno != EEXIST)
+		r = -errno;
+	else
+		r = devkey_open(path, &k);
+	if (r < 0) {
+		fprintf(stderr, "endpointctl: %s: cannot make or read the "
+				"laptop's key: %s\n", path, strerror(-r));
+		return r;
+	}
+	devkey_public(k, public);
+	devkey_free(k);
+	return 0;
+}
+
+/* The request: the secret, the group, this laptop's identity and its
+ * key's public half, and the token it holds from this collector (which
+ * lets a laptop enrolled before keys register its key); NULL when
+ * jansson refuses it (a group name that is not UTF-8). */
 static char *enroll_request(const struct enroll_options *o,
-			    const char *secret)
+			    const char *collector, const char *secret,
+			    const char *public)
 {
 	struct host *h = host_new(o->root);
-	json_t *req = json_pack("{s:s, s:s?, s:o}", "enrol_secret", secret,
-				"group", o->group, "device",
-				device_identity(h));
+	struct enrolment held = { 0 };
+	json_t *req;
 	char *body;
 
+	if (enrolment_read(o->upload_dir, &held) < 0 ||
+	    strcmp(held.collector, collector) != 0)
+		enrolment_clear(&held);
+	req = json_pack("{s:s, s:s?, s:o, s:s, s:s?}", "enrol_secret", secret,
+			"group", o->group, "device", device_identity(h),
+			"public_key", public, "token", held.token);
+	enrolment_clear(&held);
 	host_free(h);
 	body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
@@ -305,20 +341,50 @@ static json_t *enroll_answer(long code, const struct http_answer *a)
  * -errno (said). */
 static int enroll_dir(const struct enroll_options *o, const struct passwd *pw)
 {
-	int r;
+	int fd, r = 0;
 
-	if (mkdir(o->upload_dir, 0700) == 0 && pw &&
-	    chown(o->upload_dir, pw->pw_uid, pw->pw_gid) < 0) {
+	if (mkdir(o->upload_dir, 0700) < 0 || !pw)
+		return 0;
+	/* By descriptor: a symlink put at the name after mkdir() must not
+	 * make root chown what it points to. */
+	fd = open(o->upload_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				 O_CLOEXEC);
+	if (fd < 0 || fchown(fd, pw->pw_uid, pw->pw_gid) < 0)
 		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
 		fprintf(stderr, "endpointctl: %s: %s\n", o->upload_dir,
 			strerror(-r));
-		return r;
-	}
-	return 0;
+	return r;
 }
 
 /* Write the token where the uploader reads it, owned by pw when there is
  * one. Returns 0 or -errno (said). */
+/* Pin the collector's policy key where endpointd reads it, root's: from
+ * now on it applies only policies signed with it. A collector from before
+ * signed policies gives none, and the pin made by an earlier enrolment
+ * goes. Returns 0 or -errno (said). */
+static int enroll_pin(const struct enroll_options *o, const char *key)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", o->state_dir,
+					      COLLECTOR_KEY_NAME);
+	int r;
+
+	if (!key) {
+		r = unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+	} else if (!devkey_public_ok(key)) {
+		fprintf(stderr, "endpointctl: the collector's policy_key is not "
+				"an Ed25519 public key\n");
+		return -EINVAL;
+	} else {
+		r = write_file_atomic(path, key, strlen(key), 0644);
+	}
+	if (r < 0)
+		fprintf(stderr, "endpointctl: %s: %s\n", path, strerror(-r));
+	return r;
+}
+
 static int enroll_save(const struct enroll_options *o, const char *collector,
 		       const struct passwd *pw, const json_t *ans)
 {
@@ -340,6 +406,10 @@ static int enroll_save(const struct enroll_options *o, const char *collector,
 			ENROLMENT_NAME, strerror(-r));
 		return r;
 	}
+	r = enroll_pin(o, json_string_value(json_object_get(ans,
+							    "policy_key")));
+	if (r < 0)
+		return r;
 	/* A new enrolment fetches the group's policy afresh. */
 	etag = xasprintf("%s/policy.etag", o->upload_dir);
 	unlink(etag);
@@ -358,6 +428,7 @@ static int enroll(const struct enroll_options *o)
 			    *url = NULL;
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	struct http_answer answer = { 0 };
+	char public[DEVKEY_PUBLIC_B64 + 1];
 	struct passwd *pw;
 	json_t *ans = NULL;
 	long code = 0;
@@ -367,9 +438,9 @@ static int enroll(const struct enroll_options *o)
 	if (!collector || enroll_secret(o, &secret) < 0)
 		return EXIT_ERROR;
 	p = enroll_policy(o);
-	if (!p || enroll_user(o, &pw) < 0)
+	if (!p || enroll_user(o, &pw) < 0 || enroll_key(o, public) < 0)
 		return EXIT_ERROR;
-	body = enroll_request(o, secret);
+	body = enroll_request(o, collector, secret, public);
 	if (!body) {
 		fprintf(stderr, "endpointctl: cannot make the enrolment request "
 				"(is the group name UTF-8?)\n");

@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "bus.h"
+#include "devkey.h"
 #include "log.h"
 #include "loop.h"
 #include "paths.h"
@@ -29,6 +30,7 @@
 
 static struct host *agent_host_;	/* the machine the checks read */
 static struct policy *agent_policy;
+static struct devkey *agent_key;
 static const struct check_ops *const *agent_registry;
 static char *agent_policy_error;
 static char agent_last_eval[32];
@@ -356,6 +358,20 @@ static void on_run_timer(void *data)
 	json_decref(line);
 }
 
+/* The laptop's key, made at the first start: every report is signed
+ * with it (spool.c), and enrolment registers its public half. Without it
+ * reports go unsigned, which a collector that knows the key refuses. */
+static void device_key_open(void)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", agent_state_dir,
+					      DEVICE_KEY_NAME);
+	int r = devkey_open(path, &agent_key);
+
+	if (r < 0)
+		log_errx("%s: %s; reports are not signed", path, strerror(-r));
+	spool_set_key(agent_key);
+}
+
 int agent_start(const char *spool_dir, const char *socket_path)
 {
 	int r;
@@ -365,6 +381,7 @@ int agent_start(const char *spool_dir, const char *socket_path)
 	if (r < 0)
 		return r;
 	spool_recover(state_seq_last());
+	device_key_open();
 	remove_stale_temps(spool_dir, SPOOL_SETTINGS_NAME);
 	remove_stale_temps(agent_state_dir, COLLECTOR_POLICY_NAME);
 	remove_stale_temps(agent_state_dir, "rejected-named");
@@ -415,6 +432,9 @@ void agent_stop(void)
 	agent_report_timer = agent_eval_timer = agent_heartbeat_timer = NULL;
 	agent_run_timer = NULL;
 	statsock_exit();
+	spool_set_key(NULL);
+	devkey_free(agent_key);
+	agent_key = NULL;
 	spool_exit();
 }
 
@@ -487,15 +507,85 @@ int agent_reload(void)
 /* A policy the uploader fetched from the collector: validated by the
  * same loader as any file, kept in the state directory once valid (it
  * stays in force across restarts), refused otherwise. */
+/* Why a policy as the uploader handed it over is refused: not signed
+ * with the collector's policy key pinned at enrolment (the uploader
+ * cannot write one of its own). NULL when it holds, with the policy's
+ * text in *body; a laptop enrolled before signed policies pinned no key
+ * (*pinned false). The caller frees the reason. */
+static char *unsigned_policy(const char *text, size_t len, bool *pinned,
+			     const char **body, size_t *body_len)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", agent_state_dir,
+					      COLLECTOR_KEY_NAME);
+	_cleanup_free_ char *key = NULL;
+	char sig[DEVKEY_SIG_B64 + 1];
+	int r;
+
+	*pinned = false;
+	if (spool_split(text, len, sig, body, body_len) < 0)
+		return xstrdup("its signature's line is malformed");
+	r = read_file_nofollow(path, 256, &key, NULL);
+	if (r == -ENOENT)
+		return NULL;
+	if (r < 0)
+		return xasprintf("%s cannot be read: %s", path, strerror(-r));
+	*pinned = true;
+	strrstrip(key);
+	if (!sig[0])
+		return xstrdup("it is not signed with the collector's key");
+	if (devkey_verify(key, *body, *body_len, sig) < 0)
+		return xstrdup("its signature does not verify against the "
+			       "collector's key pinned at enrolment");
+	return NULL;
+}
+
+/* A policy's version as a number, or -1 when it is not a whole number. */
+static long long policy_number(const char *version)
+{
+	char *end;
+	long long v;
+
+	if (!version || !*version || strspn(version, "0123456789") !=
+					    strlen(version))
+		return -1;
+	errno = 0;
+	v = strtoll(version, &end, 10);
+	return errno ? -1 : v;
+}
+
+/* Why p, signed by the collector, does not replace the policy in force:
+ * it must be newer, so an old signed policy replayed rolls nothing back.
+ * NULL when it is newer. */
+static char *older_policy(const struct policy *p)
+{
+	long long now = policy_number(agent_policy->version);
+	long long v = policy_number(p->version);
+
+	if (v < 0)
+		return xasprintf("version \"%s\" is not a whole number, so it "
+				 "cannot be told newer than the one in force",
+				 p->version);
+	if (v <= now)
+		return xasprintf("version %lld is not newer than version %lld "
+				 "in force", v, now);
+	return NULL;
+}
+
 static void on_collector_policy(const char *text, size_t len,
 				const char *error)
 {
-	_cleanup_free_ char *errors = NULL, *path = NULL;
+	_cleanup_free_ char *errors = NULL, *path = NULL, *why = NULL;
 	struct policy *p = NULL;
+	bool pinned;
 	int r;
 
 	if (!text) {
 		policy_refused(error);
+		return;
+	}
+	why = unsigned_policy(text, len, &pinned, &text, &len);
+	if (why) {
+		policy_refused(why);
 		return;
 	}
 	r = policy_parse("collector:" COLLECTOR_POLICY_NAME, text, len, &p, &errors);
@@ -507,12 +597,16 @@ static void on_collector_policy(const char *text, size_t len,
 		policy_free(p);
 		return;
 	}
+	why = pinned ? older_policy(p) : NULL;
+	if (why) {
+		policy_free(p);
+		policy_refused(why);
+		return;
+	}
 	path = agent_collector_policy_path(agent_state_dir);
 	r = write_file_atomic(path, text, len, 0644);
 	if (r < 0) {
-		_cleanup_free_ char *why = xasprintf(
-			"%s: cannot be kept: %s", path, strerror(-r));
-
+		why = xasprintf("%s: cannot be kept: %s", path, strerror(-r));
 		policy_free(p);
 		policy_refused(why);
 		return;

@@ -3,8 +3,11 @@
  * statsock: a listening AF_UNIX stream socket in the event loop, with a
  * bounded output buffer per client.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -16,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "statsock.h"
+#include "utf8.h"
 #include "util.h"
 
 #define MAX_CLIENTS 64
@@ -35,6 +39,7 @@ struct client {
 	int fd;
 	bool full;		/* root: evidence and every event */
 	uid_t uid;
+	char *name;		/* the peer's login name, NULL when unknown */
 	char in[MAX_COMMAND + 1];	/* a command line being read */
 	size_t inlen;
 	struct loop_source *src;
@@ -65,6 +70,7 @@ static void client_drop(struct client *c)
 	loop_remove(c->src);
 	close(c->fd);
 	free(c->out);
+	free(c->name);
 	free(c);
 	nclients--;
 }
@@ -235,10 +241,79 @@ static json_t *staff_event(const json_t *ev)
 	return NULL;
 }
 
-/* What a local user who is not root may read of a line: statuses and
- * summaries for staff, no evidence (it can name people, devices and
+static bool name_char(char ch)
+{
+	return isalnum((unsigned char)ch) || ch == '_' || ch == '-' ||
+	       ch == '$';
+}
+
+/* text with each whole-word name in it replaced by "another user": NULL
+ * when it has none (or memory ran out: the caller then drops the text). */
+static char *hide_name(const char *text, const char *name)
+{
+	size_t n = strlen(name), len;
+	const char *p = text, *q;
+	bool hid = false;
+	char *out = NULL;
+	FILE *f;
+
+	if (!n || !strstr(text, name) || !(f = open_memstream(&out, &len)))
+		return NULL;
+	while ((q = strstr(p, name))) {
+		bool word = (q == text || !name_char(q[-1])) && !name_char(q[n]);
+
+		fwrite(p, 1, (size_t)(q - p), f);
+		fputs(word ? "another user" : name, f);
+		hid |= word;
+		p = q + n;
+	}
+	fputs(p, f);
+	fclose(f);
+	if (!hid) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Leave out of a check's summary and remedy every login name its evidence
+ * knows (the screen-lock check names whose session or settings fall
+ * short) but own, the reader's; then drop the evidence. */
+static void check_redact(json_t *check, const char *own)
+{
+	static const char *const lists[] = { "users", "unattended",
+					     "sessions" };
+	json_t *ev = json_object_get(check, "evidence"), *e;
+	static const char *const texts[] = { "summary", "remedy" };
+	size_t i;
+
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+		json_array_foreach(json_object_get(ev, lists[l]), i, e) {
+			const char *name = json_string_value(
+				json_object_get(e, "user"));
+
+			if (!name || (own && strcmp(name, own) == 0))
+				continue;
+			for (size_t t = 0; t < ARRAY_SIZE(texts); t++) {
+				const char *text = json_string_value(
+					json_object_get(check, texts[t]));
+				char *hidden = text ? hide_name(text, name)
+						    : NULL;
+
+				if (hidden)
+					json_object_set_new(check, texts[t],
+							    json_string_lossy(hidden));
+				free(hidden);
+			}
+		}
+	json_object_del(check, "evidence");
+}
+
+/* What a local user who is not root (login name own, NULL when unknown)
+ * may read of a line: statuses and summaries for staff, with no one's
+ * name but theirs; no evidence (it can name people, devices and
  * accounts), no event about someone. NULL: nothing. New reference. */
-static json_t *redact(const json_t *line)
+static json_t *redact(const json_t *line, const char *own)
 {
 	const char *type = json_string_value(json_object_get(line, "type"));
 	json_t *copy, *checks, *c;
@@ -255,11 +330,24 @@ static json_t *redact(const json_t *line)
 			       : NULL;
 	}
 	copy = json_deep_copy(line);
-	json_object_del(json_object_get(copy, "finding"), "evidence");
+	if (json_object_get(copy, "finding"))
+		check_redact(json_object_get(copy, "finding"), own);
 	checks = json_object_get(copy, "checks");
 	json_array_foreach(checks, i, c)
-		json_object_del(c, "evidence");
+		check_redact(c, own);
 	return copy;
+}
+
+/* The login name of uid, NULL when there is none. Asked once a
+ * connection. */
+static char *user_name(uid_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
+		return NULL;
+	return xstrdup(res->pw_name);
 }
 
 /* The peer's user id, (uid_t)-1 when unknown. */
@@ -329,11 +417,12 @@ static void sock_accept(int fd, uint32_t events, void *data)
 	}
 	c->uid = uid;
 	c->full = c->uid == 0;
+	c->name = c->full ? NULL : user_name(uid);
 	c->next = clients;
 	clients = c;
 	nclients++;
 	snap = sock_snapshot(sock_data);
-	shown = c->full ? json_incref(snap) : redact(snap);
+	shown = c->full ? json_incref(snap) : redact(snap, c->name);
 	line_queue(c, shown);
 	json_decref(shown);
 	json_decref(snap);
@@ -401,21 +490,19 @@ void statsock_exit(void)
 void statsock_send(const json_t *line)
 {
 	struct client *c = clients, *next;
-	json_t *shown = NULL;
-	bool redacted = false;
 
 	for (; c; c = next) {
+		json_t *shown;
+
 		next = c->next;
 		if (c->full) {
 			line_queue(c, line);
 			continue;
 		}
-		if (!redacted) {
-			shown = redact(line);
-			redacted = true;
-		}
+		/* Per client: each reads their own name only. */
+		shown = redact(line, c->name);
 		if (shown)
 			line_queue(c, shown);
+		json_decref(shown);
 	}
-	json_decref(shown);
 }

@@ -6,7 +6,8 @@
  * the answer is a JSON line to that client alone. Any local user may connect: root reads
  * everything; others read statuses, summaries and what to do, but no
  * evidence and no event that names someone (SO_PEERCRED decides): of a
- * USB device or a camera session only what it is and what was done.
+ * USB device or a camera session only what it is and what was done; in a
+ * summary, any login name but the reader's own reads "another user".
  */
 #ifndef ENDPOINTD_STATSOCK_H
 #define ENDPOINTD_STATSOCK_H

@@ -12,7 +12,7 @@ BUILD="build-essential pkg-config
 libinih-dev libjansson-dev libsystemd-dev libudev-dev
 libblkid-dev libcryptsetup-dev libmount-dev libssl-dev libexpat1-dev
 libmicrohttpd-dev libsqlite3-dev libpq-dev libcrypt-dev libcurl4-openssl-dev
-libyajl-dev libmimalloc-dev libpipewire-0.3-dev"
+libyajl-dev libmimalloc-dev libpipewire-0.3-dev libsodium-dev"
 
 # Tests and benchmarks: cmocka, the schema validator, and the real things
 # the system tests and make bench drive (Chromium for the dashboard; the
@@ -22,19 +22,20 @@ libyajl-dev libmimalloc-dev libpipewire-0.3-dev"
 # fixtures' kscreenlockerrc; fdisk's sfdisk, which lays out the USB
 # test's GPT disks as Windows does; a real PipeWire daemon with pw-link,
 # and GStreamer's pipewiresrc with gst-launch-1.0 as the application
-# that consumes the camera through it).
-TEST="libcmocka-dev python3 python3-jsonschema
+# that consumes the camera through it; nginx-light, which serves the
+# nginx example in front of collectord in the TLS test).
+TEST="libcmocka-dev python3 python3-jsonschema python3-cryptography
 cryptsetup-bin e2fsprogs dosfstools fdisk
 umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus
 dconf-cli libglib2.0-bin dconf-gsettings-backend libkf5config-bin
-postgresql openssl curl sqlite3 faketime util-linux
+postgresql openssl curl sqlite3 faketime util-linux nginx-light
 chromium
 debhelper lintian adduser desktop-file-utils man-db
 pipewire pipewire-bin gstreamer1.0-pipewire gstreamer1.0-tools"
 
 # make bench only ("deps.sh bench"): a load generator, an HTTP ceiling and
 # a peer to compare endpointd with (usbguard-daemon).
-BENCH="wrk nginx-light usbguard"
+BENCH="wrk usbguard"
 [ "${1:-}" = bench ] || BENCH=""
 # make fuzz only ("deps.sh fuzz"): clang and its libFuzzer runtime.
 FUZZ="clang libclang-rt-dev"

@@ -6,10 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -183,15 +186,87 @@ int enrolment_read(const char *dir, struct enrolment *e)
 	return 0;
 }
 
+/* The uploader's directory for enrolment_write(), never through a
+ * symlink: a directory owned by uid (root when uid is -1) or root, that
+ * nobody else may write to. Returns a descriptor or -errno. */
+static int enrolment_dir_open(const char *dir, uid_t uid)
+{
+	struct stat st;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 ||
+	    (st.st_uid != 0 && (uid == (uid_t)-1 || st.st_uid != uid)) ||
+	    (st.st_mode & 022)) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+/* A new file in dfd under a name nobody can guess beforehand (written to
+ * name, which has room for ".XXXXXXXXXXXXXXXX"), mode 0600, written and
+ * synced; never through what the directory's owner put there. Returns
+ * the descriptor or -errno. */
+static int enrolment_tmp_write(int dfd, char *name, const char *text)
+{
+	size_t len = strlen(text), base = strlen(name);
+	int fd = -EEXIST, r = 0;
+
+	for (int i = 0; i < 16 && fd == -EEXIST; i++) {
+		uint64_t n;
+
+		if (getrandom(&n, sizeof(n), 0) != sizeof(n))
+			return -EIO;
+		sprintf(name + base, ".%016llx", (unsigned long long)n);
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				       O_CLOEXEC, 0600);
+		if (fd < 0)
+			fd = -errno;
+		if (fd < 0)
+			name[base] = '\0';
+	}
+	if (fd < 0)
+		return fd;
+	while (len > 0 && r == 0) {
+		ssize_t w = write(fd, text, len);
+
+		if (w < 0 && errno != EINTR)
+			r = -errno;
+		if (w > 0) {
+			text += w;
+			len -= (size_t)w;
+		}
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(fd);
+		unlinkat(dfd, name, 0);
+		return r;
+	}
+	return fd;
+}
+
+/* Whether dfd's enrolment file is the file open at fd. */
+static bool enrolment_is(int dfd, int fd)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 &&
+	       fstatat(dfd, ENROLMENT_NAME, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int enrolment_write(const char *dir, const struct enrolment *e, uid_t uid,
 		    gid_t gid)
 {
-	_cleanup_free_ char *path = xasprintf("%s/%s", dir, ENROLMENT_NAME);
-	_cleanup_free_ char *tmp = xasprintf("%s.new", path);
+	char tmp[sizeof(ENROLMENT_NAME ".new.") + 16] = ENROLMENT_NAME ".new";
 	_cleanup_free_ char *text = NULL;
 	char now[32];
 	json_t *v;
-	int r;
+	int dfd, fd, r = 0;
 
 	time_rfc3339(now);
 	v = json_pack("{s:s, s:I, s:s, s:s?, s:s}", "collector", e->collector,
@@ -201,17 +276,31 @@ int enrolment_write(const char *dir, const struct enrolment *e, uid_t uid,
 	json_decref(v);
 	if (!text)
 		return -ENOMEM;
-	/* Mode 0600 from the start; the uploader's once complete. */
-	r = write_file_atomic(tmp, text, strlen(text), 0600);
-	if (r < 0)
-		return r;
-	if ((uid != (uid_t)-1 && chown(tmp, uid, gid) < 0) ||
-	    rename(tmp, path) < 0) {
-		r = -errno;
-		unlink(tmp);
-		return r;
+	/* Root writes in a directory the uploader owns: every step goes
+	 * through descriptors, so a symlink swapped in cannot make root
+	 * write or chown a file of the uploader's choice. */
+	dfd = enrolment_dir_open(dir, uid);
+	if (dfd < 0)
+		return dfd;
+	fd = enrolment_tmp_write(dfd, tmp, text);
+	if (fd < 0) {
+		close(dfd);
+		return fd;
 	}
-	return 0;
+	/* Mode 0600 from the start; the uploader's once complete. */
+	if ((uid != (uid_t)-1 && fchown(fd, uid, gid) < 0) ||
+	    renameat(dfd, tmp, dfd, ENROLMENT_NAME) < 0) {
+		r = -errno;
+		unlinkat(dfd, tmp, 0);
+	}
+	/* What was renamed may be what the owner put at tmp since. */
+	if (r == 0 && !enrolment_is(dfd, fd))
+		r = -EAGAIN;
+	close(fd);
+	if (r == 0 && fsync(dfd) < 0)
+		r = -errno;
+	close(dfd);
+	return r;
 }
 
 void enrolment_clear(struct enrolment *e)

@@ -70,7 +70,9 @@ struct enrolment {
 /* Read dir/enrolment.json. Returns 0, -ENOENT, or -EINVAL. */
 int enrolment_read(const char *dir, struct enrolment *e);
 /* Write it atomically, mode 0600, owned by uid:gid (unchanged when
- * uid is -1). Returns 0 or -errno. */
+ * uid is -1), through descriptors only: dir must be a directory, not a
+ * symlink, owned by root or uid and writable by no one else (-EPERM).
+ * Returns 0 or -errno. */
 int enrolment_write(const char *dir, const struct enrolment *e, uid_t uid,
 		    gid_t gid);
 void enrolment_clear(struct enrolment *e);

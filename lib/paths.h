@@ -35,5 +35,11 @@
 /* In the state directory: the last policy the collector sent that
  * endpointd accepted, kept across restarts. */
 #define COLLECTOR_POLICY_NAME "collector-policy.ini"
+/* In the state directory: the laptop's Ed25519 key (devkey.h), root's
+ * alone. */
+#define DEVICE_KEY_NAME "device.key"
+/* In the state directory: the public half of the collector's policy key,
+ * pinned at enrolment (base64); endpointd applies only policies it signed. */
+#define COLLECTOR_KEY_NAME "collector-key.pub"
 
 #endif

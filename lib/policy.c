@@ -165,7 +165,7 @@ static const struct key_def key_defs[] = {
 	     1, 100000),
 	UINT("report", "spool_max_bytes", report.spool_max_bytes, "52428800",
 	     65536, 1073741824),
-	UINT("report", "max_events", report.max_events, "1000", 10, 100000),
+	UINT("report", "max_events", report.max_events, "1000", 10, 2000),
 	UINT("report", "heartbeat_minutes", report.heartbeat_minutes, "15", 1,
 	     1440),
 	LIST("report", "ca_file", report.ca_file, "", 0, 1, item_path),

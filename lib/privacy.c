@@ -52,7 +52,9 @@ static const struct privacy_field check_fields[] = {
 	{ "summary", "The one-line result, as you see it on the desktop. A "
 		     "screen-lock summary can name your login name (whose "
 		     "session was left unlocked, or whose settings fall "
-		     "short); a USB one names the stick." },
+		     "short); a USB one names the stick. On the laptop, "
+		     "only root and you read your name: other users see "
+		     "\"another user\"." },
 	{ "remedy", "What to do to put it right." },
 	{ "evidence", "The details behind the result, for IT support, "
 		      "listed below for each check." },

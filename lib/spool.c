@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devkey.h"
 #include "log.h"
 #include "spool.h"
 #include "util.h"
@@ -20,6 +21,7 @@
 static char *spool_dir;
 static unsigned spool_max;
 static uint64_t spool_max_bytes;
+static const struct devkey *spool_key;
 
 /* Shared with the uploader's group when the installer created it. */
 static int spool_share(const char *dir)
@@ -168,11 +170,55 @@ static char *report_path(uint64_t seq, const char *suffix)
 	return spool_report_path(spool_dir, seq, suffix);
 }
 
+void spool_set_key(const struct devkey *k)
+{
+	spool_key = k;
+}
+
+/* The report's text, after its signature's line when there is a key. */
+static char *signed_text(const json_t *report)
+{
+	_cleanup_free_ char *text = json_dumps(report, JSON_COMPACT);
+	char sig[DEVKEY_SIG_B64 + 1];
+
+	if (!text)
+		return NULL;
+	if (!spool_key) {
+		char *plain = text;
+
+		text = NULL;
+		return plain;
+	}
+	if (devkey_sign(spool_key, text, strlen(text), sig) < 0)
+		return NULL;
+	return xasprintf(SPOOL_SIG_PREFIX "%s\n%s", sig, text);
+}
+
+int spool_split(const char *text, size_t len, char sig[static 89],
+		const char **body, size_t *body_len)
+{
+	size_t pre = strlen(SPOOL_SIG_PREFIX), line = pre + DEVKEY_SIG_B64;
+
+	sig[0] = '\0';
+	if (len < pre || memcmp(text, SPOOL_SIG_PREFIX, pre) != 0) {
+		*body = text;
+		*body_len = len;
+		return 0;
+	}
+	if (len <= line || text[line] != '\n' ||
+	    memchr(text + pre, '\n', DEVKEY_SIG_B64))
+		return -EINVAL;
+	memcpy(sig, text + pre, DEVKEY_SIG_B64);
+	sig[DEVKEY_SIG_B64] = '\0';
+	*body = text + line + 1;
+	*body_len = len - line - 1;
+	return 0;
+}
+
 int spool_prepare(uint64_t seq, const json_t *report)
 {
 	_cleanup_free_ char *tmp = report_path(seq, SPOOL_TMP_SUFFIX);
-	_cleanup_free_ char *text = json_dumps(report, JSON_COMPACT);
-
+	_cleanup_free_ char *text = signed_text(report);
 	int r;
 
 	if (!text)
@@ -234,7 +280,9 @@ static void recover_one(uint64_t seq, uint64_t last)
 
 	_cleanup_free_ char *text = NULL;
 	json_t *report = NULL;
-	size_t len;
+	const char *body;
+	char sig[DEVKEY_SIG_B64 + 1];
+	size_t len, body_len;
 
 	/* Not numbered yet when the daemon stopped: as if never written. */
 	if (seq > last) {
@@ -244,8 +292,9 @@ static void recover_one(uint64_t seq, uint64_t last)
 	/* Numbered, but the file may still be cut short (a stop while it was
 	 * written, with a number kept by another run): only the whole report
 	 * of that number goes in place. */
-	if (read_file_nofollow(tmp, SPOOL_RECOVER_MAX, &text, &len) == 0)
-		report = json_loadb(text, len, 0, NULL);
+	if (read_file_nofollow(tmp, SPOOL_RECOVER_MAX, &text, &len) == 0 &&
+	    spool_split(text, len, sig, &body, &body_len) == 0)
+		report = json_loadb(body, body_len, 0, NULL);
 	if (!json_is_object(report) ||
 	    json_integer_value(json_object_get(report, "seq")) != (json_int_t)seq) {
 		log_warnx("spool: %s is not a whole report %" PRIu64 "; removed",

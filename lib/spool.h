@@ -24,12 +24,25 @@
 #define SPOOL_SETTINGS_NAME "uploader.json"
 #define SPOOL_REJECTED_DIR "rejected"
 
+/* A report signed with the laptop's key (devkey.h) is written as one line
+ * "ed25519:SIGNATURE" (base64) and then the report's bytes, the ones the
+ * signature covers; the uploader sends the signature in the
+ * SPOOL_SIG_HEADER header and the rest as the body. A policy from the
+ * collector comes the same way, signed with its policy key. A file that
+ * does not start with "ed25519:" is unsigned. */
+#define SPOOL_SIG_PREFIX "ed25519:"
+#define SPOOL_SIG_HEADER "Endpointd-Signature"
+
 /* Use dir (created when missing); keep at most max_reports reports and
  * max_bytes bytes of them. */
 int spool_init(const char *dir, unsigned max_reports, uint64_t max_bytes);
 void spool_exit(void);
 void spool_set_limits(unsigned max_reports, uint64_t max_bytes);
 const char *spool_path(void);
+
+/* Sign every report prepared from now on with k (NULL: unsigned). */
+struct devkey;
+void spool_set_key(const struct devkey *k);
 
 /* A report goes in three steps, so that a crash or a full disk never
  * leaves a sequence number without its report nor gives one twice:
@@ -49,6 +62,12 @@ void spool_recover(uint64_t last);
 
 /* Reports waiting and their bytes. Returns 0 or -errno. */
 int spool_usage(unsigned *reports, uint64_t *bytes);
+
+/* A spool file's text split into its signature (base64; sig[] is left
+ * empty when it is unsigned) and the signed bytes. Returns 0, or -EINVAL
+ * when its signature's line is malformed. */
+int spool_split(const char *text, size_t len, char sig[static 89],
+		const char **body, size_t *body_len);
 
 /* The uploader's side. The path of report seq in directory dir, with
  * suffix ("" for the report itself); caller frees. */

@@ -3,7 +3,9 @@
 """Validate report files (or - for stdin) against docs/report.schema.json.
 
 Usage: validate_report.py SCHEMA FILE...
-Exit 0 when every file is valid; otherwise print each error and exit 1.
+A spooled report's first line, endpointd's signature ("ed25519:..."), is
+not part of the report. Exit 0 when every file is valid; otherwise print
+each error and exit 1.
 """
 import json
 import sys
@@ -19,6 +21,8 @@ def main():
     bad = 0
     for path in sys.argv[2:]:
         text = sys.stdin.read() if path == "-" else open(path).read()
+        if text.startswith("ed25519:"):
+            text = text.split("\n", 1)[1]
         for err in validator.iter_errors(json.loads(text)):
             print(f"{path}: {'/'.join(map(str, err.path))}: {err.message}")
             bad += 1

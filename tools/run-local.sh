@@ -9,8 +9,12 @@
 set -eu
 B=$1
 D=$B/run
+# The enrolment secret, the admin's database, the token and the laptop's
+# key are made here: readable by the one who ran make run alone.
+umask 077
 rm -rf "$D"
 mkdir -p "$D"
+chmod 700 "$D"
 PIDS=
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "devkey.h"
 #include "http.h"
 #include "log.h"
 #include "paths.h"
@@ -75,8 +76,11 @@ static struct {
 	struct curl_slist *headers;
 	enum transfer busy;
 	uint64_t seq;			/* the report being sent */
-	char *body;
+	char *body;			/* the spool file */
 	size_t body_len;
+	const char *report;		/* the report's bytes in body */
+	size_t report_len;
+	char sig[DEVKEY_SIG_B64 + 1];	/* endpointd's signature, or "" */
 	struct http_answer resp;
 
 	unsigned failures;
@@ -317,7 +321,15 @@ static int start(enum transfer kind, const char *path)
 	if (kind == REPORT) {
 		/* No 100-continue round trip for a few KB. */
 		up.headers = curl_slist_append(up.headers, "Expect:");
-		http_post_json(up.easy, url, up.body, up.body_len, &up.headers);
+		if (up.sig[0]) {
+			_cleanup_free_ char *h = xasprintf(
+				SPOOL_SIG_HEADER ": " SPOOL_SIG_PREFIX "%s",
+				up.sig);
+
+			up.headers = curl_slist_append(up.headers, h);
+		}
+		http_post_json(up.easy, url, up.report, up.report_len,
+			       &up.headers);
 	} else {
 		_cleanup_free_ char *etag = NULL;
 		_cleanup_free_ char *p = xasprintf("%s/%s", up.dir, ETAG_NAME);
@@ -353,16 +365,20 @@ static int start_report(void)
 		free(up.body);
 		up.body = NULL;
 		r = read_file_nofollow(path, REPORT_MAX, &up.body, &up.body_len);
-		if (r == 0)
+		if (r == 0 && spool_split(up.body, up.body_len, up.sig,
+					  &up.report, &up.report_len) == 0)
 			return start(REPORT, "/api/v1/reports");
-		if (r != -ENOENT && r != -EFBIG) {
+		if (r < 0 && r != -ENOENT && r != -EFBIG) {
 			set_error("%s: %s", path, strerror(-r));
 			return r;
 		}
+		if (r == 0)
+			log_warnx("%s: neither a report nor a signed one; left "
+				  "in the spool", path);
 		if (r == -EFBIG)
 			log_warnx("%s: larger than %d MiB; left in the spool",
 				  path, REPORT_MAX >> 20);
-		up.qhead++;	/* dropped by endpointd, or too big */
+		up.qhead++;	/* dropped by endpointd, too big, or not one */
 	}
 	return -ENOENT;
 }
@@ -512,7 +528,9 @@ static void policy_answer(long code)
 	_cleanup_free_ char *in = xasprintf("%s/%s", up.spool,
 					    SPOOL_POLICY_NAME);
 	_cleanup_free_ char *etag_path = xasprintf("%s/%s", up.dir, ETAG_NAME);
-	struct curl_header *h = NULL;
+	_cleanup_free_ char *text = NULL;
+	struct curl_header *h = NULL, *sig = NULL;
+	size_t pre = strlen(SPOOL_SIG_PREFIX);
 	int r;
 
 	up.policy_fetched = true;
@@ -523,9 +541,18 @@ static void policy_answer(long code)
 		log_warnx("policy: the collector answered %ld", code);
 		return;
 	}
-	/* endpointd validates it; this only hands it over. */
-	r = write_file_atomic(in, http_answer_text(&up.resp), up.resp.len,
-			      0640);
+	if (curl_easy_header(up.easy, SPOOL_SIG_HEADER, 0, CURLH_HEADER, -1,
+			     &sig) == CURLHE_OK &&
+	    strncmp(sig->value, SPOOL_SIG_PREFIX, pre) == 0 &&
+	    strlen(sig->value + pre) == DEVKEY_SIG_B64 &&
+	    !strpbrk(sig->value, "\r\n"))
+		text = xasprintf("%s\n%.*s", sig->value, (int)up.resp.len,
+				 http_answer_text(&up.resp));
+	else
+		text = xstrndup(http_answer_text(&up.resp), up.resp.len);
+	/* endpointd validates it and its signature; this only hands them
+	 * over, in the spool's form: the signature's line, then the text. */
+	r = write_file_atomic(in, text, strlen(text), 0640);
 	if (r < 0) {
 		log_warnx("%s: %s", in, strerror(-r));
 		return;
@@ -537,6 +564,19 @@ static void policy_answer(long code)
 	    strlen(h->value) < 128 &&
 	    write_file_atomic(etag_path, h->value, strlen(h->value), 0600) < 0)
 		log_warn("%s", etag_path);
+}
+
+/* The collector's words reach the log and endpointctl status: C0 and
+ * C1 control characters (and DEL) become spaces, so that they can
+ * neither forge a line nor colour a terminal. */
+static void no_controls(char *text)
+{
+	for (unsigned char *p = (unsigned char *)text; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			p[0] = p[1] = ' ';
+	}
 }
 
 static void finish(CURLcode result)
@@ -576,6 +616,7 @@ static void finish(CURLcode result)
 		return;
 	}
 	why = http_error_text(http_answer_text(&up.resp), up.resp.len);
+	no_controls(why);
 	if (code >= 200 && code < 300)
 		delivered();
 	else if (code == 400 || code == 403 || code == 413 || code == 415)

@@ -27,6 +27,7 @@
 #include "api.h"
 #include "auth.h"
 #include "committer.h"
+#include "devkey.h"
 #include "fuzz.h"
 #include "log.h"
 #include "secret.h"
@@ -212,6 +213,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(sa);
 	char hash[SECRET_HASH_LEN + 1], *err = NULL, *url;
+	_cleanup_free_ char *pem = NULL;
 	struct store *s;
 	int fd;
 
@@ -245,7 +247,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg.access = "the fuzzer";
 	cfg.threads = 2;
 	cfg.dispatch = api_dispatch;
-	api_init();
+	if (devkey_new_pem(&pem) < 0 || api_init(pem) < 0)
+		fuzz_fail("no policy key");
 	if (server_init(&cfg) < 0)
 		fuzz_fail("collectord did not start");
 	committer_init(cfg.db_url, cfg.threads);

@@ -137,6 +137,117 @@ def post(col, token, report, ctype="application/json"):
                         "Content-Type": ctype})
 
 
+class Key:
+    """An Ed25519 key made and used by OpenSSL's command line, standing for
+    a laptop's device key (lib/devkey.c is not used to test itself)."""
+
+    def __init__(self, tmp, name):
+        self.pem = os.path.join(tmp, name + ".pem")
+        self.tmp = tmp
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519",
+                        "-out", self.pem], check=True)
+        der = subprocess.run(["openssl", "pkey", "-in", self.pem, "-pubout",
+                              "-outform", "DER"], capture_output=True,
+                             check=True).stdout
+        self.public = base64.b64encode(der[-32:]).decode()
+
+    def sign(self, body):
+        msg = os.path.join(self.tmp, "to-sign")
+        with open(msg, "wb") as f:
+            f.write(body if isinstance(body, bytes) else body.encode())
+        sig = subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin",
+                              "-inkey", self.pem, "-in", msg],
+                             capture_output=True, check=True).stdout
+        return "ed25519:" + base64.b64encode(sig).decode()
+
+
+def enrol_key(col, secret, machine_id, key):
+    body = {"enrol_secret": secret, "public_key": key,
+            "device": {"machine_id": machine_id, "hostname": "laptop"}}
+    # A worker whose PostgreSQL connection was lost when the server
+    # restarted (storage_unavailable, above) answers 503 once, as it must,
+    # and connects again: an uploader tries again, and so does this.
+    for _ in range(8):
+        st, data = col.request("POST", "/api/v1/enrol", json.dumps(body),
+                               JSON)
+        if st != 503:
+            break
+    return st, json.loads(data)
+
+
+def post_signed(col, token, report, key, signed_as=None):
+    body = json.dumps(report)
+    return col.request("POST", "/api/v1/reports", body,
+                       {"Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json",
+                        "Endpointd-Signature":
+                            key.sign(signed_as or body)})
+
+
+def device_keys(col, tmp, secret, report):
+    """Issue 27: a laptop's reports are verified against the key it
+    enrolled with, and its machine id cannot be taken with another."""
+    mid = "5ec0" * 8
+    laptop, thief = Key(tmp, "laptop"), Key(tmp, "thief")
+    st, e = enrol_key(col, secret, mid, "not a key")
+    check(st == 400 and "public_key" in e.get("error", ""),
+          "enrolment with a malformed public key: 400")
+    st, e = enrol_key(col, secret, mid, laptop.public)
+    check(st == 201, "enrolment with the laptop's key: 201")
+    token = e["token"]
+    r = json.loads(json.dumps(report))
+    r["device"]["machine_id"] = mid
+    r["seq"] = 1
+    st, _ = post_signed(col, token, r, laptop)
+    check(st == 201, "a report signed with its key: 201")
+    forged = json.loads(json.dumps(r))
+    forged["seq"] = 2
+    for c in forged["checks"]:
+        c["status"] = "pass"
+    honest = json.loads(json.dumps(forged))
+    honest["checks"][0]["status"] = "fail"
+    st, body = post_signed(col, token, forged, laptop,
+                           signed_as=json.dumps(honest))
+    check(st == 403 and "signature" in body.decode(),
+          "a report altered after it was signed: 403")
+    st, body = post(col, token, forged)
+    check(st == 403 and "not signed" in body.decode(),
+          "an unsigned report from a laptop with a key: 403")
+    st, body = post_signed(col, token, forged, thief)
+    check(st == 403, "a report signed with another key: 403")
+    # Anyone with an enrolment secret tries to take the laptop over.
+    st, e = enrol_key(col, secret, mid, thief.public)
+    check(st == 409, "its machine id enrolled with another key: 409")
+    st, e = enrol(col, secret, mid)
+    check(st == 409, "its machine id enrolled with no key: 409")
+    r["seq"] = 3
+    st, _ = post_signed(col, token, r, laptop)
+    check(st == 201, "after both, the laptop's own token still works")
+    st, e = enrol_key(col, secret, mid, laptop.public)
+    check(st == 201, "the laptop itself enrols again with its key: 201")
+    # A laptop enrolled before keys: its key is taken only from itself.
+    old_mid = "01d0" * 8
+    st, e = enrol(col, secret, old_mid)
+    old_token = e["token"]
+    st, _ = enrol_key(col, secret, old_mid, thief.public)
+    check(st == 409, "a key for a laptop enrolled before keys, without "
+          "its token: 409")
+    body = {"enrol_secret": secret, "public_key": thief.public,
+            "token": "1." + "0" * 64,
+            "device": {"machine_id": old_mid, "hostname": "laptop"}}
+    st, _ = col.request("POST", "/api/v1/enrol", json.dumps(body), JSON)
+    check(st == 409, "... or with another laptop's token: 409")
+    body.update(public_key=laptop.public, token=old_token)
+    st, e = col.request("POST", "/api/v1/enrol", json.dumps(body), JSON)
+    check(st == 201, "... with the token it holds: 201, its key registered")
+    r["device"]["machine_id"] = old_mid
+    r["seq"] = 1
+    st, _ = post(col, json.loads(e)["token"], r)
+    check(st == 403, "and from then on its reports must be signed")
+    st, _ = post_signed(col, json.loads(e)["token"], r, laptop)
+    check(st == 201, "... as they are")
+
+
 def make_report(endpointd, tmp, machine_id):
     root = os.path.join(tmp, "root")
     os.makedirs(os.path.join(root, "etc"), exist_ok=True)
@@ -464,7 +575,9 @@ def migration(exe, db):
                  "ALTER TABLE devices DROP COLUMN users",
                  "ALTER TABLE devices DROP COLUMN status_since",
                  "DROP TABLE sessions", "DROP TABLE signin_failures",
-                 "DROP TABLE daily"):
+                 "DROP TABLE daily",
+                 "ALTER TABLE devices DROP COLUMN public_key",
+                 "DROP TABLE signing_keys"):
         sql(db, undo)
     sql(db, "UPDATE schema_version SET version = 1")
     r = subprocess.run([exe, "--db", db, "--new-enrol-secret"],
@@ -477,8 +590,8 @@ def migration(exe, db):
         v = int(subprocess.run(["psql", db, "-At", "-c",
                                 "SELECT version FROM schema_version"],
                                capture_output=True, text=True).stdout)
-    check(r.returncode == 0 and v == 6 and rows,
-          "schema 1 upgraded to 6 in place, reports kept")
+    check(r.returncode == 0 and v == 7 and rows,
+          "schema 1 upgraded to 7 in place, reports kept")
 
 
 def two_instances(exe, db, tmp, token, report, mid):
@@ -759,6 +872,8 @@ def main():
     check(ok_cfg and bad.returncode == 2 and "stale_hours" in bad.stderr,
           "--config serves with its settings; a bad value is refused")
 
+    # Last: its devices and refusals would change the counts above.
+    device_keys(col, tmp, col.secret("Oak Primary"), report)
     # kill -9 under load is in the fault suite (faults.py).
     rc = col.stop()
     log = open(os.path.join(tmp, "collectord.log")).read()

@@ -4,6 +4,9 @@
 
 $PY tests/system/collector.py "$B/collectord" "$B/endpointd" "$T" ||
 	die "collectord answered wrong"
+# The front door (docs/security.md): refusals and limits.
+$PY tests/system/frontdoor.py "$B/collectord" "$B/endpointd" "$T/front" ||
+	die "collectord's front door let something through"
 
 # --access is words for staff: one line, or collectord does not start.
 if "$B/collectord" --db "sqlite:$T/a.db" --access "$(printf 'ICT staff\nand all')" \

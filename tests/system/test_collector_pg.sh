@@ -14,3 +14,5 @@ export PG_UP="$PG_CTL -l $PGDIR/log -o '-c listen_addresses=127.0.0.1 \
 -p $PGPORT -k $PGDIR' start >/dev/null"
 $PY tests/system/collector.py "$B/collectord" "$B/endpointd" "$T" "$PG_URL" ||
 	die "collectord on PostgreSQL answered wrong"
+$PY tests/system/frontdoor.py "$B/collectord" "$B/endpointd" "$T/front" \
+	"$PG_URL" || die "collectord's front door on PostgreSQL let something through"

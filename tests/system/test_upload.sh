@@ -9,3 +9,5 @@ $PY tests/system/upload.py "$B" "$T" || {
 	done
 	die "reports did not reach the collector as they must"
 }
+$PY tests/system/upload_controls.py "$B" "$T/controls" ||
+	die "the collector's control characters reached the uploader's log"

@@ -13,6 +13,7 @@ Usage: upload.py BUILD TMP
 """
 import base64
 import hashlib
+import http.client
 import json
 import os
 import signal
@@ -163,9 +164,23 @@ def device_id(lap):
         return json.load(f)["device_id"]
 
 
-def spool_report(lap, seq, body):
-    """A report as endpointd writes it: temp file, then rename."""
+def sign(lap, body):
+    """body's Ed25519 signature (base64) with the laptop's own key, made
+    by python3-cryptography, not by the code under test."""
+    from cryptography.hazmat.primitives import serialization
+    with open(os.path.join(lap.state, "device.key"), "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), None)
+    return base64.b64encode(key.sign(body.encode())).decode()
+
+
+def spool_report(lap, seq, body, signed=True, sign_as=None):
+    """A report as endpointd writes it: temp file, then rename; signed
+    with the laptop's key (the line endpointd writes above the report)
+    when there is one, over sign_as instead of body to stand for a
+    report altered after it was signed."""
     path = os.path.join(lap.spool, "%020d.json" % seq)
+    if signed and os.path.exists(os.path.join(lap.state, "device.key")):
+        body = "ed25519:" + sign(lap, sign_as or body) + "\n" + body
     with open(path + ".tmp.test", "w") as f:
         f.write(body)
     os.rename(path + ".tmp.test", path)
@@ -300,6 +315,47 @@ def main():
          lambda: any(e.get("seq") == 2000 and e.get("http_status") == 400
                      for e in events(db, dev, "report_rejected")))
 
+    # --- the uploader can neither forge nor alter a report (issue 27) ---
+    # endpointd signs every report it spools with the laptop's key.
+    lap.stop_uploader()
+    before = set(lap.spooled())
+    lap.d.send_signal(signal.SIGHUP)
+    wait("a report spooled while the uploader is stopped",
+         lambda: set(lap.spooled()) - before)
+    with open(os.path.join(lap.spool, sorted(set(lap.spooled()) -
+                                             before)[0])) as f:
+        line, text = f.read().split("\n", 1)
+    from cryptography.hazmat.primitives import serialization
+    with open(os.path.join(lap.state, "device.key"), "rb") as f:
+        pub = serialization.load_pem_private_key(f.read(),
+                                                 None).public_key()
+    try:
+        pub.verify(base64.b64decode(line[len("ed25519:"):]), text.encode())
+        verified = line.startswith("ed25519:")
+    except Exception:
+        verified = False
+    check(verified, "endpointd's spooled report starts with its signature "
+          "line, which holds against the laptop's key")
+    lap.start_uploader()
+    forged = json.loads(json.dumps(dict(template, seq=2002)))
+    for c in forged["checks"]:
+        c["status"] = "pass"
+    # Signed over the real report, sent with every check passing.
+    real = dict(template, seq=2002)
+    spool_report(lap, 2002, json.dumps(forged), sign_as=json.dumps(real))
+    spool_report(lap, 2003, json.dumps(dict(forged, seq=2003)),
+                 signed=False)
+    template["seq"] = 2004
+    spool_report(lap, 2004, json.dumps(template))
+    wait("the report behind the forged ones", lambda: 2004 in seqs(db, dev))
+    stored = sorted(n for n in seqs(db, dev) if n >= 2000)
+    check(2002 not in stored and 2003 not in stored,
+          f"an altered report and an unsigned one are not stored ({stored}; "
+          f"rejected: {sorted(os.listdir(os.path.join(lap.spool, 'rejected')))})")
+    wait("the refusals to be named in a report",
+         lambda: {e.get("seq") for e in events(db, dev, "report_rejected")
+                  if e.get("http_status") == 403} >= {2002, 2003})
+
     # --- a bad policy from the collector is refused ---
     con = sqlite3.connect(db)
     con.execute("INSERT OR REPLACE INTO policies (grp, body, sha256, "
@@ -331,6 +387,53 @@ def main():
          lambda: lap.status()["policy"]["version"] == "7")
     check(lap.status()["policy"]["path"].endswith("collector-policy.ini"),
           "the collector's policy is kept in the state directory")
+
+    # --- the uploader cannot hand endpointd a policy of its own (27) ---
+    check(os.path.exists(os.path.join(lap.state, "collector-key.pub")),
+          "enrolment pinned the collector's policy key in the state "
+          "directory")
+    token = json.load(open(os.path.join(lap.upload_dir,
+                                        "enrolment.json")))["token"]
+
+    def signed_policy():
+        """The group's policy as the collector sends it, signature and
+        all, in the form the uploader hands it over."""
+        c = http.client.HTTPConnection("127.0.0.1", col.port, timeout=5)
+        c.request("GET", "/api/v1/agent/policy",
+                  headers={"Authorization": f"Bearer {token}"})
+        r = c.getresponse()
+        return r.getheader("Endpointd-Signature") + "\n" + r.read().decode()
+
+    def hand_over(text):
+        path = os.path.join(lap.spool, "policy.incoming")
+        with open(path + ".test", "w") as f:
+            f.write(text)
+        os.rename(path + ".test", path)
+
+    seven = signed_policy()
+    weak = good.replace("version = 7", "version = 99").replace(
+        "[usb_storage]", "[usb_storage]\nenabled = false")
+    for name, text, said in (
+            ("an unsigned policy", weak, "not signed"),
+            ("a policy with another signature",
+             seven.split("\n", 1)[0] + "\n" + weak, "does not verify")):
+        hand_over(text)
+        wait(f"the refusal of {name}",
+             lambda: said in (lap.status()["policy_error"] or ""))
+        check(lap.status()["policy"]["version"] == "7",
+              f"{name} dropped in the spool by the uploader is refused; "
+              "version 7 stays")
+    st, _ = col.request("PUT", f"/api/v1/policy?group={GROUP.replace(' ', '%20')}",
+                        good.replace("version = 7", "version = 8"),
+                        {"Authorization": f"Basic {auth}"})
+    lap.u.send_signal(signal.SIGHUP)
+    wait("version 8 in force", lambda: lap.status()["policy"]["version"] == "8")
+    hand_over(seven)
+    wait("the refusal of an old signed policy",
+         lambda: "not newer" in (lap.status()["policy_error"] or ""))
+    check(lap.status()["policy"]["version"] == "8",
+          "an older policy the collector signed, replayed, rolls nothing "
+          "back")
 
     # --- a revoked token: stop, keep the spool, say so ---
     old = json.load(open(os.path.join(lap.upload_dir, "enrolment.json")))
