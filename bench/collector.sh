@@ -80,7 +80,7 @@ collector_run sqlite "sqlite:$T/estate.db"
 # Signed reports (issue 27): one list of POOL reports posted unsigned, then
 # signed (each verified against its laptop's Ed25519 key), each run on a
 # fresh database, so that the difference is the verification.
-POOL=${SIGNED_POOL:-40000}
+POOL=${SIGNED_POOL:-100000}
 pool_run() {	# pool_run NAME DB [signed]
 	start_collectord "$2" "$T/collectord.$1.log" --threads 2
 	/usr/bin/python3 bench/collector_load.py "$B" "http://127.0.0.1:$PORT" \

@@ -27,7 +27,9 @@
 #   and, each overriding one count: HOTPLUGS (10000), CAMERA_SESSIONS
 #   (1000), IDLE_SECONDS (60), EVAL_RUNS (200) for bench/agent.py;
 #   PW_SESSIONS (200) and IDLE_SECONDS for bench/pipewire.py;
-#   DURATION (10 s, each wrk run) for bench/collector.sh; DEVICES (100000)
+#   DURATION (10 s, each wrk run) and SIGNED_POOL (100000 reports: the
+#   list the signed-ingest runs post, at most once each) for
+#   bench/collector.sh; DEVICES (100000)
 #   for bench/summary.sh; REPLAY (10000 reports) for bench/upload.py;
 #   LOADS (10 per page) for bench/dashboard.mjs.
 set -eu
@@ -39,11 +41,11 @@ chmod 755 "$T"		# PostgreSQL and nginx run as other users below
 if [ -n "${BENCH_QUICK:-}" ]; then
 	: "${HOTPLUGS:=300}" "${CAMERA_SESSIONS:=30}" "${IDLE_SECONDS:=10}"
 	: "${EVAL_RUNS:=20}" "${DURATION:=3}" "${REPLAY:=1000}" "${LOADS:=3}"
-	: "${PW_SESSIONS:=30}"
+	: "${PW_SESSIONS:=30}" "${SIGNED_POOL:=20000}"
 	RUNS=20
 fi
 export HOTPLUGS CAMERA_SESSIONS IDLE_SECONDS EVAL_RUNS DURATION DEVICES \
-	LOADS PW_SESSIONS
+	LOADS PW_SESSIONS SIGNED_POOL
 RUNS=${RUNS:-200}
 : > "$T/rows"
 

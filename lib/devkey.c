@@ -23,6 +23,19 @@ struct devkey {
 	EVP_PKEY *pkey;
 };
 
+/* pkey as a devkey when it is an Ed25519 key. Returns 0 or -EINVAL. */
+static int wrap(EVP_PKEY *pkey, struct devkey **out)
+{
+	*out = NULL;
+	if (!pkey || EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(pkey);
+		return -EINVAL;
+	}
+	*out = xcalloc(1, sizeof(**out));
+	(*out)->pkey = pkey;
+	return 0;
+}
+
 static int load_fd(int fd, struct devkey **out)
 {
 	FILE *f = fdopen(fd, "r");
@@ -34,13 +47,7 @@ static int load_fd(int fd, struct devkey **out)
 	}
 	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
-	if (!pkey || EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
-		EVP_PKEY_free(pkey);
-		return -EINVAL;
-	}
-	*out = xcalloc(1, sizeof(**out));
-	(*out)->pkey = pkey;
-	return 0;
+	return wrap(pkey, out);
 }
 
 int devkey_load(const char *path, struct devkey **out)
@@ -122,14 +129,7 @@ int devkey_from_pem(const char *pem, struct devkey **out)
 			   : NULL;
 
 	BIO_free(b);
-	*out = NULL;
-	if (!pkey || EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
-		EVP_PKEY_free(pkey);
-		return -EINVAL;
-	}
-	*out = xcalloc(1, sizeof(**out));
-	(*out)->pkey = pkey;
-	return 0;
+	return wrap(pkey, out);
 }
 
 void devkey_free(struct devkey *k)

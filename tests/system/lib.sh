@@ -38,7 +38,9 @@ wait_for() {
 	i=0
 	until "$@" >/dev/null 2>&1; do
 		i=$((i + 1))
-		[ $i -lt 200 ] || die "timed out waiting for $what"
+		# 30 s: a sanitizer build on a busy 2-core machine takes
+		# seconds to start and evaluate; a wait is not a timing test.
+		[ $i -lt 600 ] || die "timed out waiting for $what"
 		sleep 0.05
 	done
 }
