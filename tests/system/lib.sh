@@ -30,7 +30,7 @@ ok() {
 	echo "ok: $*"
 }
 
-# wait_for DESCRIPTION COMMAND...: retry COMMAND for up to 10 s. The wait is
+# wait_for DESCRIPTION COMMAND...: retry COMMAND for up to 30 s. The wait is
 # for a process's reaction, never a measured time.
 wait_for() {
 	what=$1
