@@ -21,6 +21,13 @@ GOAL_SQLITE=20000
 # run_wrk NAME URL LUA: sets RPS_NAME, P99_NAME and NON2XX_NAME.
 run_wrk() {
 	wrk -t2 -c32 -d"${DURATION}s" --latency -s "$3" "$2" > "$T/wrk.$1" 2>&1
+	# A script wrk could not load sends its default request instead.
+	if grep -q '\.lua:' "$T/wrk.$1"; then
+		echo "$1: wrk refused the script: $(grep -m1 '\.lua:' \
+			"$T/wrk.$1")" >&2
+		eval "RPS_$1=0 P99_$1=? NON2XX_$1=script"
+		return
+	fi
 	rps=$(awk '/^Requests\/sec/ {print $2}' "$T/wrk.$1")
 	p99=$(awk '$1 == "99%" {print $2}' "$T/wrk.$1")
 	non2xx=$(awk '/Non-2xx/ {print $5}' "$T/wrk.$1")

@@ -73,17 +73,25 @@ def main():
         f.write("local head, mid, tail = %s, %s, %s\n" % (
             json.dumps(head), json.dumps(mid_part), json.dumps(tail)))
         if pool:
-            # The list: device, sequence number and signature of each.
-            f.write("local pool = {\n")
-            for j in range(pool):
-                i, seq = j % n, 1 + j // n
-                sig = ""
-                if signed:
-                    body = head + devices[i][1] + mid_part + str(seq) + tail
-                    sig = "ed25519:" + base64.b64encode(
-                        kp[i][0].sign(body.encode())).decode()
-                f.write('{%d,%d,"%s"},\n' % (i + 1, seq, sig))
-            f.write("}\n")
+            # The list: device, sequence number and signature of each, in
+            # a file of its own read when the script starts (a table of
+            # that many entries is more constants than Lua allows).
+            with open(lua + ".pool", "w") as pf:
+                for j in range(pool):
+                    i, seq = j % n, 1 + j // n
+                    sig = ""
+                    if signed:
+                        body = head + devices[i][1] + mid_part + str(seq) + tail
+                        sig = "ed25519:" + base64.b64encode(
+                            kp[i][0].sign(body.encode())).decode()
+                    pf.write(f"{i + 1} {seq} {sig}\n")
+            f.write("local pool = {}\n")
+            f.write("for line in io.lines(%s) do\n" % json.dumps(
+                lua + ".pool"))
+            f.write("""  local i, seq, sig = line:match("^(%d+) (%d+) ?(.*)$")
+  pool[#pool + 1] = {tonumber(i), seq, sig}
+end
+""")
             f.write("""
 local threads = 0
 function setup(thread)
