@@ -337,10 +337,7 @@ static void snapshot(struct store *s, const struct server_config *c)
  * the next purge stays an hour whatever happens to the wall clock. */
 static time_t boottime_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return ts.tv_sec;
+	return (time_t)(boottime_ms() / 1000);
 }
 
 /* The key that signs each group's policy, from the database. */

@@ -151,12 +151,7 @@ static char *no_controls(const char *msg)
 {
 	char *out = xstrdup(msg);
 
-	for (unsigned char *p = (unsigned char *)out; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			p[0] = p[1] = ' ';
-	}
+	utf8_no_controls(out);
 	return out;
 }
 

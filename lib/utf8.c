@@ -123,3 +123,13 @@ void json_lossy_append(json_t *array, const char *fmt, ...)
 	json_array_append_new(array, json_lossy_vprintf(fmt, ap));
 	va_end(ap);
 }
+
+void utf8_no_controls(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			p[0] = p[1] = ' ';
+	}
+}

@@ -21,6 +21,11 @@ bool utf8_valid(const char *s, size_t n);
  * UTF-8 sequence, and every NUL, is replaced by U+FFFD. Caller frees. */
 char *utf8_repair(const char *s, size_t n);
 
+/* C0 and C1 control characters (and DEL) in s, in place, as spaces: text
+ * from another program (a collector's error) reaches logs and terminals,
+ * where they could forge a line or colour it. */
+void utf8_no_controls(char *s);
+
 /* A JSON string for text from the machine: invalid UTF-8 repaired; null
  * for NULL. */
 json_t *json_string_lossy(const char *s);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -78,5 +79,8 @@ int fsync_dir_of(const char *path);
 
 /* Current wall-clock time as RFC 3339 UTC ("2026-11-22T13:08:53Z"). */
 void time_rfc3339(char buf[static 32]);
+/* Milliseconds on a clock that setting the time does not move and that
+ * runs on in suspend (CLOCK_BOOTTIME). */
+uint64_t boottime_ms(void);
 
 #endif

@@ -41,6 +41,7 @@
 #include "paths.h"
 #include "privacy.h"
 #include "spool.h"
+#include "utf8.h"
 #include "util.h"
 
 
@@ -99,14 +100,6 @@ static struct {
 	uint64_t status_due_ms;
 } up;
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void status_changed(const char *state)
 {
 	if (state)
@@ -153,7 +146,7 @@ static void write_status(void)
 	if (text && write_file_atomic(path, text, strlen(text), 0640) < 0)
 		log_warn("%s", path);
 	up.status_dirty = false;
-	up.status_due_ms = now_ms() + STATUS_EVERY_MS;
+	up.status_due_ms = boottime_ms() + STATUS_EVERY_MS;
 }
 
 /* --- settings and enrolment --- */
@@ -200,7 +193,7 @@ static void read_settings(void)
 	up.reconnect = true;
 	up.retry_max_s = (unsigned)retry;
 	if (up.heartbeat_min != (unsigned)beat && up.configured)
-		up.next_policy_ms = now_ms() + (uint64_t)beat * 60000;
+		up.next_policy_ms = boottime_ms() + (uint64_t)beat * 60000;
 	up.heartbeat_min = (unsigned)beat;
 	up.configured = true;
 	json_decref(v);
@@ -397,13 +390,13 @@ static void back_off(long retry_after)
 	if (wait > cap)
 		wait = cap;
 	if (getrandom(&jitter, sizeof(jitter), 0) != sizeof(jitter))
-		jitter = now_ms();
+		jitter = boottime_ms();
 	wait = wait / 2 + jitter % (wait / 2 + 1);
 	if (retry_after > 0 && (uint64_t)retry_after * 1000 > wait)
 		wait = (uint64_t)(retry_after < 86400 ? retry_after : 86400) *
 		       1000;
 	up.failures++;
-	up.next_try_ms = now_ms() + wait;
+	up.next_try_ms = boottime_ms() + wait;
 	t = time(NULL) + (time_t)(wait / 1000);
 	gmtime_r(&t, &tm);
 	strftime(up.next_attempt, sizeof(up.next_attempt), "%Y-%m-%dT%H:%M:%SZ",
@@ -566,19 +559,6 @@ static void policy_answer(long code)
 		log_warn("%s", etag_path);
 }
 
-/* The collector's words reach the log and endpointctl status: C0 and
- * C1 control characters (and DEL) become spaces, so that they can
- * neither forge a line nor colour a terminal. */
-static void no_controls(char *text)
-{
-	for (unsigned char *p = (unsigned char *)text; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			p[0] = p[1] = ' ';
-	}
-}
-
 static void finish(CURLcode result)
 {
 	enum transfer kind = up.busy;
@@ -616,7 +596,7 @@ static void finish(CURLcode result)
 		return;
 	}
 	why = http_error_text(http_answer_text(&up.resp), up.resp.len);
-	no_controls(why);
+	utf8_no_controls(why);
 	if (code >= 200 && code < 300)
 		delivered();
 	else if (code == 400 || code == 403 || code == 413 || code == 415)
@@ -739,7 +719,7 @@ static int run(void)
 			{ .fd = up.ino, .events = CURL_WAIT_POLLIN },
 			{ .fd = up.sigfd, .events = CURL_WAIT_POLLIN },
 		};
-		uint64_t now = now_ms();
+		uint64_t now = boottime_ms();
 		int running;
 
 		next(now);
@@ -748,7 +728,7 @@ static int run(void)
 		     (up.policy_fetched && up.qhead == up.qn && !up.rescan) ||
 		     up.failures))
 			break;
-		if (curl_multi_poll(up.multi, extra, 2, wait_ms(now_ms()),
+		if (curl_multi_poll(up.multi, extra, 2, wait_ms(boottime_ms()),
 				    NULL) != CURLM_OK)
 			return -EIO;
 		if (extra[1].revents && !on_signal())
@@ -764,7 +744,7 @@ static int run(void)
 				if (m->msg == CURLMSG_DONE)
 					finish(m->data.result);
 		}
-		if (up.status_dirty && now_ms() >= up.status_due_ms)
+		if (up.status_dirty && boottime_ms() >= up.status_due_ms)
 			write_status();
 	}
 	if (up.busy)
