@@ -167,12 +167,6 @@ int store_session_get(struct store *s, const char *id_hash, char **admin,
 		      char **csrf);
 int store_session_end(struct store *s, const char *id_hash);
 
-/* Failed sign-ins of who ("name:..." or "ip:...") since a time; record
- * one; forget them (after a sign-in that worked). */
-int store_signin_failures(struct store *s, const char *who, int64_t since);
-int store_signin_failed(struct store *s, const char *who);
-int store_signin_clear(struct store *s, const char *who);
-
 /* Keep today's counts as today's snapshot (rewritten until the day
  * ends), and drop snapshots older than keep_days. */
 int store_snapshot(struct store *s, int stale_hours, unsigned keep_days);

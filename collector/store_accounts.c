@@ -157,36 +157,3 @@ int store_session_end(struct store *s, const char *id_hash)
 		      NULL) < 0 ? -EIO : 0;
 }
 
-int store_signin_failures(struct store *s, const char *who, int64_t since)
-{
-	_cleanup_(db_rows_freep) struct db_rows *r = NULL;
-	char t[24];
-	const char *p[] = { who, store_num(t, since) };
-
-	if (db_run(s->db, "SELECT COUNT(*) FROM signin_failures"
-			  " WHERE who = ? AND at >= ?", 2, p, &r) < 1)
-		return -EIO;
-	return (int)store_int_at(r, 0, 0);
-}
-
-int store_signin_failed(struct store *s, const char *who)
-{
-	char now[24], old[24];
-	const char *p[] = { who, store_num(now, time(NULL)) };
-	const char *q[] = { store_num(old, time(NULL) - 86400) };
-
-	if (db_run(s->db, "DELETE FROM signin_failures WHERE at < ?", 1, q,
-		   NULL) < 0 ||
-	    db_run(s->db, "INSERT INTO signin_failures (who, at) VALUES (?, ?)",
-		   2, p, NULL) < 0)
-		return -EIO;
-	return 0;
-}
-
-int store_signin_clear(struct store *s, const char *who)
-{
-	const char *p[] = { who };
-
-	return db_run(s->db, "DELETE FROM signin_failures WHERE who = ?", 1, p,
-		      NULL) < 0 ? -EIO : 0;
-}

@@ -111,7 +111,9 @@ static const char schema_v6[] =
 	"ALTER TABLE devices DROP COLUMN latest;"
 	"UPDATE schema_version SET version = 6;";
 
-/* Version 7: each laptop's Ed25519 public key (base64), registered at
+/* Version 7: failed sign-ins are no longer written (limits.c keeps them
+ * in memory), so their table goes. And each laptop's Ed25519 public key
+ * (base64), registered at
  * enrolment: its reports are verified against it, and enrolling its
  * machine id with another key takes nothing over. NULL for a laptop
  * enrolled before, until it enrols again. And the collector's own keys
@@ -121,6 +123,7 @@ static const char schema_v7[] =
 	"ALTER TABLE devices ADD COLUMN public_key TEXT;"
 	"CREATE TABLE signing_keys (name TEXT PRIMARY KEY, pem TEXT NOT NULL,"
 	" created_at BIGINT NOT NULL);"
+	"DROP TABLE IF EXISTS signin_failures;"
 	"UPDATE schema_version SET version = 7;";
 
 int store_signing_key(struct store *s, const char *name, char **pem)

@@ -574,7 +574,7 @@ def migration(exe, db):
                  "ALTER TABLE checks_latest DROP COLUMN summary",
                  "ALTER TABLE devices DROP COLUMN users",
                  "ALTER TABLE devices DROP COLUMN status_since",
-                 "DROP TABLE sessions", "DROP TABLE signin_failures",
+                 "DROP TABLE sessions", "DROP TABLE IF EXISTS signin_failures",
                  "DROP TABLE daily",
                  "ALTER TABLE devices DROP COLUMN public_key",
                  "DROP TABLE signing_keys"):
